@@ -1,0 +1,43 @@
+package providers
+
+import (
+	"context"
+	"net/http"
+)
+
+// Client talks to one vendor account. Every method is safe to call again
+// after a lost response: vendors either make the repeat a no-op or answer in
+// a way the client turns into the same result.
+type Client interface {
+	// Observe reads the order. A missing order is an *Error of KindNotFound.
+	Observe(ctx context.Context, orderID string) (Observation, error)
+	// Cancel asks the vendor to cancel the order and returns what it said.
+	Cancel(ctx context.Context, orderID string, c Cancellation) (Observation, error)
+}
+
+// Closer is implemented by clients of vendors that can close an order
+// (mark it completed early), such as AccountChek.
+type Closer interface {
+	Close(ctx context.Context, orderID string) (Observation, error)
+}
+
+// Reverifier is implemented by clients of vendors that can reverify a
+// completed request, creating a new billable vendor object. The returned
+// Observation describes the new object.
+type Reverifier interface {
+	Reverify(ctx context.Context, requestID, reportID string) (Observation, error)
+}
+
+// Config is everything a vendor constructor needs. It is built by the
+// controller from a VerificationProvider and its Secret.
+type Config struct {
+	// BaseURL is the vendor's API root for the environment, or the
+	// provider's endpoint override.
+	BaseURL string
+	// Environment is "sandbox" or "production".
+	Environment string
+	// Credentials are the Secret's data. Never log them.
+	Credentials map[string][]byte
+	// HTTPClient carries the provider's rate limiter and timeouts.
+	HTTPClient *http.Client
+}

@@ -1,0 +1,42 @@
+package providers
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestSanitize(t *testing.T) {
+	cases := []struct {
+		in         string
+		mustNot    []string
+		mustRemain []string
+	}{
+		{in: "order cannot be canceled from status inprogress", mustRemain: []string{"order cannot be canceled from status inprogress"}},
+		{in: "ssn 123-45-6789 is frozen", mustNot: []string{"123-45-6789", "6789"}, mustRemain: []string{"ssn", "frozen"}},
+		{in: "SSN 123456789 invalid", mustNot: []string{"123456789"}},
+		{in: "dob 1983-05-24T00:00:00Z wrong", mustNot: []string{"1983-05-24"}},
+		{in: "born 05/24/1983", mustNot: []string{"05/24/1983"}},
+		{in: "contact johndoe@gmail.com", mustNot: []string{"johndoe@gmail.com"}},
+		{in: "account 1234567890 routing 123456789", mustNot: []string{"1234567890", "123456789"}},
+		{in: "document AE123456 expired", mustNot: []string{"AE123456", "123456"}},
+		{in: "phone 706-123-4567", mustNot: []string{"706-123-4567", "4567"}},
+		{in: "retry in 30 seconds, limit 429", mustRemain: []string{"30 seconds", "429"}},
+		{in: strings.Repeat("x", 1000), mustRemain: []string{"..."}},
+	}
+	for _, c := range cases {
+		got := Sanitize(c.in)
+		for _, s := range c.mustNot {
+			if strings.Contains(got, s) {
+				t.Errorf("Sanitize(%q) = %q, still contains %q", c.in, got, s)
+			}
+		}
+		for _, s := range c.mustRemain {
+			if !strings.Contains(got, s) {
+				t.Errorf("Sanitize(%q) = %q, lost %q", c.in, got, s)
+			}
+		}
+		if len(got) > MaxMessageLen+3 {
+			t.Errorf("Sanitize left %d bytes, want at most %d", len(got), MaxMessageLen+3)
+		}
+	}
+}

@@ -1,0 +1,117 @@
+package simulator
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+)
+
+type stateBody struct {
+	State string `json:"state"`
+}
+
+type orderView struct {
+	ID    string `json:"id"`
+	State string `json:"state"`
+	Calls []Call `json:"calls"`
+}
+
+func (s *Server) adminCreate(w http.ResponseWriter, r *http.Request) {
+	var b stateBody
+	if !decodeAdmin(w, r, &b) {
+		return
+	}
+	id, err := s.vendor.CreateOrder(b.State)
+	if err != nil {
+		adminError(w, err)
+		return
+	}
+	WriteJSON(w, http.StatusCreated, map[string]string{"id": id})
+}
+
+func (s *Server) adminGet(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	state, ok := s.vendor.OrderState(id)
+	if !ok {
+		adminError(w, ErrNoOrder)
+		return
+	}
+	calls := s.Calls(id)
+	if calls == nil {
+		calls = []Call{}
+	}
+	WriteJSON(w, http.StatusOK, orderView{ID: id, State: state, Calls: calls})
+}
+
+func (s *Server) adminSetState(w http.ResponseWriter, r *http.Request) {
+	var b stateBody
+	if !decodeAdmin(w, r, &b) {
+		return
+	}
+	id := r.PathValue("id")
+	if err := s.vendor.SetOrderState(id, b.State); err != nil {
+		adminError(w, err)
+		return
+	}
+	state, _ := s.vendor.OrderState(id)
+	WriteJSON(w, http.StatusOK, orderView{ID: id, State: state, Calls: s.Calls(id)})
+}
+
+func (s *Server) adminFaults(w http.ResponseWriter, r *http.Request) {
+	var f Faults
+	if !decodeAdmin(w, r, &f) {
+		return
+	}
+	if f.Rate < 0 || f.Rate > 1 || f.DropAfterCommit < 0 || f.DropAfterCommit > 1 {
+		WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "rate and dropAfterCommit are probabilities between 0 and 1"})
+		return
+	}
+	for _, st := range f.Statuses {
+		if st < 400 || st > 599 {
+			WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "statuses must be HTTP error codes (400-599)"})
+			return
+		}
+	}
+	s.SetFaults(f)
+	WriteJSON(w, http.StatusOK, f)
+}
+
+func (s *Server) adminGetFaults(w http.ResponseWriter, _ *http.Request) {
+	WriteJSON(w, http.StatusOK, s.Faults())
+}
+
+func (s *Server) adminStats(w http.ResponseWriter, _ *http.Request) {
+	WriteJSON(w, http.StatusOK, map[string]any{"calls": s.Stats()})
+}
+
+// adminClock moves the simulator's clock forward, e.g. past Truework's
+// 90-day reverification window: {"advanceSeconds": 7776000}.
+func (s *Server) adminClock(w http.ResponseWriter, r *http.Request) {
+	var b struct {
+		AdvanceSeconds int64 `json:"advanceSeconds"`
+	}
+	if !decodeAdmin(w, r, &b) {
+		return
+	}
+	s.Clock.Advance(time.Duration(b.AdvanceSeconds) * time.Second)
+	WriteJSON(w, http.StatusOK, map[string]string{"now": s.Clock.Now().UTC().Format(time.RFC3339)})
+}
+
+func decodeAdmin(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid JSON body: " + err.Error()})
+		return false
+	}
+	return true
+}
+
+func adminError(w http.ResponseWriter, err error) {
+	status := http.StatusBadRequest
+	if errors.Is(err, ErrNoOrder) {
+		status = http.StatusNotFound
+	}
+	WriteJSON(w, status, map[string]string{"error": err.Error()})
+}

@@ -1,0 +1,110 @@
+package providers
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Action is a mutating call the controller can plan. The words are the
+// values of status.plannedAction.
+type Action string
+
+const (
+	ActionNone     Action = ""
+	ActionCancel   Action = "Cancel"
+	ActionClose    Action = "Close"
+	ActionReverify Action = "Reverify"
+)
+
+// Capabilities say what a vendor allows, in the vendor's own state words, so
+// the plan can refuse an impossible request before any call.
+type Capabilities struct {
+	// From lists, for each action the vendor supports, the vendor states of
+	// an order in which the vendor accepts it.
+	From map[Action][]string
+	// ReverifyWindow is how long after completion a completed request can be
+	// reverified; meaningful only when From has ActionReverify.
+	ReverifyWindow time.Duration
+}
+
+// Supports reports whether the vendor has the action at all.
+func (c Capabilities) Supports(a Action) bool {
+	_, ok := c.From[a]
+	return ok
+}
+
+// Allows reports whether the vendor accepts the action on an order in vendorState.
+func (c Capabilities) Allows(a Action, vendorState string) bool {
+	return slices.Contains(c.From[a], vendorState)
+}
+
+// Actions lists the supported actions in a stable order, for messages.
+func (c Capabilities) Actions() []Action {
+	out := make([]Action, 0, len(c.From))
+	for a := range c.From {
+		out = append(out, a)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// Describe says, for a person, what the vendor supports, e.g.
+// "Cancel (from building, opened), Close (from opened, inprogress)".
+func (c Capabilities) Describe() string {
+	parts := make([]string, 0, len(c.From))
+	for _, a := range c.Actions() {
+		parts = append(parts, fmt.Sprintf("%s (from %s)", a, strings.Join(c.From[a], ", ")))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// RateLimit is a vendor's published request budget for one account.
+type RateLimit struct {
+	RequestsPerSecond float64
+	Burst             int
+}
+
+// Vendor describes one vendor: where it lives, what it allows, how to check
+// credentials and how to build a client.
+type Vendor struct {
+	// Name is the value of VerificationProvider spec.vendor.
+	Name string
+	// BaseURLs maps an environment (sandbox, production) to the API root.
+	BaseURLs map[string]string
+	// RateLimit is the default client-side budget.
+	RateLimit RateLimit
+	// Capabilities are the actions the vendor allows.
+	Capabilities Capabilities
+	// CredentialKeys are the Secret keys the vendor needs, for messages.
+	CredentialKeys []string
+	// ValidateCredentials checks the Secret's data for the environment
+	// without calling the vendor. Its error message never contains a secret.
+	ValidateCredentials func(environment string, data map[string][]byte) error
+	// New builds a client. It validates credentials first and returns an
+	// *Error of KindUnauthorized when they are unusable.
+	New func(Config) (Client, error)
+}
+
+// Registry maps a vendor name to its description.
+type Registry map[string]Vendor
+
+// NewRegistry indexes vendors by name.
+func NewRegistry(vendors ...Vendor) Registry {
+	r := make(Registry, len(vendors))
+	for _, v := range vendors {
+		r[v.Name] = v
+	}
+	return r
+}
+
+// Get returns the named vendor.
+func (r Registry) Get(name string) (Vendor, error) {
+	v, ok := r[name]
+	if !ok {
+		return Vendor{}, fmt.Errorf("vendor %q is not built into this operator", name)
+	}
+	return v, nil
+}

@@ -1,0 +1,195 @@
+// Package vendorhttp is the one HTTP round trip every vendor client uses: it
+// sends JSON, caps what it reads, maps status codes to provider error kinds,
+// honours Retry-After, and decodes only into the caller's small structs.
+package vendorhttp
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ordersync/verification-operator/providers"
+)
+
+// MaxResponseBytes caps a response body. The largest real response in the
+// seeds (a Truv order with paystubs) is under 20 KiB; a body beyond this is a
+// proxy error page or an attack, not an order.
+const MaxResponseBytes = 1 << 20
+
+// Client is a vendor API root plus the vendor's conventions.
+type Client struct {
+	BaseURL string
+	HTTP    *http.Client
+	// Decorate sets authentication and version headers on every request.
+	Decorate func(*http.Request)
+	// DecodeError extracts the vendor's message (and a body-level retry
+	// hint) from an error response. It must not return PII: the result is
+	// passed through providers.Sanitize, but return only message fields.
+	DecodeError func(status int, body []byte) (message string, retryAfter time.Duration)
+}
+
+// Request is one call.
+type Request struct {
+	Method string
+	Path   string
+	// Body is marshaled to JSON when non-nil.
+	Body any
+	// Header adds per-call headers.
+	Header http.Header
+}
+
+// Do sends req and decodes a 2xx JSON body into out (when out is non-nil).
+// Every failure is a *providers.Error. It returns the status code of a
+// successful response.
+func (c *Client) Do(ctx context.Context, req Request, out any) (int, error) {
+	httpReq, err := c.newRequest(ctx, req)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := c.HTTP.Do(httpReq)
+	if err != nil {
+		var perr *providers.Error
+		if errors.As(err, &perr) { // from the rate-limiting transport
+			return 0, perr
+		}
+		if ctx.Err() != nil {
+			return 0, &providers.Error{Kind: providers.KindTransient, Message: "request canceled: " + ctx.Err().Error()}
+		}
+		return 0, &providers.Error{Kind: providers.KindTransient, Message: "vendor unreachable: " + describeNetErr(err)}
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
+	if err != nil {
+		return 0, &providers.Error{Kind: providers.KindTransient, StatusCode: resp.StatusCode, Message: "response cut short: " + describeNetErr(err)}
+	}
+	if len(body) > MaxResponseBytes {
+		return 0, &providers.Error{Kind: providers.KindTransient, StatusCode: resp.StatusCode,
+			Message: fmt.Sprintf("response larger than %d bytes; refusing to read it", MaxResponseBytes)}
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return 0, c.statusError(resp, body)
+	}
+	if out == nil {
+		return resp.StatusCode, nil
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return 0, &providers.Error{Kind: providers.KindTransient, StatusCode: resp.StatusCode,
+			Message: "vendor sent an unreadable response (" + contentKind(resp, body) + ")"}
+	}
+	return resp.StatusCode, nil
+}
+
+func (c *Client) newRequest(ctx context.Context, req Request) (*http.Request, error) {
+	var body io.Reader
+	if req.Body != nil {
+		b, err := json.Marshal(req.Body)
+		if err != nil {
+			return nil, fmt.Errorf("encoding request: %w", err)
+		}
+		body = bytes.NewReader(b)
+	}
+	httpReq, err := http.NewRequestWithContext(ctx, req.Method, strings.TrimRight(c.BaseURL, "/")+req.Path, body)
+	if err != nil {
+		return nil, &providers.Error{Kind: providers.KindRejected, Message: "invalid vendor URL: " + err.Error()}
+	}
+	if req.Body != nil {
+		httpReq.Header.Set("Content-Type", "application/json")
+	}
+	httpReq.Header.Set("Accept", "application/json")
+	if c.Decorate != nil {
+		c.Decorate(httpReq)
+	}
+	for k, vs := range req.Header {
+		httpReq.Header[k] = vs
+	}
+	return httpReq, nil
+}
+
+func (c *Client) statusError(resp *http.Response, body []byte) *providers.Error {
+	e := &providers.Error{Kind: KindForStatus(resp.StatusCode), StatusCode: resp.StatusCode}
+	var hint time.Duration
+	if c.DecodeError != nil && json.Valid(body) {
+		e.Message, hint = c.DecodeError(resp.StatusCode, body)
+	}
+	if e.Message == "" {
+		e.Message = http.StatusText(resp.StatusCode)
+		if !json.Valid(body) && len(body) > 0 {
+			e.Message += " (" + contentKind(resp, body) + ")"
+		}
+	}
+	e.Message = providers.Sanitize(e.Message)
+	e.RetryAfter = max(ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()), hint)
+	return e
+}
+
+// KindForStatus is the meaning of an HTTP status shared by every vendor in
+// VENDORS.md: 401/403 bad credentials, 404/410 gone, 429 slow down, 451 legal
+// block, 5xx try again, any other 4xx can never succeed as sent.
+func KindForStatus(code int) providers.ErrorKind {
+	switch {
+	case code == http.StatusUnauthorized || code == http.StatusForbidden:
+		return providers.KindUnauthorized
+	case code == http.StatusNotFound || code == http.StatusGone:
+		return providers.KindNotFound
+	case code == http.StatusTooManyRequests:
+		return providers.KindRateLimited
+	case code == http.StatusUnavailableForLegalReasons:
+		return providers.KindLegalHold
+	case code == http.StatusNotImplemented:
+		return providers.KindRejected
+	case code >= 500, code == http.StatusRequestTimeout:
+		return providers.KindTransient
+	default:
+		return providers.KindRejected
+	}
+}
+
+// ParseRetryAfter reads a Retry-After header: delay-seconds or an HTTP date.
+func ParseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(v); err == nil {
+		if secs < 0 {
+			return 0
+		}
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now).Round(time.Second)
+	}
+	return 0
+}
+
+func contentKind(resp *http.Response, body []byte) string {
+	ct := resp.Header.Get("Content-Type")
+	trimmed := bytes.TrimSpace(body)
+	switch {
+	case strings.Contains(ct, "html") || bytes.HasPrefix(bytes.ToLower(trimmed), []byte("<")):
+		return "an HTML page, probably from a proxy"
+	case len(trimmed) == 0:
+		return "an empty body"
+	default:
+		return "malformed JSON"
+	}
+}
+
+// describeNetErr keeps the kind of a network failure without the URL, which
+// may carry an order id in a place a log reader does not expect it.
+func describeNetErr(err error) string {
+	var uerr interface{ Unwrap() error }
+	if errors.As(err, &uerr) {
+		if inner := uerr.Unwrap(); inner != nil {
+			return inner.Error()
+		}
+	}
+	return err.Error()
+}
