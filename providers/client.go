@@ -3,6 +3,7 @@ package providers
 import (
 	"context"
 	"net/http"
+	"time"
 )
 
 // Client talks to one vendor account. Every method is safe to call again
@@ -22,10 +23,14 @@ type Closer interface {
 }
 
 // Reverifier is implemented by clients of vendors that can reverify a
-// completed request, creating a new billable vendor object. The returned
-// Observation describes the new object.
+// completed request, creating a new billable vendor object.
 type Reverifier interface {
+	// Reverify asks the vendor to reverify a completed request; the
+	// returned Observation describes the new object.
 	Reverify(ctx context.Context, requestID, reportID string) (Observation, error)
+	// Reverified returns a Client for the objects Reverify works on and
+	// creates (Truework verification requests rather than orders).
+	Reverified() Client
 }
 
 // Config is everything a vendor constructor needs. It is built by the
@@ -40,4 +45,12 @@ type Config struct {
 	Credentials map[string][]byte
 	// HTTPClient carries the provider's rate limiter and timeouts.
 	HTTPClient *http.Client
+}
+
+// ReverificationFinder is implemented by Reverifiers that can find the object
+// a reverify call created, so a call whose result was lost is not repeated.
+type ReverificationFinder interface {
+	// FindReverification looks for an object created by reverifying
+	// requestID at or after since. found is false when there is none.
+	FindReverification(ctx context.Context, requestID string, since time.Time) (obs Observation, found bool, err error)
 }

@@ -28,6 +28,10 @@ type Capabilities struct {
 	// ReverifyWindow is how long after completion a completed request can be
 	// reverified; meaningful only when From has ActionReverify.
 	ReverifyWindow time.Duration
+	// CanceledReadsAs is the vendor state a canceled order reads as
+	// afterwards when the vendor has no canceled state of its own (txcloud:
+	// "expired"). Empty when the vendor reports canceled orders as canceled.
+	CanceledReadsAs string
 }
 
 // Supports reports whether the vendor has the action at all.

@@ -1,0 +1,167 @@
+// Package plan decides the one vendor action that closes the gap between
+// what a VerificationOrder wants and what the vendor reported. It is a pure
+// function of its Input: no clock, no client, no Kubernetes object.
+package plan
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
+	"github.com/ordersync/verification-operator/providers"
+)
+
+// Input is everything the plan depends on.
+type Input struct {
+	// Vendor is the vendor's name, for messages.
+	Vendor string
+	// Desired is spec.state.
+	Desired v1.DesiredState
+	// Reverify is true while a spec.reverification has not created its
+	// vendor object yet; Observed then describes the request to reverify.
+	Reverify bool
+	// Observed is what the vendor said; nil before the first observation.
+	Observed *providers.Observation
+	// Capabilities are what the vendor allows.
+	Capabilities providers.Capabilities
+	// LastApplied is status.lastAppliedAction.
+	LastApplied providers.Action
+	// Now is used only for time-bounded vendor rules (the reverify window).
+	Now time.Time
+}
+
+// Decision is the plan's answer.
+type Decision struct {
+	// Action to apply; ActionNone when none is needed or possible.
+	Action providers.Action
+	// State is the observed state as the controller reports it.
+	State providers.State
+	// Ready: the vendor order is in the desired state.
+	Ready bool
+	// Stalled: nothing changes until a person changes something.
+	Stalled bool
+	// Reason and Message explain the decision, for the Ready condition.
+	Reason  string
+	Message string
+}
+
+// Preflight returns the decision for requests no vendor state can satisfy,
+// so the controller refuses them without calling the vendor.
+func Preflight(in Input) (Decision, bool) {
+	if in.Reverify && !in.Capabilities.Supports(providers.ActionReverify) {
+		return unsupported(in, "reverification"), true
+	}
+	if a := actionFor(in.Desired); a != providers.ActionNone && !in.Capabilities.Supports(a) {
+		return unsupported(in, "state: "+string(in.Desired)), true
+	}
+	return Decision{}, false
+}
+
+// Plan decides what to do about an observed order.
+func Plan(in Input) Decision {
+	if d, refused := Preflight(in); refused {
+		return d
+	}
+	if in.Observed == nil {
+		return Decision{Reason: v1.ReasonPending, Message: "the order has not been observed yet"}
+	}
+	if in.Reverify {
+		return planReverify(in)
+	}
+	obs := *in.Observed
+	state := effectiveState(in)
+	action := actionFor(in.Desired)
+	switch {
+	case action == providers.ActionNone && state == providers.StateActive:
+		return Decision{State: state, Ready: true, Reason: v1.ReasonConverged,
+			Message: fmt.Sprintf("The order is active at %s (%s).", in.Vendor, obs.VendorState)}
+	case action == providers.ActionNone:
+		return Decision{State: state, Ready: true, Reason: v1.ReasonWatching,
+			Message: fmt.Sprintf("%s finished the order (%s); state active only watches it, so there is nothing to do.", in.Vendor, obs.VendorState)}
+	case state == targetState(action):
+		return Decision{State: state, Ready: true, Reason: v1.ReasonConverged,
+			Message: fmt.Sprintf("The order is %s at %s.", state, in.Vendor)}
+	case state.Terminal():
+		return Decision{State: state, Stalled: true, Reason: v1.ReasonAlreadyTerminal,
+			Message: fmt.Sprintf("Wanted %s, but %s had already ended the order as %s (%s); no action can change a terminal order. Set state to match or delete this object.",
+				in.Desired, in.Vendor, state, obs.VendorState)}
+	case !in.Capabilities.Allows(action, obs.VendorState):
+		return Decision{State: state, Stalled: true, Reason: v1.ReasonIllegalTransition,
+			Message: fmt.Sprintf("%s accepts %s only from %s; the order is %s. The controller checks again as the order moves; change spec.state if this cannot happen.",
+				in.Vendor, action, strings.Join(in.Capabilities.From[action], ", "), obs.VendorState)}
+	default:
+		return Decision{Action: action, State: state, Reason: progressReason(action),
+			Message: fmt.Sprintf("The order is %s at %s; %s it.", obs.VendorState, in.Vendor, strings.ToLower(progressVerb(action)))}
+	}
+}
+
+func planReverify(in Input) Decision {
+	obs := *in.Observed
+	window := in.Capabilities.ReverifyWindow
+	switch {
+	case !in.Capabilities.Allows(providers.ActionReverify, obs.VendorState):
+		return Decision{State: obs.State, Stalled: true, Reason: v1.ReasonNotReverifiable,
+			Message: fmt.Sprintf("%s reverifies only requests that are %s; request %s is %s.",
+				in.Vendor, strings.Join(in.Capabilities.From[providers.ActionReverify], ", "), obs.ID, obs.VendorState)}
+	case obs.CompletedAt == nil:
+		return Decision{State: obs.State, Stalled: true, Reason: v1.ReasonNotReverifiable,
+			Message: fmt.Sprintf("%s did not report when request %s was completed, so the %s reverification window cannot be checked.", in.Vendor, obs.ID, days(window))}
+	case window > 0 && in.Now.Sub(*obs.CompletedAt) > window:
+		return Decision{State: obs.State, Stalled: true, Reason: v1.ReasonReverifyWindowClosed,
+			Message: fmt.Sprintf("Request %s was completed on %s, more than %s ago; %s no longer reverifies it. Order a new verification instead.",
+				obs.ID, obs.CompletedAt.UTC().Format("2006-01-02"), days(window), in.Vendor)}
+	default:
+		return Decision{Action: providers.ActionReverify, State: obs.State, Reason: v1.ReasonReverifying,
+			Message: fmt.Sprintf("Request %s is completed; reverifying it at %s.", obs.ID, in.Vendor)}
+	}
+}
+
+// effectiveState accounts for vendors without a canceled state: an order
+// this controller canceled reads as canceled, whatever the vendor calls it.
+func effectiveState(in Input) providers.State {
+	c := in.Capabilities.CanceledReadsAs
+	if c != "" && in.LastApplied == providers.ActionCancel && in.Observed.VendorState == c {
+		return providers.StateCanceled
+	}
+	return in.Observed.State
+}
+
+func unsupported(in Input, what string) Decision {
+	return Decision{Stalled: true, Reason: v1.ReasonUnsupportedState,
+		Message: fmt.Sprintf("%s does not support %s. It supports: %s.", in.Vendor, what, in.Capabilities.Describe())}
+}
+
+func actionFor(d v1.DesiredState) providers.Action {
+	switch d {
+	case v1.DesiredCanceled:
+		return providers.ActionCancel
+	case v1.DesiredClosed:
+		return providers.ActionClose
+	default:
+		return providers.ActionNone
+	}
+}
+
+func targetState(a providers.Action) providers.State {
+	if a == providers.ActionClose {
+		return providers.StateClosed
+	}
+	return providers.StateCanceled
+}
+
+func progressReason(a providers.Action) string {
+	if a == providers.ActionClose {
+		return v1.ReasonClosing
+	}
+	return v1.ReasonCanceling
+}
+
+func progressVerb(a providers.Action) string {
+	if a == providers.ActionClose {
+		return "Closing"
+	}
+	return "Canceling"
+}
+
+func days(d time.Duration) string { return fmt.Sprintf("%d-day", int(d.Hours()/24)) }

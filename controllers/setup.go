@@ -1,0 +1,127 @@
+package controllers
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
+	"github.com/ordersync/verification-operator/providers"
+)
+
+// Field indexes that map a changed provider or Secret to what uses it.
+const (
+	orderProviderIndex  = ".spec.providerRef.name"
+	providerSecretIndex = ".spec.credentialsSecretRef.name"
+)
+
+// SetupIndexes registers the field indexes both reconcilers rely on.
+func SetupIndexes(ctx context.Context, mgr ctrl.Manager) error {
+	idx := mgr.GetFieldIndexer()
+	if err := idx.IndexField(ctx, &v1.VerificationOrder{}, orderProviderIndex, func(obj client.Object) []string {
+		return []string{obj.(*v1.VerificationOrder).Spec.ProviderRef.Name}
+	}); err != nil {
+		return err
+	}
+	return idx.IndexField(ctx, &v1.VerificationProvider{}, providerSecretIndex, func(obj client.Object) []string {
+		return []string{obj.(*v1.VerificationProvider).Spec.CredentialsSecretRef.Name}
+	})
+}
+
+// SetupWithManager watches orders, and the providers and Secrets they use,
+// so that fixing a provider or rotating a key heals Stalled orders at once.
+// Our own status writes do not trigger a reconcile (they change neither
+// generation nor annotations), which keeps a reconcile from causing another
+// vendor call.
+func (r *VerificationOrderReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if r.Backoff == nil {
+		r.Backoff = workqueue.NewTypedItemExponentialFailureRateLimiter[types.NamespacedName](time.Second, 5*time.Minute)
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&v1.VerificationOrder{}, builder.WithPredicates(predicate.Or(
+			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, deletionPredicate()))).
+		Watches(&v1.VerificationProvider{}, handler.EnqueueRequestsFromMapFunc(r.ordersForProvider),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.ordersForSecret),
+			builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).
+		Named("verificationorder").
+		Complete(r)
+}
+
+func (r *VerificationOrderReconciler) ordersForProvider(ctx context.Context, obj client.Object) []reconcile.Request {
+	return r.ordersUsing(ctx, obj.GetNamespace(), obj.GetName())
+}
+
+func (r *VerificationOrderReconciler) ordersForSecret(ctx context.Context, obj client.Object) []reconcile.Request {
+	var list v1.VerificationProviderList
+	if err := r.List(ctx, &list, client.InNamespace(obj.GetNamespace()), client.MatchingFields{providerSecretIndex: obj.GetName()}); err != nil {
+		return nil
+	}
+	var reqs []reconcile.Request
+	for _, p := range list.Items {
+		reqs = append(reqs, r.ordersUsing(ctx, p.Namespace, p.Name)...)
+	}
+	return reqs
+}
+
+func (r *VerificationOrderReconciler) ordersUsing(ctx context.Context, namespace, provider string) []reconcile.Request {
+	var list v1.VerificationOrderList
+	if err := r.List(ctx, &list, client.InNamespace(namespace), client.MatchingFields{orderProviderIndex: provider}); err != nil {
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(list.Items))
+	for _, o := range list.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: objectKey(&o)})
+	}
+	return reqs
+}
+
+// deletionPredicate passes the update that sets deletionTimestamp.
+func deletionPredicate() predicate.Predicate {
+	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+		return e.ObjectOld.GetDeletionTimestamp().IsZero() != e.ObjectNew.GetDeletionTimestamp().IsZero()
+	}}
+}
+
+func objectKey(obj metav1.Object) types.NamespacedName {
+	return types.NamespacedName{Namespace: obj.GetNamespace(), Name: obj.GetName()}
+}
+
+// Options configure both reconcilers.
+type Options struct {
+	Registry providers.Registry
+	// Transport is the base HTTP transport to vendors; nil means the default.
+	Transport http.RoundTripper
+	// StalledRecheck: see VerificationOrderReconciler.
+	StalledRecheck time.Duration
+}
+
+// Setup registers the indexes and both reconcilers with mgr. The sandbox and
+// the test suites use it too, so every entry point runs the same wiring.
+func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
+	if err := SetupIndexes(ctx, mgr); err != nil {
+		return err
+	}
+	clients := &ClientCache{Registry: opts.Registry, Transport: opts.Transport}
+	if err := (&VerificationProviderReconciler{
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Registry: opts.Registry, Clients: clients,
+	}).SetupWithManager(mgr); err != nil {
+		return err
+	}
+	return (&VerificationOrderReconciler{
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clients: clients,
+		Recorder: mgr.GetEventRecorder("verification-operator"), StalledRecheck: opts.StalledRecheck,
+	}).SetupWithManager(mgr)
+}

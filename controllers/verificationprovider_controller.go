@@ -1,0 +1,109 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
+	"github.com/ordersync/verification-operator/providers"
+)
+
+// VerificationProviderReconciler reports whether a provider's Secret holds
+// well-formed credentials for its vendor and environment. It never calls the
+// vendor: a rejected key shows on the orders that use it.
+type VerificationProviderReconciler struct {
+	client.Client
+	// APIReader reads Secrets past the cache, which holds only their metadata.
+	APIReader client.Reader
+	Registry  providers.Registry
+	// Clients is told when a provider is deleted, to drop its client.
+	Clients *ClientCache
+}
+
+// +kubebuilder:rbac:groups=verification.ordersync.dev,resources=verificationproviders,verbs=get;list;watch
+// +kubebuilder:rbac:groups=verification.ordersync.dev,resources=verificationproviders/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
+
+// Reconcile checks the provider's credentials and sets Ready.
+func (r *VerificationProviderReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	p := &v1.VerificationProvider{}
+	if err := r.Get(ctx, req.NamespacedName, p); err != nil {
+		if client.IgnoreNotFound(err) == nil && r.Clients != nil {
+			r.Clients.Forget(req.NamespacedName)
+		}
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	before := p.Status.DeepCopy()
+	status, reason, message, err := r.check(ctx, p)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	p.Status.ObservedGeneration = p.Generation
+	meta.SetStatusCondition(&p.Status.Conditions, metav1.Condition{
+		Type: v1.ConditionReady, Status: status, Reason: reason, Message: message, ObservedGeneration: p.Generation})
+	if equality.Semantic.DeepEqual(before, &p.Status) {
+		return ctrl.Result{}, nil
+	}
+	return requeueOnConflictErr(r.Status().Update(ctx, p))
+}
+
+func (r *VerificationProviderReconciler) check(ctx context.Context, p *v1.VerificationProvider) (metav1.ConditionStatus, string, string, error) {
+	vendor, err := r.Registry.Get(string(p.Spec.Vendor))
+	if err != nil {
+		return metav1.ConditionFalse, v1.ReasonUnknownVendor, err.Error(), nil
+	}
+	secret := &corev1.Secret{}
+	if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: p.Namespace, Name: p.Spec.CredentialsSecretRef.Name}, secret); err != nil {
+		if client.IgnoreNotFound(err) != nil {
+			return "", "", "", err
+		}
+		return metav1.ConditionFalse, v1.ReasonSecretNotFound, errSecretNotFound{name: p.Spec.CredentialsSecretRef.Name}.Error() + ".", nil
+	}
+	env := environment(p)
+	if err := vendor.ValidateCredentials(env, secret.Data); err != nil {
+		return metav1.ConditionFalse, v1.ReasonInvalidCredentials,
+			fmt.Sprintf("Secret %q is not usable for %s %s: %v", secret.Name, vendor.Name, env, err), nil
+	}
+	return metav1.ConditionTrue, v1.ReasonCredentialsValid,
+		fmt.Sprintf("Secret %q holds well-formed %s credentials for %s.", secret.Name, vendor.Name, env), nil
+}
+
+// SetupWithManager watches providers and the Secrets they name.
+func (r *VerificationProviderReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&v1.VerificationProvider{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.providersForSecret),
+			builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).
+		Named("verificationprovider").
+		Complete(r)
+}
+
+func (r *VerificationProviderReconciler) providersForSecret(ctx context.Context, obj client.Object) []reconcile.Request {
+	var list v1.VerificationProviderList
+	if err := r.List(ctx, &list, client.InNamespace(obj.GetNamespace()), client.MatchingFields{providerSecretIndex: obj.GetName()}); err != nil {
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(list.Items))
+	for _, p := range list.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: objectKey(&p)})
+	}
+	return reqs
+}
+
+func requeueOnConflictErr(err error) (ctrl.Result, error) {
+	if err == nil {
+		return ctrl.Result{}, nil
+	}
+	return requeueOnConflict(err)
+}

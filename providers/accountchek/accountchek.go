@@ -1,0 +1,181 @@
+// Package accountchek is the client for the AccountChek Verifier API
+// (Informative Research, verification of assets and income). It observes an
+// AccountChek order and cancels or closes it with
+// PATCH /v1/accountchekorders/{orderId} {"status": "canceled" | "closed"}.
+//
+// Sources: /work/shared/seeds/accountchek-close-or-cancel-order.txt (the
+// vendor's page, copied to testdata/) and the AccountChek section of
+// VENDORS.md.
+//
+// The base URL of an environment INCLUDES the version segment /v1; the client
+// appends /accountchekorders/{id}. An endpoint override must therefore end
+// in /v1 too, e.g. "http://127.0.0.1:PORT/v1" for the simulator in
+// providers/accountchek/simulator.
+package accountchek
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/ordersync/verification-operator/providers"
+	"github.com/ordersync/verification-operator/providers/vendorhttp"
+)
+
+// Name is the value of VerificationProvider spec.vendor.
+const Name = "accountchek"
+
+// Base URLs per environment. CTE (client testing environment) is the sandbox.
+const (
+	ProductionBaseURL = "https://verifierapi.accountchek.com/v1"
+	SandboxBaseURL    = "https://verifierapi.accountchek.net/v1"
+)
+
+// defaultTimeout bounds one call when the controller supplies no HTTP client.
+const defaultTimeout = 30 * time.Second
+
+// Vendor describes AccountChek for the registry.
+func Vendor() providers.Vendor {
+	return providers.Vendor{
+		Name: Name,
+		BaseURLs: map[string]string{
+			"sandbox":    SandboxBaseURL,
+			"production": ProductionBaseURL,
+		},
+		// AccountChek publishes no rate limit. 10 requests/s with a burst of
+		// 10 is a conservative guess: half of what the simulator assumes the
+		// vendor tolerates per user (20/s), and plenty for an operator that
+		// polls each order every few minutes.
+		RateLimit:    providers.RateLimit{RequestsPerSecond: 10, Burst: 10},
+		Capabilities: Capabilities(),
+		// integratorID is optional, so it is not listed as needed.
+		CredentialKeys:      []string{KeyUsername, KeyPassword},
+		ValidateCredentials: ValidateCredentials,
+		New: func(cfg providers.Config) (providers.Client, error) {
+			c, err := New(cfg)
+			if err != nil {
+				return nil, err // not a typed nil *Client inside the interface
+			}
+			return c, nil
+		},
+	}
+}
+
+// Capabilities are AccountChek's rules from the seed: cancel while the order
+// is building or opened (the borrower has not started), close once it is
+// opened or inprogress (closed means completed, so it is meant for
+// inprogress). A fresh value each call, so no caller can edit another's map.
+func Capabilities() providers.Capabilities {
+	return providers.Capabilities{From: map[providers.Action][]string{
+		providers.ActionCancel: {StatusBuilding, StatusOpened},
+		providers.ActionClose:  {StatusOpened, StatusInProgress},
+	}}
+}
+
+// Client talks to one AccountChek verifier user's account. It implements
+// providers.Client and providers.Closer.
+type Client struct {
+	api vendorhttp.Client
+}
+
+var (
+	_ providers.Client = (*Client)(nil)
+	_ providers.Closer = (*Client)(nil)
+)
+
+// New checks the credentials (without any call) and builds a client. Unusable
+// credentials are an *providers.Error of KindUnauthorized.
+func New(cfg providers.Config) (*Client, error) {
+	creds, err := parseCredentials(cfg.Credentials)
+	if err != nil {
+		return nil, &providers.Error{Kind: providers.KindUnauthorized, Message: err.Error()}
+	}
+	baseURL := cfg.BaseURL
+	if baseURL == "" {
+		baseURL = Vendor().BaseURLs[cfg.Environment]
+	}
+	if baseURL == "" {
+		return nil, providers.Errorf(providers.KindRejected, 0,
+			"no AccountChek base URL: environment %q is neither sandbox nor production and no endpoint is set", cfg.Environment)
+	}
+	httpClient := cfg.HTTPClient
+	if httpClient == nil {
+		httpClient = &http.Client{Timeout: defaultTimeout}
+	}
+	return &Client{api: vendorhttp.Client{
+		BaseURL:     baseURL,
+		HTTP:        httpClient,
+		Decorate:    creds.decorate,
+		DecodeError: decodeError,
+	}}, nil
+}
+
+// Observe reads the order with GET /accountchekorders/{id}.
+func (c *Client) Observe(ctx context.Context, orderID string) (providers.Observation, error) {
+	var o order
+	if err := c.do(ctx, http.MethodGet, orderID, nil, &o); err != nil {
+		return providers.Observation{}, err
+	}
+	return o.observation(orderID)
+}
+
+// Cancel sets the order's status to canceled. AccountChek takes no reason,
+// so the Cancellation is ignored.
+func (c *Client) Cancel(ctx context.Context, orderID string, _ providers.Cancellation) (providers.Observation, error) {
+	return c.setStatus(ctx, orderID, StatusCanceled)
+}
+
+// Close sets the order's status to closed (completed early).
+func (c *Client) Close(ctx context.Context, orderID string) (providers.Observation, error) {
+	return c.setStatus(ctx, orderID, StatusClosed)
+}
+
+// setStatus PATCHes the order to status. AccountChek answers 422 when asked
+// for the status the order already has (canceled -> canceled), which is
+// exactly what a retry after a lost response sees; Settle turns that 422 into
+// success once an Observe confirms the order is where we wanted it.
+func (c *Client) setStatus(ctx context.Context, orderID, status string) (providers.Observation, error) {
+	var o order
+	err := c.do(ctx, http.MethodPatch, orderID, statusChange{Status: status}, &o)
+	if err != nil {
+		return providers.Settle(ctx, c, orderID, err, func(obs providers.Observation) bool {
+			return obs.VendorState == status
+		})
+	}
+	return o.observation(orderID)
+}
+
+// statusChange is the PATCH body from the seed.
+type statusChange struct {
+	Status string `json:"status"`
+}
+
+// do is the one call on /accountchekorders/{id}; out receives the order.
+func (c *Client) do(ctx context.Context, method, orderID string, body any, out *order) error {
+	if strings.TrimSpace(orderID) == "" {
+		// Without an id the path would name the collection, not an order.
+		return providers.Errorf(providers.KindRejected, 0, "the AccountChek order id is empty")
+	}
+	_, err := c.api.Do(ctx, vendorhttp.Request{
+		Method: method,
+		Path:   "/accountchekorders/" + url.PathEscape(orderID),
+		Body:   body,
+	}, out)
+	return explain(err)
+}
+
+// explain replaces the generic "Unauthorized" that vendorhttp writes for a
+// 401 without an AccountChek error body (AccountChek documents none) with
+// what a person should check.
+func explain(err error) error {
+	perr, ok := err.(*providers.Error)
+	if !ok || perr.StatusCode != http.StatusUnauthorized ||
+		!strings.HasPrefix(perr.Message, http.StatusText(http.StatusUnauthorized)) {
+		return err
+	}
+	perr.Message = "AccountChek refused the verifier username and password (HTTP Basic); check Secret keys " +
+		KeyUsername + " and " + KeyPassword
+	return perr
+}

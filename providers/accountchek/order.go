@@ -1,0 +1,70 @@
+package accountchek
+
+import (
+	"strings"
+
+	"github.com/ordersync/verification-operator/providers"
+)
+
+// AccountChek order statuses, from the seed's table.
+const (
+	// StatusBuilding: services (VOA, VOIE) are still being added.
+	StatusBuilding = "building"
+	// StatusOpened: built and waiting for the borrower.
+	StatusOpened = "opened"
+	// StatusInProgress: the borrower has started.
+	StatusInProgress = "inprogress"
+	// StatusClosed: closed by the system (or by us) and considered completed.
+	StatusClosed = "closed"
+	// StatusCanceled: canceled before the borrower acted.
+	StatusCanceled = "canceled"
+)
+
+// states normalizes AccountChek's words. closed maps to closed, not
+// completed: it is the word users write in spec.state for this vendor, and
+// canceled and closed are both terminal and irreversible.
+var states = map[string]providers.State{
+	StatusBuilding:   providers.StateActive,
+	StatusOpened:     providers.StateActive,
+	StatusInProgress: providers.StateActive,
+	StatusClosed:     providers.StateClosed,
+	StatusCanceled:   providers.StateCanceled,
+}
+
+// Normalize maps an AccountChek status to a providers.State. A word the
+// vendor adds later is treated as active: calling an unknown state terminal
+// would make the controller stop watching an order that may still move,
+// while "active" only costs another poll. The word itself stays visible in
+// Observation.VendorState.
+func Normalize(status string) providers.State {
+	if s, ok := states[status]; ok {
+		return s
+	}
+	return providers.StateActive
+}
+
+// order holds the only fields of an AccountChek order the operator needs.
+// The response also carries the borrower's name, email, phone, SSN, date of
+// birth and address; they are deliberately not decoded.
+type order struct {
+	ID     string `json:"id"`
+	Status string `json:"status"`
+}
+
+// observation reduces the order. requestedID stands in for a missing id.
+func (o order) observation(requestedID string) (providers.Observation, error) {
+	// The documented words are lowercase; folding case keeps a casing change
+	// at the vendor from turning "Opened" into an unknown word.
+	status := strings.ToLower(strings.TrimSpace(o.Status))
+	if status == "" {
+		// A 200 without a status is not an AccountChek order (a proxy's
+		// "{}", a truncated body); guessing "active" would hide that.
+		return providers.Observation{}, providers.Errorf(providers.KindTransient, 0,
+			"AccountChek answered without an order status; not an order response")
+	}
+	id := o.ID
+	if id == "" {
+		id = requestedID
+	}
+	return providers.Observation{ID: id, VendorState: status, State: Normalize(status)}, nil
+}

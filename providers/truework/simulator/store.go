@@ -1,0 +1,262 @@
+package simulator
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/ordersync/verification-operator/providers/simulator"
+)
+
+// Truework's verification request states.
+const (
+	statePendingApproval = "pending-approval"
+	stateActionRequired  = "action-required"
+	stateProcessing      = "processing"
+	stateOther           = "other"
+	stateCompleted       = "completed"
+	stateCanceled        = "canceled"
+	stateInvalid         = "invalid"
+)
+
+var (
+	allStates      = []string{statePendingApproval, stateActionRequired, stateProcessing, stateOther, stateCompleted, stateCanceled, stateInvalid}
+	terminalStates = []string{stateCompleted, stateCanceled, stateInvalid}
+)
+
+func isTerminal(state string) bool { return slices.Contains(terminalStates, state) }
+
+// order groups verification requests; it has no state of its own.
+type order struct {
+	id       string
+	loanID   string
+	requests []*request
+	// frozen: the target froze their SSN, every call on the order is 451.
+	frozen bool
+}
+
+type request struct {
+	id          string
+	order       *order
+	state       string
+	created     time.Time
+	completedAt time.Time // zero until completed
+	reportID    string    // set when completed
+	reason      string    // cancellation_reason, set when canceled
+	details     *string   // cancellation_details
+	// reverifiedAs lists the requests a reverify of this one created.
+	reverifiedAs []string
+}
+
+// newID makes an id shaped like Truework's, e.g.
+// AAAAAAAAQnIAAYd5YHFVOm8PNX2ecFbEjqV__upOKUE8YE_IK2GwSQTP.
+func newID() string {
+	b := make([]byte, 36)
+	_, _ = rand.Read(b)
+	return "AAAAAAAA" + base64.RawURLEncoding.EncodeToString(b)
+}
+
+// newOrderLocked creates an empty order. s.mu must be held.
+func (s *Server) newOrderLocked() *order {
+	o := &order{id: newID(), loanID: fakeLoanID}
+	s.orders[o.id] = o
+	return o
+}
+
+// newRequestLocked adds a request in state to o. s.mu must be held.
+func (s *Server) newRequestLocked(o *order, state string) *request {
+	r := &request{id: newID(), order: o, state: statePendingApproval, created: s.Clock.Now()}
+	s.requests[r.id] = r
+	o.requests = append(o.requests, r)
+	s.moveLocked(r, state)
+	return r
+}
+
+// moveLocked puts r in state with what Truework records on the way: a
+// completion date and a report on completion, a reason on cancellation.
+func (s *Server) moveLocked(r *request, state string) {
+	r.state = state
+	switch state {
+	case stateCompleted:
+		r.completedAt = s.Clock.Now()
+		r.reportID = newID()
+	case stateCanceled:
+		if r.reason == "" {
+			r.reason = "other" // canceled by Truework, not by the verifier
+		}
+	}
+}
+
+// orderWord sums up an order's requests as the client normalizes them: the
+// first request still moving, else canceled, else completed, else invalid.
+func orderWord(o *order) string {
+	for _, r := range o.requests {
+		if !isTerminal(r.state) {
+			return r.state
+		}
+	}
+	for _, word := range []string{stateCanceled, stateCompleted, stateInvalid} {
+		if slices.ContainsFunc(o.requests, func(r *request) bool { return r.state == word }) {
+			return word
+		}
+	}
+	return ""
+}
+
+// CreateOrder creates an order with one verification request in state; a
+// completed request gets date_of_completion = Clock.Now() and a report.
+func (s *Server) CreateOrder(state string) (string, error) {
+	if !slices.Contains(allStates, state) {
+		return "", unknownState(state)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o := s.newOrderLocked()
+	s.newRequestLocked(o, state)
+	return o.id, nil
+}
+
+// AddRequest adds a verification request in state to an existing order,
+// for orders of several requests; it returns the request id.
+func (s *Server) AddRequest(orderID, state string) (string, error) {
+	if !slices.Contains(allStates, state) {
+		return "", unknownState(state)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.orders[orderID]
+	if !ok {
+		return "", fmt.Errorf("%w: %s", simulator.ErrNoOrder, orderID)
+	}
+	return s.newRequestLocked(o, state).id, nil
+}
+
+// OrderState is the order's word as the client normalizes it (a single
+// request's own word). Given a verification request id, it is that
+// request's word, so the sandbox can follow a reverified request too.
+func (s *Server) OrderState(id string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if o, ok := s.orders[id]; ok {
+		return orderWord(o), true
+	}
+	if r, ok := s.requests[id]; ok {
+		return r.state, true
+	}
+	return "", false
+}
+
+// SetOrderState moves every request of the order (or the one request,
+// given a request id) to state, as Truework's team or the target would.
+// Any move is allowed between non-terminal states (processing may go back to
+// pending-approval); nothing leaves completed, canceled or invalid, and the
+// call changes nothing when any request would have to.
+func (s *Server) SetOrderState(id, state string) error {
+	if !slices.Contains(allStates, state) {
+		return unknownState(state)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	targets, err := s.requestsOfLocked(id)
+	if err != nil {
+		return err
+	}
+	for _, r := range targets {
+		if isTerminal(r.state) && r.state != state {
+			return fmt.Errorf("verification request %s is %s, a terminal state: Truework never moves it again", r.id, r.state)
+		}
+	}
+	for _, r := range targets {
+		if r.state != state {
+			s.moveLocked(r, state)
+		}
+	}
+	return nil
+}
+
+// requestsOfLocked resolves an order id to its requests, a request id to
+// itself. s.mu must be held.
+func (s *Server) requestsOfLocked(id string) ([]*request, error) {
+	if o, ok := s.orders[id]; ok {
+		return o.requests, nil
+	}
+	if r, ok := s.requests[id]; ok {
+		return []*request{r}, nil
+	}
+	return nil, fmt.Errorf("%w: %s", simulator.ErrNoOrder, id)
+}
+
+// OrderOf maps a verification request id to its order, so calls on
+// /verification-requests/{id}/ land in the order's call log.
+func (s *Server) OrderOf(pathID string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r, ok := s.requests[pathID]; ok {
+		return r.order.id
+	}
+	return pathID
+}
+
+// RequestIDs lists an order's verification request ids, oldest first.
+func (s *Server) RequestIDs(orderID string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.orders[orderID]
+	if !ok {
+		return nil
+	}
+	ids := make([]string, 0, len(o.requests))
+	for _, r := range o.requests {
+		ids = append(ids, r.id)
+	}
+	return ids
+}
+
+// ReportID is the id of a completed request's report ("" otherwise): the
+// report_id a reverify must name.
+func (s *Server) ReportID(requestID string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r, ok := s.requests[requestID]; ok {
+		return r.reportID
+	}
+	return ""
+}
+
+// Reverifications lists the requests that reverifying requestID created, so
+// tests can check that a reverification happened exactly once.
+func (s *Server) Reverifications(requestID string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r, ok := s.requests[requestID]; ok {
+		return slices.Clone(r.reverifiedAs)
+	}
+	return nil
+}
+
+// Freeze makes every call on the order (or the order of a request id)
+// answer 451, as when the target has frozen their SSN.
+func (s *Server) Freeze(id string) error {
+	return s.setFrozen(id, true)
+}
+
+// Unfreeze lifts Freeze.
+func (s *Server) Unfreeze(id string) error {
+	return s.setFrozen(id, false)
+}
+
+func (s *Server) setFrozen(id string, frozen bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.orders[id]
+	if r, isRequest := s.requests[id]; isRequest {
+		o, ok = r.order, true
+	}
+	if !ok {
+		return fmt.Errorf("%w: %s", simulator.ErrNoOrder, id)
+	}
+	o.frozen = frozen
+	return nil
+}

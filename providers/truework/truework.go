@@ -1,0 +1,158 @@
+// Package truework is the client for Truework's income and employment
+// verification API (https://www.truework.com/docs).
+//
+// A Truework order holds one or more verification requests; the order has no
+// state of its own. The client observes and cancels orders through
+// GET /orders/{id} and PUT /orders/{id}/cancel, and reverifies a completed
+// request through the deprecated PUT /verification-requests/{id}/reverify/,
+// which creates a new verification request. Reverified returns a client that
+// observes and cancels by verification request id, for that new object.
+//
+// Every call sends Accept: application/json; version=2023-10-30. That version
+// serves state words as {"canonical_value", "raw_value"} objects while older
+// versions and webhooks send plain strings; the client reads both.
+package truework
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ordersync/verification-operator/providers"
+	"github.com/ordersync/verification-operator/providers/vendorhttp"
+)
+
+// Name is the value of VerificationProvider spec.vendor.
+const Name = "truework"
+
+// APIVersion is the Truework API version the client is written against.
+const APIVersion = "2023-10-30"
+
+// CredentialKey is the Secret key holding the secret API key.
+const CredentialKey = "apiKey"
+
+// ReverifyWindow is how long after completion Truework accepts a reverify.
+const ReverifyWindow = 90 * 24 * time.Hour
+
+// Key prefixes, from Truework's authentication docs. Publishable keys are
+// for Truework.js in a browser and must never be used as secret keys.
+const (
+	sandboxSecretPrefix = "tw_sk_test_"
+	secretPrefix        = "tw_sk_"
+	publishablePrefix   = "tw_pk_" // also covers tw_pk_test
+)
+
+// Environments.
+const (
+	EnvSandbox    = "sandbox"
+	EnvProduction = "production"
+)
+
+// defaultTimeout bounds one call when the controller gives no HTTP client.
+const defaultTimeout = 30 * time.Second
+
+// Vendor describes Truework for the registry.
+func Vendor() providers.Vendor {
+	return providers.Vendor{
+		Name: Name,
+		BaseURLs: map[string]string{
+			EnvSandbox:    "https://api.truework-sandbox.com",
+			EnvProduction: "https://api.truework.com",
+		},
+		// Truework publishes 10 requests/s per account.
+		RateLimit: providers.RateLimit{RequestsPerSecond: 10, Burst: 10},
+		Capabilities: providers.Capabilities{
+			From: map[providers.Action][]string{
+				// Truework cancels every request that is not terminal.
+				providers.ActionCancel:   {"pending-approval", "action-required", "processing", "other"},
+				providers.ActionReverify: {"completed"},
+			},
+			ReverifyWindow: ReverifyWindow,
+		},
+		CredentialKeys:      []string{CredentialKey},
+		ValidateCredentials: ValidateCredentials,
+		New:                 New,
+	}
+}
+
+// ValidateCredentials checks that the Secret holds a Truework secret key for
+// the environment, without calling Truework. Messages describe the problem
+// with the key's documented prefixes, never with any part of the key.
+func ValidateCredentials(environment string, data map[string][]byte) error {
+	key := apiKey(data)
+	if key == "" {
+		return fmt.Errorf("secret key %q is missing or empty", CredentialKey)
+	}
+	if !headerSafe(key) {
+		return fmt.Errorf("secret key %q contains spaces or control characters; paste the key alone", CredentialKey)
+	}
+	isSandboxKey := strings.HasPrefix(key, sandboxSecretPrefix)
+	switch {
+	case strings.HasPrefix(key, publishablePrefix):
+		return fmt.Errorf("secret key %q holds a Truework publishable key (tw_pk_...); use a secret key (tw_sk_...)", CredentialKey)
+	case !strings.HasPrefix(key, secretPrefix):
+		return fmt.Errorf("secret key %q is not a Truework secret key: expected prefix tw_sk_test_ (sandbox) or tw_sk_ (production)", CredentialKey)
+	}
+	switch environment {
+	case EnvSandbox:
+		if !isSandboxKey {
+			return fmt.Errorf("secret key %q holds a production key (tw_sk_...) but the environment is sandbox; use a sandbox key (tw_sk_test_...)", CredentialKey)
+		}
+		if len(key) == len(sandboxSecretPrefix) {
+			return fmt.Errorf("secret key %q has nothing after its tw_sk_test_ prefix", CredentialKey)
+		}
+	case EnvProduction:
+		if isSandboxKey {
+			return fmt.Errorf("secret key %q holds a sandbox key (tw_sk_test_...) but the environment is production; use a production key (tw_sk_...)", CredentialKey)
+		}
+		if len(key) == len(secretPrefix) {
+			return fmt.Errorf("secret key %q has nothing after its tw_sk_ prefix", CredentialKey)
+		}
+	default:
+		return fmt.Errorf("environment %q is not one of %s, %s", environment, EnvSandbox, EnvProduction)
+	}
+	return nil
+}
+
+// apiKey reads the key, forgiving the trailing newline that
+// `kubectl create secret --from-file` keeps from an editor-saved file.
+func apiKey(data map[string][]byte) string {
+	return strings.TrimSpace(string(data[CredentialKey]))
+}
+
+// headerSafe reports whether the key can go in an Authorization header as is.
+func headerSafe(key string) bool {
+	for i := 0; i < len(key); i++ {
+		if key[i] <= ' ' || key[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// New builds a Truework client for orders. Unusable credentials are an
+// *providers.Error of KindUnauthorized, and no call is made.
+func New(cfg providers.Config) (providers.Client, error) {
+	if err := ValidateCredentials(cfg.Environment, cfg.Credentials); err != nil {
+		return nil, &providers.Error{Kind: providers.KindUnauthorized, Message: err.Error()}
+	}
+	baseURL := cfg.BaseURL
+	if baseURL == "" {
+		baseURL = Vendor().BaseURLs[cfg.Environment]
+	}
+	httpClient := cfg.HTTPClient
+	if httpClient == nil {
+		httpClient = &http.Client{Timeout: defaultTimeout}
+	}
+	authorization := "Bearer " + apiKey(cfg.Credentials)
+	return &Client{api: &api{http: vendorhttp.Client{
+		BaseURL: baseURL,
+		HTTP:    httpClient,
+		Decorate: func(r *http.Request) {
+			r.Header.Set("Authorization", authorization)
+			r.Header.Set("Accept", "application/json; version="+APIVersion)
+		},
+		DecodeError: decodeError,
+	}}}, nil
+}

@@ -1,0 +1,125 @@
+// Package truv is the client for Truv's orders API (payroll income,
+// employment and assets verification).
+//
+// Truv serves every environment from one host; the environment is chosen by
+// the prefix of the access secret (see credentials.go). The client uses two
+// calls, both with a trailing slash as Truv requires:
+//
+//	GET  /v1/orders/{id}/          the order with its employers
+//	POST /v1/orders/{id}/cancel/   cancel every employer; answers the order
+//
+// Truv has no order-level status: the client derives one from the employers
+// (status.go). Responses carry PII (SSN, date of birth, bank numbers); the
+// client decodes only ids, status words and completion times.
+package truv
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/ordersync/verification-operator/providers"
+	"github.com/ordersync/verification-operator/providers/vendorhttp"
+)
+
+// Name is the value of VerificationProvider spec.vendor.
+const Name = "truv"
+
+// BaseURL is Truv's API host for every environment. Paths start with /v1/,
+// so an endpoint override (a simulator, a proxy) is just scheme://host:port.
+const BaseURL = "https://prod.truv.com"
+
+// defaultTimeout bounds one call when the controller passes no HTTP client.
+const defaultTimeout = 30 * time.Second
+
+// Vendor describes Truv for the registry.
+func Vendor() providers.Vendor {
+	return providers.Vendor{
+		Name:     Name,
+		BaseURLs: map[string]string{"sandbox": BaseURL, "production": BaseURL},
+		// Truv publishes no request budget, only that a 429 carries
+		// Retry-After. 10 requests/s is a conservative guess that stays
+		// well under what the simulator assumes (20/s per client id).
+		RateLimit: providers.RateLimit{RequestsPerSecond: 10, Burst: 10},
+		Capabilities: providers.Capabilities{
+			// Cancel is accepted while every employer is pending or sent;
+			// the order's vendor state is one of those words exactly then
+			// (or when only some employers are still open, which Truv
+			// refuses with a 400 the controller reports).
+			From: map[providers.Action][]string{
+				providers.ActionCancel: {StatusPending, StatusSent},
+			},
+		},
+		CredentialKeys:      []string{KeyClientID, KeyAccessSecret},
+		ValidateCredentials: ValidateCredentials,
+		New:                 New,
+	}
+}
+
+// client talks to one Truv account. The credentials live only inside the
+// Decorate closure, so printing a client never shows them.
+type client struct {
+	http vendorhttp.Client
+}
+
+// New builds a Truv client after checking the credentials for cfg.Environment.
+func New(cfg providers.Config) (providers.Client, error) {
+	if err := ValidateCredentials(cfg.Environment, cfg.Credentials); err != nil {
+		return nil, &providers.Error{Kind: providers.KindUnauthorized, Message: err.Error()}
+	}
+	clientID := string(cfg.Credentials[KeyClientID])
+	accessSecret := string(cfg.Credentials[KeyAccessSecret])
+	base := cfg.BaseURL
+	if base == "" {
+		base = BaseURL
+	}
+	httpClient := cfg.HTTPClient
+	if httpClient == nil {
+		httpClient = &http.Client{Timeout: defaultTimeout}
+	}
+	return &client{http: vendorhttp.Client{
+		BaseURL: base,
+		HTTP:    httpClient,
+		Decorate: func(r *http.Request) {
+			r.Header.Set("X-Access-Client-Id", clientID)
+			r.Header.Set("X-Access-Secret", accessSecret)
+		},
+		DecodeError: DecodeError,
+	}}, nil
+}
+
+// Observe reads the order and derives its state from the employers.
+func (c *client) Observe(ctx context.Context, orderID string) (providers.Observation, error) {
+	return c.call(ctx, http.MethodGet, orderID, "")
+}
+
+// Cancel cancels every employer of the order. Truv takes no reason, so the
+// Cancellation is ignored. A repeat after a lost response finds the order
+// canceled and Truv refuses it with a 400; Settle turns that into success.
+func (c *client) Cancel(ctx context.Context, orderID string, _ providers.Cancellation) (providers.Observation, error) {
+	obs, err := c.call(ctx, http.MethodPost, orderID, "cancel/")
+	if err != nil {
+		return providers.Settle(ctx, c, orderID, err, func(o providers.Observation) bool {
+			return o.State == providers.StateCanceled
+		})
+	}
+	return obs, nil
+}
+
+// call sends one request on /v1/orders/{id}/<suffix> and reduces the order
+// in the answer to an Observation.
+func (c *client) call(ctx context.Context, method, orderID, suffix string) (providers.Observation, error) {
+	if orderID == "" {
+		return providers.Observation{}, providers.Errorf(providers.KindRejected, 0, "order id is empty")
+	}
+	var o order
+	req := vendorhttp.Request{Method: method, Path: "/v1/orders/" + url.PathEscape(orderID) + "/" + suffix}
+	if _, err := c.http.Do(ctx, req, &o); err != nil {
+		return providers.Observation{}, err
+	}
+	if o.ID == "" {
+		return providers.Observation{}, providers.Errorf(providers.KindTransient, http.StatusOK, "Truv answered without an order id")
+	}
+	return o.observation(), nil
+}

@@ -1,0 +1,209 @@
+// Package simulator is txcloud's identity verification API as an in-memory
+// HTTP server: GET /v1/identity/verifications/{id} and POST
+// /v1/identity/verifications/{id}/cancel, Bearer API keys, the status
+// machine of VENDORS.md, txcloud's error bodies, 60 requests per minute per
+// key with X-RateLimit-* headers, and the /_sandbox/ admin API of the kit.
+//
+// The API lives under /v1, as at txcloud, so a client's endpoint override
+// for this server is its URL plus BasePath: http://127.0.0.1:PORT/v1.
+package simulator
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/ordersync/verification-operator/providers/simulator"
+)
+
+// BasePath is the prefix of every API path; txcloud's base URLs end in it.
+const BasePath = "/v1"
+
+// API keys accepted by default. The simulator stands in for either
+// environment, so it takes a sandbox and a production key.
+const (
+	TestAPIKey = "txc_test_sim_4f8b2c1d9e7a6b5c3d2e"
+	LiveAPIKey = "txc_live_sim_9a8b7c6d5e4f3a2b1c0d"
+)
+
+// RequestsPerMinute is the smallest plan's limit, enforced per API key.
+const RequestsPerMinute = 60
+
+// Server is the txcloud simulator. The embedded kit server provides
+// ServeHTTP, Calls, CountCalls, SetFaults, Stats and Clock.
+type Server struct {
+	*simulator.Server
+
+	mu            sync.Mutex
+	apiKeys       map[string]bool
+	verifications map[string]*verification
+	quota         *quota
+}
+
+// New returns a simulator with no verifications that accepts TestAPIKey and
+// LiveAPIKey.
+func New() *Server {
+	s := &Server{
+		apiKeys:       map[string]bool{TestAPIKey: true, LiveAPIKey: true},
+		verifications: map[string]*verification{},
+		quota:         newQuota(RequestsPerMinute),
+	}
+	// 60 per minute as a token bucket: one token a second, up to 60 at once.
+	s.Server = simulator.New(s, RequestsPerMinute/60.0, RequestsPerMinute)
+	s.Handle("GET "+BasePath+"/identity/verifications/{id}", s.api(s.getVerification))
+	s.Handle("POST "+BasePath+"/identity/verifications/{id}/cancel", s.api(s.cancelVerification))
+	return s
+}
+
+// AddAPIKey makes the simulator accept another key, as after a rotation.
+func (s *Server) AddAPIKey(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.apiKeys[key] = true
+}
+
+// RevokeAPIKey makes the simulator refuse a key it accepted.
+func (s *Server) RevokeAPIKey(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.apiKeys, key)
+}
+
+// api wraps a handler with what txcloud does on every API call: count the
+// call against the key's budget, say so in X-RateLimit-* headers, then
+// authenticate. The budget is keyed by the presented token, so even a
+// refused key gets the headers, as every response carries them.
+func (s *Server) api(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		key := bearerToken(r)
+		allowed := s.Allow(key)
+		q := s.quota.take(key, allowed)
+		q.setHeaders(w.Header(), s.Clock.Now())
+		if !allowed {
+			w.Header().Set("Retry-After", strconv.Itoa(q.retryAfterSeconds()))
+			s.WriteError(w, http.StatusTooManyRequests, "Too many requests. Retry after the time in Retry-After.")
+			return
+		}
+		if !s.accepts(key) {
+			// Never echo the key, not even masked.
+			s.writeError(w, http.StatusUnauthorized, "invalid_api_key", "Invalid API key provided.")
+			return
+		}
+		h(w, r)
+	}
+}
+
+func bearerToken(r *http.Request) string {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return token
+}
+
+func (s *Server) accepts(key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return key != "" && s.apiKeys[key]
+}
+
+func (s *Server) getVerification(w http.ResponseWriter, r *http.Request) {
+	body, ok := s.render(r.PathValue("id"))
+	if !ok {
+		s.writeNotFound(w)
+		return
+	}
+	simulator.WriteJSON(w, http.StatusOK, body)
+}
+
+// cancelVerification: legal only while pending, and it leaves the
+// verification expired, since txcloud has no canceled status.
+func (s *Server) cancelVerification(w http.ResponseWriter, r *http.Request) {
+	body, status, err := s.cancel(r.PathValue("id"))
+	switch {
+	case errors.Is(err, errNotFound):
+		s.writeNotFound(w)
+	case errors.Is(err, errNotCancelable):
+		s.writeError(w, http.StatusConflict, "verification_not_cancelable",
+			"This verification cannot be canceled because its status is '"+status+"'. Only pending verifications can be canceled.")
+	default:
+		simulator.WriteJSON(w, http.StatusOK, body)
+	}
+}
+
+func (s *Server) writeNotFound(w http.ResponseWriter) {
+	// The id is not echoed: a message with it would be mangled by the
+	// client's redaction of long digit runs anyway.
+	s.writeError(w, http.StatusNotFound, "resource_not_found", "No such verification.")
+}
+
+// WriteError answers in txcloud's error format with a code that fits the
+// status; the kit uses it for injected faults. A 429 repeats Retry-After
+// (when set on w) as "retry_after" in the body, as txcloud does.
+func (s *Server) WriteError(w http.ResponseWriter, status int, message string) {
+	s.writeError(w, status, codeForStatus(status), message)
+}
+
+func (s *Server) writeError(w http.ResponseWriter, status int, code, message string) {
+	detail := errorDetail{Code: code, Message: message, Type: typeForStatus(status), RequestID: newID("req_", 12)}
+	if status == http.StatusTooManyRequests {
+		detail.RetryAfter, _ = strconv.Atoi(w.Header().Get("Retry-After"))
+	}
+	simulator.WriteJSON(w, status, errorBody{Error: detail})
+}
+
+// errorBody is txcloud's error format. retry_after is placed in the error
+// object: VENDORS.md only says the 429 body carries it.
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code       string  `json:"code"`
+	Message    string  `json:"message"`
+	Type       string  `json:"type"`
+	Param      *string `json:"param"`
+	RequestID  string  `json:"request_id"`
+	RetryAfter int     `json:"retry_after,omitempty"`
+}
+
+// typeForStatus picks one of the error types VENDORS.md lists.
+func typeForStatus(status int) string {
+	switch {
+	case status == http.StatusUnauthorized:
+		return "authentication_error"
+	case status == http.StatusForbidden:
+		return "authorization_error"
+	case status == http.StatusNotFound:
+		return "not_found_error"
+	case status == http.StatusTooManyRequests:
+		return "rate_limit_error"
+	case status >= 500:
+		return "api_error"
+	default:
+		return "validation_error"
+	}
+}
+
+func codeForStatus(status int) string {
+	switch status {
+	case http.StatusUnauthorized:
+		return "invalid_api_key"
+	case http.StatusForbidden:
+		return "forbidden"
+	case http.StatusNotFound:
+		return "resource_not_found"
+	case http.StatusConflict:
+		return "conflict"
+	case http.StatusTooManyRequests:
+		return "rate_limit_exceeded"
+	case http.StatusServiceUnavailable:
+		return "service_unavailable"
+	}
+	if status >= 500 {
+		return "internal_error"
+	}
+	return "invalid_request"
+}

@@ -1,0 +1,130 @@
+// Package txcloud is the client for txcloud's identity verification API
+// (seed txcloud-cancel-verification.txt and VENDORS.md).
+//
+// An order is one verification (id "ver_..."). txcloud has no canceled
+// status: cancel is legal only while a verification is pending and moves it
+// to expired. So a canceled order reads "expired" from then on, and only the
+// caller that received the cancel's 200 knows it was canceled; Cancel returns
+// State canceled with VendorState "expired" for that reason.
+package txcloud
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ordersync/verification-operator/providers"
+	"github.com/ordersync/verification-operator/providers/vendorhttp"
+)
+
+// Name is the value of VerificationProvider spec.vendor.
+const Name = "txcloud"
+
+// Environments and their API roots. The roots include /v1: the client
+// appends /identity/verifications/{id}. An endpoint override must include
+// it too, e.g. http://127.0.0.1:PORT/v1 for the simulator.
+const (
+	EnvSandbox    = "sandbox"
+	EnvProduction = "production"
+
+	SandboxURL    = "https://sandbox.api.txcloud.io/v1"
+	ProductionURL = "https://api.txcloud.io/v1"
+)
+
+// KeyAPIKey is the Secret key holding the API key.
+const KeyAPIKey = "apiKey"
+
+// Key prefixes by environment: a test key against production (or the
+// reverse) is refused before any call.
+var keyPrefixes = map[string]string{
+	EnvSandbox:    "txc_test_",
+	EnvProduction: "txc_live_",
+}
+
+// defaultTimeout bounds one call when the controller passes no HTTP client.
+const defaultTimeout = 30 * time.Second
+
+// Vendor describes txcloud for the provider registry.
+func Vendor() providers.Vendor {
+	return providers.Vendor{
+		Name:     Name,
+		BaseURLs: map[string]string{EnvSandbox: SandboxURL, EnvProduction: ProductionURL},
+		// Plans allow 60, 300 or 1000 requests per minute and we cannot
+		// tell which plan an account has, so the default is the smallest:
+		// 60/min as 1 rps. Burst 5 keeps a startup surge of reconciles
+		// well inside the vendor's own burst; raise spec.rateLimit on
+		// larger plans.
+		RateLimit: providers.RateLimit{RequestsPerSecond: 1, Burst: 5},
+		Capabilities: providers.Capabilities{
+			From: map[providers.Action][]string{providers.ActionCancel: {StatusPending}},
+			// No canceled status: a canceled verification reads expired.
+			CanceledReadsAs: StatusExpired,
+		},
+		CredentialKeys:      []string{KeyAPIKey},
+		ValidateCredentials: ValidateCredentials,
+		New:                 New,
+	}
+}
+
+// ValidateCredentials checks that the Secret holds an API key of the
+// environment's kind. Messages name the key and the problem, never any part
+// of the value.
+func ValidateCredentials(environment string, data map[string][]byte) error {
+	prefix, ok := keyPrefixes[environment]
+	if !ok {
+		return fmt.Errorf("environment %q is not one of %s, %s", environment, EnvSandbox, EnvProduction)
+	}
+	raw, ok := data[KeyAPIKey]
+	if !ok {
+		return fmt.Errorf("secret key %q is missing", KeyAPIKey)
+	}
+	key := string(raw)
+	switch {
+	case key == "":
+		return fmt.Errorf("secret key %q is empty", KeyAPIKey)
+	case strings.ContainsFunc(key, isNotHeaderSafe):
+		return fmt.Errorf("secret key %q contains whitespace or control characters (a trailing newline?)", KeyAPIKey)
+	case !strings.HasPrefix(key, prefix):
+		return fmt.Errorf("secret key %q must be a txcloud %s key starting with %q%s", KeyAPIKey, environment, prefix, otherEnvironmentHint(key, environment))
+	case len(key) == len(prefix):
+		return fmt.Errorf("secret key %q has the %q prefix but nothing after it", KeyAPIKey, prefix)
+	}
+	return nil
+}
+
+// otherEnvironmentHint explains the common mistake of pasting the other
+// environment's key. It reveals only which documented prefix the key has.
+func otherEnvironmentHint(key, environment string) string {
+	for env, p := range keyPrefixes {
+		if env != environment && strings.HasPrefix(key, p) {
+			return fmt.Sprintf("; it is a %s key", env)
+		}
+	}
+	return ""
+}
+
+func isNotHeaderSafe(r rune) bool { return r <= ' ' || r == 0x7f }
+
+// New builds a client. Unusable credentials are a KindUnauthorized error and
+// no call is made.
+func New(cfg providers.Config) (providers.Client, error) {
+	if err := ValidateCredentials(cfg.Environment, cfg.Credentials); err != nil {
+		return nil, &providers.Error{Kind: providers.KindUnauthorized, Message: err.Error()}
+	}
+	baseURL := cfg.BaseURL
+	if baseURL == "" {
+		baseURL = Vendor().BaseURLs[cfg.Environment]
+	}
+	httpClient := cfg.HTTPClient
+	if httpClient == nil {
+		httpClient = &http.Client{Timeout: defaultTimeout}
+	}
+	authorization := "Bearer " + string(cfg.Credentials[KeyAPIKey])
+	return &Client{http: vendorhttp.Client{
+		BaseURL:     baseURL,
+		HTTP:        httpClient,
+		Decorate:    func(r *http.Request) { r.Header.Set("Authorization", authorization) },
+		DecodeError: decodeError,
+	}}, nil
+}
