@@ -8,7 +8,7 @@ LOCALBIN ?= $(shell pwd)/bin
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
 KUSTOMIZE ?= $(LOCALBIN)/kustomize
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
-KUSTOMIZE_VERSION ?= v5.8.3
+KUSTOMIZE_VERSION ?= v5.8.2
 
 # The local control plane (kube-apiserver, etcd) built from source by
 # hack/build-control-plane.sh. A KUBEBUILDER_ASSETS set by the caller wins.
@@ -76,6 +76,8 @@ docker-build: ## Build the manager image.
 .PHONY: docker-push
 docker-push: ## Push the manager image.
 	$(CONTAINER_TOOL) push $(IMG)
+
+include hack/deploy.mk
 
 ##@ Tools
 

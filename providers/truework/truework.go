@@ -7,6 +7,8 @@
 // request through the deprecated PUT /verification-requests/{id}/reverify/,
 // which creates a new verification request. Reverified returns a client that
 // observes and cancels by verification request id, for that new object.
+// When a reverify call's answer was lost, FindReverification looks for the
+// request it created in GET /verification-requests/ (see find.go).
 //
 // Every call sends Accept: application/json; version=2023-10-30. That version
 // serves state words as {"canonical_value", "raw_value"} objects while older

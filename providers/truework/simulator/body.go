@@ -16,7 +16,6 @@ const (
 	fakeUnit         = "Apt 5C"
 	fakeGrossPay     = "98250.00"
 	fakeHiredDate    = "2016-02-11"
-	fakeLoanID       = "loan-4411"
 	fakeEmployerName = "Harbor View Logistics"
 )
 

@@ -1,10 +1,13 @@
 package simulator
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
+	"strconv"
 
 	"github.com/ordersync/verification-operator/providers/simulator"
 )
@@ -53,6 +56,84 @@ func (s *Server) cancelOrder(w http.ResponseWriter, r *http.Request, c call) {
 		s.cancelLocked(q, body)
 	}
 	simulator.WriteJSON(w, http.StatusOK, viewOrder(o, c.versioned))
+}
+
+// List pagination, as Django REST framework's LimitOffsetPagination serves
+// it. **Assume:** limit is capped at maxListLimit; an unreadable or
+// non-positive limit means the default, an unreadable or negative offset 0.
+const (
+	defaultListLimit = 25
+	maxListLimit     = 100
+)
+
+// requestList is GET /verification-requests/.
+type requestList struct {
+	Count    int           `json:"count"`
+	Next     *string       `json:"next"`
+	Previous *string       `json:"previous"`
+	Results  []requestView `json:"results"`
+}
+
+// GET /verification-requests/?limit=&offset= lists every verification
+// request of the account, newest first (an assumption, by created then
+// creation order), requests of frozen orders included: listing is no call
+// on them.
+func (s *Server) listRequests(w http.ResponseWriter, r *http.Request, c call) {
+	q := r.URL.Query()
+	limit, err := strconv.Atoi(q.Get("limit"))
+	if err != nil || limit <= 0 {
+		limit = defaultListLimit
+	}
+	limit = min(limit, maxListLimit)
+	offset, err := strconv.Atoi(q.Get("offset"))
+	if err != nil || offset < 0 {
+		offset = 0
+	}
+
+	s.mu.Lock()
+	all := make([]*request, 0, len(s.requests))
+	for _, req := range s.requests {
+		all = append(all, req)
+	}
+	slices.SortFunc(all, func(a, b *request) int {
+		if byTime := b.created.Compare(a.created); byTime != 0 {
+			return byTime
+		}
+		return cmp.Compare(b.seq, a.seq)
+	})
+	page := requestList{Count: len(all), Results: []requestView{}}
+	for _, req := range all[min(offset, len(all)):min(offset+limit, len(all))] {
+		page.Results = append(page.Results, viewRequest(req, c.versioned))
+	}
+	s.mu.Unlock()
+
+	if offset+limit < page.Count {
+		next := pageURL(r, limit, offset+limit)
+		page.Next = &next
+	}
+	if offset > 0 {
+		previous := pageURL(r, limit, offset-limit)
+		page.Previous = &previous
+	}
+	simulator.WriteJSON(w, http.StatusOK, page)
+}
+
+// pageURL is the absolute URL of the page at offset, as DRF builds it: the
+// request's URL with limit and offset replaced, offset dropped at 0.
+func pageURL(r *http.Request, limit, offset int) string {
+	u := url.URL{Scheme: "http", Host: r.Host, Path: r.URL.Path}
+	if r.TLS != nil {
+		u.Scheme = "https"
+	}
+	q := r.URL.Query()
+	q.Set("limit", strconv.Itoa(limit))
+	if offset > 0 {
+		q.Set("offset", strconv.Itoa(offset))
+	} else {
+		q.Del("offset")
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // GET /verification-requests/{id}/
@@ -121,6 +202,7 @@ func (s *Server) reverify(w http.ResponseWriter, r *http.Request, c call) {
 		s.WriteError(w, http.StatusBadRequest, problem)
 		return
 	}
+	// **Assume:** the new request carries the source's loan_id (and target).
 	o := s.newOrderLocked()
 	o.loanID = src.order.loanID
 	created := s.newRequestLocked(o, statePendingApproval)

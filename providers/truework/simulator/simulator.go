@@ -5,6 +5,12 @@
 //   - GET /orders/{id}, PUT /orders/{id}/cancel
 //   - GET /verification-requests/{id}/, PUT /verification-requests/{id}/cancel/
 //   - PUT /verification-requests/{id}/reverify/ (header Request-Sync: async)
+//   - GET /verification-requests/?limit=&offset= ("Get All Verifications",
+//     deprecated API): {count, next, previous, results}, newest first
+//
+// Every order has a loan_id of its own ("loan-<n>"), which its requests
+// serve and a reverification copies (an assumption: see newOrderLocked).
+// The list is a call on no order, so it shows in Stats but in no call log.
 //
 // It authenticates Bearer secret keys (publishable and unknown keys: 401),
 // negotiates the API version from the Accept header (older than 2023-10-30:
@@ -58,6 +64,8 @@ type Server struct {
 	apiKeys  map[string]bool
 	orders   map[string]*order
 	requests map[string]*request
+	// orderSeq numbers loan ids, requestSeq requests in creation order.
+	orderSeq, requestSeq int
 }
 
 // New returns a simulator that accepts TestAPIKey and LiveAPIKey.
@@ -72,6 +80,7 @@ func New() *Server {
 	s.Handle("PUT /orders/{id}/cancel", s.api(s.cancelOrder))
 	// {$}: Truework's older routes end in a slash and match only that path,
 	// not the subtree a bare trailing slash means to net/http.
+	s.Handle("GET /verification-requests/{$}", s.api(s.listRequests))
 	s.Handle("GET /verification-requests/{id}/{$}", s.api(s.getRequest))
 	s.Handle("PUT /verification-requests/{id}/cancel/{$}", s.api(s.cancelRequest))
 	s.Handle("PUT /verification-requests/{id}/reverify/{$}", s.api(s.reverify))

@@ -41,6 +41,7 @@ type request struct {
 	id          string
 	order       *order
 	state       string
+	seq         int // creation order, breaks ties between equal created
 	created     time.Time
 	completedAt time.Time // zero until completed
 	reportID    string    // set when completed
@@ -58,16 +59,23 @@ func newID() string {
 	return "AAAAAAAA" + base64.RawURLEncoding.EncodeToString(b)
 }
 
-// newOrderLocked creates an empty order. s.mu must be held.
+// newOrderLocked creates an empty order with a loan_id of its own
+// ("loan-<n>"). s.mu must be held.
+//
+// **Assume:** every order carries the lender's loan_id (Truework makes it
+// optional), and a reverification copies the source's loan_id onto the
+// order it creates (see reverify).
 func (s *Server) newOrderLocked() *order {
-	o := &order{id: newID(), loanID: fakeLoanID}
+	s.orderSeq++
+	o := &order{id: newID(), loanID: fmt.Sprintf("loan-%d", s.orderSeq)}
 	s.orders[o.id] = o
 	return o
 }
 
 // newRequestLocked adds a request in state to o. s.mu must be held.
 func (s *Server) newRequestLocked(o *order, state string) *request {
-	r := &request{id: newID(), order: o, state: statePendingApproval, created: s.Clock.Now()}
+	s.requestSeq++
+	r := &request{id: newID(), order: o, state: statePendingApproval, seq: s.requestSeq, created: s.Clock.Now()}
 	s.requests[r.id] = r
 	o.requests = append(o.requests, r)
 	s.moveLocked(r, state)
@@ -258,5 +266,35 @@ func (s *Server) setFrozen(id string, frozen bool) error {
 		return fmt.Errorf("%w: %s", simulator.ErrNoOrder, id)
 	}
 	o.frozen = frozen
+	return nil
+}
+
+// LoanID is the loan_id of an order (or of the order of a request id).
+func (s *Server) LoanID(id string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.orders[id]
+	if r, isRequest := s.requests[id]; isRequest {
+		o, ok = r.order, true
+	}
+	if !ok {
+		return "", false
+	}
+	return o.loanID, true
+}
+
+// SetLoanID sets the loan_id of an order (or of the order of a request id);
+// "" serves the order without one, as Truework allows.
+func (s *Server) SetLoanID(id, loanID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.orders[id]
+	if r, isRequest := s.requests[id]; isRequest {
+		o, ok = r.order, true
+	}
+	if !ok {
+		return fmt.Errorf("%w: %s", simulator.ErrNoOrder, id)
+	}
+	o.loanID = loanID
 	return nil
 }

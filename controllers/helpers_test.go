@@ -1,0 +1,156 @@
+package controllers_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"sync/atomic"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
+	"github.com/ordersync/verification-operator/providers/simulators"
+)
+
+var nsCounter atomic.Int64
+
+// vendorEnv is one test's vendor: a fresh simulator, a namespace, a Secret
+// and a VerificationProvider pointing at the simulator. A simulator per test
+// keeps call counts and injected faults from leaking between tests.
+type vendorEnv struct {
+	simulators.Vendor
+	Sim      simulators.Sim
+	URL      string
+	NS       string
+	Provider *v1.VerificationProvider
+	Secret   *corev1.Secret
+}
+
+func startVendor(name string, credentials map[string]string) *vendorEnv {
+	GinkgoHelper()
+	v := simulators.Get(name)
+	sim := v.New()
+	srv := httptest.NewServer(sim)
+	DeferCleanup(srv.Close)
+	if credentials == nil {
+		credentials = v.Credentials
+	}
+	env := &vendorEnv{Vendor: v, Sim: sim, URL: srv.URL, NS: newNamespace(name)}
+	env.Secret = &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name + "-credentials", Namespace: env.NS}, StringData: credentials}
+	Expect(k8s.Create(ctx(), env.Secret)).To(Succeed())
+	env.Provider = &v1.VerificationProvider{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: env.NS},
+		Spec: v1.VerificationProviderSpec{
+			Vendor: v1.Vendor(name), Environment: v1.EnvironmentSandbox, Endpoint: srv.URL + v.APIRoot,
+			CredentialsSecretRef: v1.SecretReference{Name: env.Secret.Name},
+			PollInterval:         &metav1.Duration{Duration: 2 * time.Second},
+		},
+	}
+	Expect(k8s.Create(ctx(), env.Provider)).To(Succeed())
+	return env
+}
+
+// vendorOrder creates an order at the vendor in the given state word.
+func (e *vendorEnv) vendorOrder(state string) string {
+	GinkgoHelper()
+	id, err := e.Sim.CreateOrder(state)
+	Expect(err).NotTo(HaveOccurred())
+	return id
+}
+
+func (e *vendorEnv) vendorState(id string) string {
+	GinkgoHelper()
+	s, ok := e.Sim.OrderState(id)
+	Expect(ok).To(BeTrue(), "simulator lost order %s", id)
+	return s
+}
+
+func (e *vendorEnv) mutatingCalls(id string) int { return e.Sim.CountCalls(id, e.MutatingMethod) }
+
+// order creates a VerificationOrder for vendor order id; mutate adjusts it.
+func (e *vendorEnv) order(id string, mutate ...func(*v1.VerificationOrder)) *v1.VerificationOrder {
+	GinkgoHelper()
+	o := &v1.VerificationOrder{
+		ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("order-%d", nsCounter.Add(1)), Namespace: e.NS},
+		Spec:       v1.VerificationOrderSpec{ProviderRef: v1.LocalReference{Name: e.Provider.Name}, OrderID: id},
+	}
+	for _, m := range mutate {
+		m(o)
+	}
+	Expect(k8s.Create(ctx(), o)).To(Succeed())
+	return o
+}
+
+func wantState(s v1.DesiredState) func(*v1.VerificationOrder) {
+	return func(o *v1.VerificationOrder) { o.Spec.State = s }
+}
+
+func newNamespace(prefix string) string {
+	GinkgoHelper()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-%d", prefix, nsCounter.Add(1))}}
+	Expect(k8s.Create(ctx(), ns)).To(Succeed())
+	return ns.Name
+}
+
+func ctx() context.Context { return context.Background() }
+
+// fetch reads the latest version of o.
+func fetch(o *v1.VerificationOrder) *v1.VerificationOrder {
+	GinkgoHelper()
+	latest := &v1.VerificationOrder{}
+	Expect(k8s.Get(ctx(), client.ObjectKeyFromObject(o), latest)).To(Succeed())
+	return latest
+}
+
+// expectCondition waits until o has the condition with status and reason,
+// stamped with o's current generation.
+func expectCondition(o *v1.VerificationOrder, condition string, status metav1.ConditionStatus, reason string) *v1.VerificationOrder {
+	GinkgoHelper()
+	var latest *v1.VerificationOrder
+	Eventually(func(g Gomega) {
+		latest = &v1.VerificationOrder{}
+		g.Expect(k8s.Get(ctx(), client.ObjectKeyFromObject(o), latest)).To(Succeed())
+		c := meta.FindStatusCondition(latest.Status.Conditions, condition)
+		g.Expect(c).NotTo(BeNil(), "no %s condition yet; conditions: %+v", condition, latest.Status.Conditions)
+		g.Expect(c.Status).To(Equal(status), "%s: %s", c.Reason, c.Message)
+		g.Expect(c.Reason).To(Equal(reason), c.Message)
+		g.Expect(c.ObservedGeneration).To(Equal(latest.Generation))
+	}).Should(Succeed())
+	return latest
+}
+
+// expectReady waits for Ready=True with reason, and checks the kstatus shape.
+func expectReady(o *v1.VerificationOrder, reason string) *v1.VerificationOrder {
+	GinkgoHelper()
+	latest := expectCondition(o, v1.ConditionReady, metav1.ConditionTrue, reason)
+	Expect(meta.FindStatusCondition(latest.Status.Conditions, v1.ConditionStalled)).To(BeNil())
+	Expect(meta.FindStatusCondition(latest.Status.Conditions, v1.ConditionReconciling)).To(BeNil())
+	Expect(latest.Status.ObservedGeneration).To(Equal(latest.Generation))
+	return latest
+}
+
+// expectStalled waits for Stalled=True with reason, and Ready=False alongside.
+func expectStalled(o *v1.VerificationOrder, reason string) *v1.VerificationOrder {
+	GinkgoHelper()
+	latest := expectCondition(o, v1.ConditionStalled, metav1.ConditionTrue, reason)
+	ready := meta.FindStatusCondition(latest.Status.Conditions, v1.ConditionReady)
+	Expect(ready).NotTo(BeNil())
+	Expect(ready.Status).To(Equal(metav1.ConditionFalse))
+	Expect(meta.FindStatusCondition(latest.Status.Conditions, v1.ConditionReconciling)).To(BeNil())
+	return latest
+}
+
+func withAnnotation(k, val string) func(*v1.VerificationOrder) {
+	return func(o *v1.VerificationOrder) {
+		if o.Annotations == nil {
+			o.Annotations = map[string]string{}
+		}
+		o.Annotations[k] = val
+	}
+}

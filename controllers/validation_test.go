@@ -1,0 +1,130 @@
+package controllers_test
+
+import (
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
+)
+
+// These apply manifests as kubectl would (unstructured, so values the Go
+// types cannot express, like unknown enum words, reach the API server) and
+// check that the API server refuses them with a message naming the field.
+var _ = Describe("API validation", func() {
+	var ns string
+	BeforeEach(func() { ns = newNamespace("validation") })
+
+	object := func(kind string, spec map[string]any) *unstructured.Unstructured {
+		u := &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": v1.GroupVersion.String(), "kind": kind,
+			"metadata": map[string]any{"generateName": "v-", "namespace": ns},
+			"spec":     spec,
+		}}
+		return u
+	}
+	order := func(spec map[string]any) *unstructured.Unstructured {
+		if _, ok := spec["providerRef"]; !ok {
+			spec["providerRef"] = map[string]any{"name": "p"}
+		}
+		return object("VerificationOrder", spec)
+	}
+	provider := func(spec map[string]any) *unstructured.Unstructured {
+		if _, ok := spec["credentialsSecretRef"]; !ok {
+			spec["credentialsSecretRef"] = map[string]any{"name": "s"}
+		}
+		return object("VerificationProvider", spec)
+	}
+	rejected := func(u *unstructured.Unstructured, fragments ...string) {
+		GinkgoHelper()
+		err := k8s.Create(ctx(), u)
+		Expect(err).To(HaveOccurred(), "the API server accepted %v", u.Object["spec"])
+		for _, f := range fragments {
+			Expect(err.Error()).To(ContainSubstring(f))
+		}
+	}
+	updateRejected := func(u *unstructured.Unstructured, change func(spec map[string]any), fragments ...string) {
+		GinkgoHelper()
+		Expect(k8s.Create(ctx(), u)).To(Succeed())
+		var err error
+		// The controller writes status meanwhile; retry the read-change-write
+		// until the API server answers about the change, not about a conflict.
+		Eventually(func() bool {
+			Expect(k8s.Get(ctx(), client.ObjectKeyFromObject(u), u)).To(Succeed())
+			change(u.Object["spec"].(map[string]any))
+			err = k8s.Update(ctx(), u)
+			return apierrors.IsConflict(err)
+		}).Should(BeFalse())
+		Expect(err).To(HaveOccurred(), "the API server accepted the change to %v", u.Object["spec"])
+		for _, f := range fragments {
+			Expect(err.Error()).To(ContainSubstring(f))
+		}
+	}
+
+	DescribeTable("rejects a VerificationOrder",
+		func(spec map[string]any, fragments ...string) { rejected(order(spec), fragments...) },
+		Entry("with an unknown state", map[string]any{"orderID": "a", "state": "deleted"}, "spec.state", "Unsupported value"),
+		Entry("with both orderID and reverification", map[string]any{"orderID": "a", "reverification": map[string]any{"verificationRequestID": "r", "reportID": "p"}}, "exactly one of spec.orderID and spec.reverification"),
+		Entry("with neither orderID nor reverification", map[string]any{}, "exactly one of spec.orderID and spec.reverification"),
+		Entry("with an unknown cancellation reason", map[string]any{"orderID": "a", "cancellation": map[string]any{"reason": "bored"}}, "spec.cancellation.reason"),
+		Entry("with an unknown deletionPolicy", map[string]any{"orderID": "a", "deletionPolicy": "Delete"}, "spec.deletionPolicy"),
+		Entry("with an unknown managementPolicy", map[string]any{"orderID": "a", "managementPolicy": "Full"}, "spec.managementPolicy"),
+		Entry("without a provider name", map[string]any{"orderID": "a", "providerRef": map[string]any{"name": ""}}, "spec.providerRef.name"),
+		Entry("with an orderID that is not an id", map[string]any{"orderID": "a b/../c"}, "spec.orderID"),
+		Entry("with a reverification missing its report", map[string]any{"reverification": map[string]any{"verificationRequestID": "r"}}, "spec.reverification.reportID"),
+	)
+
+	DescribeTable("rejects a VerificationProvider",
+		func(spec map[string]any, fragments ...string) { rejected(provider(spec), fragments...) },
+		Entry("with an unknown vendor", map[string]any{"vendor": "equifax"}, "spec.vendor", "Unsupported value"),
+		Entry("with an unknown environment", map[string]any{"vendor": "truv", "environment": "staging"}, "spec.environment"),
+		Entry("with an endpoint that is not a URL", map[string]any{"vendor": "truv", "endpoint": "not a url"}, "spec.endpoint", "absolute http or https URL"),
+		Entry("with a zero rate limit", map[string]any{"vendor": "truv", "rateLimit": map[string]any{"requestsPerSecond": 0}}, "spec.rateLimit.requestsPerSecond"),
+		Entry("with a poll interval under a second", map[string]any{"vendor": "truv", "pollInterval": "10ms"}, "spec.pollInterval", "at least 1s"),
+	)
+
+	It("rejects changing the provider of an order", func() {
+		updateRejected(order(map[string]any{"orderID": "a"}), func(s map[string]any) { s["providerRef"] = map[string]any{"name": "other"} }, "spec.providerRef", "immutable")
+	})
+	It("rejects changing the orderID once set", func() {
+		updateRejected(order(map[string]any{"orderID": "a"}), func(s map[string]any) { s["orderID"] = "b" }, "spec.orderID", "immutable")
+	})
+	It("rejects removing the orderID once set", func() {
+		updateRejected(order(map[string]any{"orderID": "a"}), func(s map[string]any) { delete(s, "orderID") }, "spec.orderID")
+	})
+	It("rejects changing a reverification", func() {
+		updateRejected(order(map[string]any{"reverification": map[string]any{"verificationRequestID": "r", "reportID": "p"}}),
+			func(s map[string]any) {
+				s["reverification"] = map[string]any{"verificationRequestID": "r2", "reportID": "p"}
+			}, "spec.reverification", "immutable")
+	})
+	for _, from := range []string{"canceled", "closed"} {
+		It("rejects moving spec.state away from "+from, func() {
+			updateRejected(order(map[string]any{"orderID": "a", "state": from}), func(s map[string]any) { s["state"] = "active" }, "spec.state", "cannot move away from canceled or closed")
+		})
+	}
+	It("accepts moving spec.state from active to canceled", func() {
+		u := order(map[string]any{"orderID": "a"})
+		Expect(k8s.Create(ctx(), u)).To(Succeed())
+		Expect(u.Object["spec"].(map[string]any)["state"]).To(Equal("active"), "state defaults to active")
+		Eventually(func() error {
+			Expect(k8s.Get(ctx(), client.ObjectKeyFromObject(u), u)).To(Succeed())
+			u.Object["spec"].(map[string]any)["state"] = "canceled"
+			return k8s.Update(ctx(), u)
+		}).Should(Succeed())
+	})
+	It("rejects changing the vendor of a provider", func() {
+		updateRejected(provider(map[string]any{"vendor": "truv"}), func(s map[string]any) { s["vendor"] = "truework" }, "spec", "vendor is immutable")
+	})
+	It("fills the documented defaults", func() {
+		u := provider(map[string]any{"vendor": "truework"})
+		Expect(k8s.Create(ctx(), u)).To(Succeed())
+		p := &v1.VerificationProvider{}
+		Expect(k8s.Get(ctx(), client.ObjectKeyFromObject(u), p)).To(Succeed())
+		Expect(p.Spec.Environment).To(Equal(v1.EnvironmentSandbox))
+		Expect(p.Spec.PollInterval).To(Equal(&metav1.Duration{Duration: 300e9}))
+	})
+})

@@ -1,0 +1,229 @@
+package controllers_test
+
+import (
+	"encoding/json"
+	"strconv"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	eventsv1 "k8s.io/api/events/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
+	"github.com/ordersync/verification-operator/controllers"
+	"github.com/ordersync/verification-operator/providers/simulator"
+	"github.com/ordersync/verification-operator/providers/simulators"
+)
+
+// quiet is how long a test watches for calls that must not happen: longer
+// than the providers' 2s poll interval, so a poll would have shown them.
+const quiet = 3 * time.Second
+
+var _ = Describe("VerificationOrder against each vendor simulator", Ordered, func() {
+	for _, vendor := range simulators.All() {
+		Context(vendor.Name, func() {
+			It("observes an active order and reports Ready", func() {
+				env := startVendor(vendor.Name, nil)
+				id := env.vendorOrder(env.Cancelable)
+				o := expectReady(env.order(id), v1.ReasonConverged)
+				Expect(o.Status.State).To(BeEquivalentTo("active"))
+				Expect(o.Status.VendorState).To(Equal(env.Cancelable))
+				Expect(o.Status.OrderID).To(Equal(id))
+				Expect(o.Status.PlannedAction).To(BeEmpty())
+				Expect(o.Status.LastObservedTime).NotTo(BeNil())
+				expectCondition(o, v1.ConditionSynced, metav1.ConditionTrue, v1.ReasonSynced)
+				Consistently(func() int { return env.mutatingCalls(id) }, quiet).Should(BeZero())
+			})
+
+			It("cancels an active order with exactly one cancel call", func() {
+				env := startVendor(vendor.Name, nil)
+				id := env.vendorOrder(env.Cancelable)
+				o := expectReady(env.order(id, wantState(v1.DesiredCanceled)), v1.ReasonConverged)
+				Expect(o.Status.State).To(BeEquivalentTo("canceled"))
+				Expect(o.Status.LastAppliedAction).To(BeEquivalentTo("Cancel"))
+				Expect(env.vendorState(id)).NotTo(Equal(env.Cancelable))
+				Consistently(func() int { return env.mutatingCalls(id) }, quiet).Should(Equal(1))
+				// Canceled is terminal: the order is not polled any more.
+				calls := len(env.Sim.Calls(id))
+				Consistently(func() int { return len(env.Sim.Calls(id)) }, quiet).Should(Equal(calls))
+			})
+
+			if vendor.Canceled != "" {
+				It("converges with no call when the vendor already canceled the order", func() {
+					env := startVendor(vendor.Name, nil)
+					id := env.vendorOrder(vendor.Canceled)
+					o := expectReady(env.order(id, wantState(v1.DesiredCanceled)), v1.ReasonConverged)
+					Expect(o.Status.State).To(BeEquivalentTo("canceled"))
+					Consistently(func() int { return env.mutatingCalls(id) }, quiet).Should(BeZero())
+				})
+			}
+
+			It("stalls with AlreadyTerminal, without a call, when the vendor already completed the order", func() {
+				env := startVendor(vendor.Name, nil)
+				id := env.vendorOrder(env.Completed)
+				o := expectStalled(env.order(id, wantState(v1.DesiredCanceled)), v1.ReasonAlreadyTerminal)
+				Expect(meta.FindStatusCondition(o.Status.Conditions, v1.ConditionReady).Reason).To(Equal(v1.ReasonAlreadyTerminal))
+				Expect(o.Status.PlannedAction).To(BeEmpty())
+				Consistently(func() int { return env.mutatingCalls(id) }, quiet).Should(BeZero())
+			})
+
+			It("stalls with OrderNotFound for an order the vendor does not have", func() {
+				env := startVendor(vendor.Name, nil)
+				o := expectStalled(env.order("no-such-order", wantState(v1.DesiredCanceled)), v1.ReasonOrderNotFound)
+				expectCondition(o, v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonOrderNotFound)
+			})
+
+			It("stalls with CredentialsRejected and heals without a restart once the Secret is fixed", func() {
+				env := startVendor(vendor.Name, vendor.BadCredentials)
+				id := env.vendorOrder(env.Cancelable)
+				o := expectStalled(env.order(id, wantState(v1.DesiredCanceled)), v1.ReasonCredentialsRejected)
+				Expect(env.mutatingCalls(id)).To(BeZero())
+
+				secret := env.Secret.DeepCopy()
+				Expect(k8s.Get(ctx(), client.ObjectKeyFromObject(secret), secret)).To(Succeed())
+				secret.StringData = vendor.Credentials
+				Expect(k8s.Update(ctx(), secret)).To(Succeed())
+				// The Stalled recheck is 10 minutes: only the Secret watch can heal it this fast.
+				o = expectReady(o, v1.ReasonConverged)
+				Expect(o.Status.State).To(BeEquivalentTo("canceled"))
+				Expect(env.mutatingCalls(id)).To(Equal(1))
+			})
+
+			for _, fault := range []struct {
+				status int
+				reason string
+			}{{429, v1.ReasonRateLimited}, {503, v1.ReasonVendorError}} {
+				It("shows Reconciling on HTTP "+itoa(fault.status)+" and converges once the vendor recovers", func() {
+					env := startVendor(vendor.Name, nil)
+					id := env.vendorOrder(env.Cancelable)
+					env.Sim.SetFaults(simulator.Faults{Rate: 1, Statuses: []int{fault.status}, RetryAfterSeconds: 1})
+					o := env.order(id, wantState(v1.DesiredCanceled))
+					o = expectCondition(o, v1.ConditionReconciling, metav1.ConditionTrue, fault.reason)
+					expectCondition(o, v1.ConditionSynced, metav1.ConditionFalse, fault.reason)
+					Expect(meta.FindStatusCondition(o.Status.Conditions, v1.ConditionStalled)).To(BeNil())
+
+					env.Sim.SetFaults(simulator.Faults{})
+					o = expectReady(o, v1.ReasonConverged)
+					Expect(o.Status.State).To(BeEquivalentTo("canceled"))
+					Expect(env.mutatingCalls(id)).To(Equal(1))
+				})
+			}
+
+			It("makes no vendor call at all while paused, and resumes when unpaused", func() {
+				env := startVendor(vendor.Name, nil)
+				id := env.vendorOrder(env.Cancelable)
+				o := env.order(id, wantState(v1.DesiredCanceled), withAnnotation(v1.PausedAnnotation, "true"))
+				o = expectCondition(o, v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonPaused)
+				expectCondition(o, v1.ConditionReady, metav1.ConditionUnknown, v1.ReasonPaused)
+				Consistently(func() int { return len(env.Sim.Calls(id)) }, quiet).Should(BeZero())
+
+				delete(o.Annotations, v1.PausedAnnotation)
+				Expect(k8s.Update(ctx(), o)).To(Succeed())
+				expectReady(o, v1.ReasonConverged)
+				Expect(env.mutatingCalls(id)).To(Equal(1))
+			})
+
+			It("with ObserveOnly, plans Cancel but never calls it", func() {
+				env := startVendor(vendor.Name, nil)
+				id := env.vendorOrder(env.Cancelable)
+				o := env.order(id, wantState(v1.DesiredCanceled), func(o *v1.VerificationOrder) {
+					o.Spec.ManagementPolicy = v1.ManagementObserveOnly
+				})
+				o = expectReady(o, v1.ReasonObserveOnly)
+				Expect(o.Status.PlannedAction).To(BeEquivalentTo("Cancel"))
+				Expect(o.Status.State).To(BeEquivalentTo("active"))
+				Consistently(func() int { return env.mutatingCalls(id) }, quiet).Should(BeZero())
+				Expect(env.vendorState(id)).To(Equal(env.Cancelable))
+			})
+
+			It("with deletionPolicy Cancel, cancels at the vendor before the object goes", func() {
+				env := startVendor(vendor.Name, nil)
+				id := env.vendorOrder(env.Cancelable)
+				o := env.order(id, func(o *v1.VerificationOrder) { o.Spec.DeletionPolicy = v1.DeletionCancel })
+				o = expectReady(o, v1.ReasonConverged)
+				Expect(controllerutil.ContainsFinalizer(o, controllers.CancelFinalizer)).To(BeTrue())
+				Expect(env.mutatingCalls(id)).To(BeZero())
+
+				Expect(k8s.Delete(ctx(), o)).To(Succeed())
+				expectGone(o)
+				Expect(env.mutatingCalls(id)).To(Equal(1))
+				Expect(env.vendorState(id)).NotTo(Equal(env.Cancelable))
+			})
+
+			It("with deletionPolicy Orphan, leaves the vendor order alone", func() {
+				env := startVendor(vendor.Name, nil)
+				id := env.vendorOrder(env.Cancelable)
+				o := expectReady(env.order(id), v1.ReasonConverged)
+				Expect(o.Finalizers).To(BeEmpty())
+				Expect(k8s.Delete(ctx(), o)).To(Succeed())
+				expectGone(o)
+				Consistently(func() int { return env.mutatingCalls(id) }, quiet).Should(BeZero())
+				Expect(env.vendorState(id)).To(Equal(env.Cancelable))
+			})
+		})
+	}
+
+	It("follows the vendor when the order moves there", func() {
+		env := startVendor("accountchek", nil)
+		id := env.vendorOrder("opened")
+		o := expectReady(env.order(id), v1.ReasonConverged)
+		Expect(env.Sim.SetOrderState(id, "inprogress")).To(Succeed())
+		Eventually(func() string { return fetch(o).Status.VendorState }).Should(Equal("inprogress"))
+		Expect(env.Sim.SetOrderState(id, "closed")).To(Succeed())
+		o = expectReady(o, v1.ReasonWatching)
+		Expect(o.Status.State).To(BeEquivalentTo("closed"))
+	})
+
+	It("reports a missing provider as ProviderNotReady and heals when it is created", func() {
+		env := startVendor("truework", nil)
+		id := env.vendorOrder("processing")
+		o := env.order(id, func(o *v1.VerificationOrder) { o.Spec.ProviderRef.Name = "later" })
+		expectStalled(o, v1.ReasonProviderNotReady)
+		p := env.Provider.DeepCopy()
+		p.ObjectMeta = metav1.ObjectMeta{Name: "later", Namespace: env.NS}
+		Expect(k8s.Create(ctx(), p)).To(Succeed())
+		expectReady(o, v1.ReasonConverged)
+	})
+
+	// Runs last in this ordered container: every scenario above has put
+	// vendor responses full of PII through the operator by now.
+	It("leaks no PII the simulators served into status, events or logs", func() {
+		var pii []string
+		for _, v := range simulators.All() {
+			Expect(v.PII).NotTo(BeEmpty(), "%s simulator declares no PII: the check would prove nothing", v.Name)
+			pii = append(pii, v.PII...)
+		}
+		var orders v1.VerificationOrderList
+		Expect(k8s.List(ctx(), &orders)).To(Succeed())
+		Expect(orders.Items).NotTo(BeEmpty())
+		statuses, err := json.Marshal(orders.Items)
+		Expect(err).NotTo(HaveOccurred())
+		var events eventsv1.EventList
+		Expect(k8s.List(ctx(), &events)).To(Succeed())
+		Expect(events.Items).NotTo(BeEmpty())
+		eventText, err := json.Marshal(events.Items)
+		Expect(err).NotTo(HaveOccurred())
+		logs := logBuffer.String()
+		Expect(logs).NotTo(BeEmpty())
+		for _, value := range pii {
+			Expect(string(statuses)).NotTo(ContainSubstring(value), "PII in a VerificationOrder")
+			Expect(string(eventText)).NotTo(ContainSubstring(value), "PII in an event")
+			Expect(logs).NotTo(ContainSubstring(value), "PII in the operator's log")
+		}
+	})
+})
+
+func expectGone(o *v1.VerificationOrder) {
+	GinkgoHelper()
+	Eventually(func() bool {
+		err := k8s.Get(ctx(), client.ObjectKeyFromObject(o), &v1.VerificationOrder{})
+		return apierrors.IsNotFound(err)
+	}).Should(BeTrue(), "the VerificationOrder was not deleted")
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

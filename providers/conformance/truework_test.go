@@ -1,0 +1,9 @@
+package conformance_test
+
+import (
+	"testing"
+
+	"github.com/ordersync/verification-operator/providers/conformance"
+)
+
+func TestTruework(t *testing.T) { conformance.Run(t, conformance.Truework()) }
