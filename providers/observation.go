@@ -51,3 +51,17 @@ type Cancellation struct {
 	// Details is free text; it is sent to the vendor, never logged.
 	Details string
 }
+
+// StateTable maps a vendor's state words to States.
+type StateTable map[string]State
+
+// Normalize maps a vendor word to a State. A word the vendor added after
+// the client was written counts as active: calling a live order finished
+// would stop watching it for good, while calling a finished order active
+// only costs another poll. The word itself stays visible in VendorState.
+func (t StateTable) Normalize(word string) State {
+	if s, ok := t[word]; ok {
+		return s
+	}
+	return StateActive
+}

@@ -23,7 +23,7 @@ const (
 // states normalizes AccountChek's words. closed maps to closed, not
 // completed: it is the word users write in spec.state for this vendor, and
 // canceled and closed are both terminal and irreversible.
-var states = map[string]providers.State{
+var states = providers.StateTable{
 	StatusBuilding:   providers.StateActive,
 	StatusOpened:     providers.StateActive,
 	StatusInProgress: providers.StateActive,
@@ -36,12 +36,7 @@ var states = map[string]providers.State{
 // would make the controller stop watching an order that may still move,
 // while "active" only costs another poll. The word itself stays visible in
 // Observation.VendorState.
-func Normalize(status string) providers.State {
-	if s, ok := states[status]; ok {
-		return s
-	}
-	return providers.StateActive
-}
+func Normalize(status string) providers.State { return states.Normalize(status) }
 
 // order holds the only fields of an AccountChek order the operator needs.
 // The response also carries the borrower's name, email, phone, SSN, date of

@@ -18,7 +18,7 @@ const (
 
 // states normalizes a request's state word. completed, canceled and invalid
 // are terminal; everything else is still moving.
-var states = map[string]providers.State{
+var states = providers.StateTable{
 	StatePendingApproval: providers.StateActive,
 	StateActionRequired:  providers.StateActive,
 	StateProcessing:      providers.StateActive,
@@ -31,12 +31,7 @@ var states = map[string]providers.State{
 // normalize maps a request's word to a State. A word Truework adds later is
 // treated as active: calling a finished request active costs one more poll,
 // while calling a live request finished would stop watching it for good.
-func normalize(word string) providers.State {
-	if s, ok := states[word]; ok {
-		return s
-	}
-	return providers.StateActive
-}
+func normalize(word string) providers.State { return states.Normalize(word) }
 
 // orderState sums up the requests of an order, which has no state of its
 // own: while any request is still moving the order is active (and shows that

@@ -20,7 +20,7 @@ const (
 
 // statusStates normalizes Truv's status words. pending and sent are the only
 // open ones; error, no_data and skipped all mean Truv gave up without data.
-var statusStates = map[string]providers.State{
+var statusStates = providers.StateTable{
 	StatusPending:   providers.StateActive,
 	StatusSent:      providers.StateActive,
 	StatusCompleted: providers.StateCompleted,
@@ -36,12 +36,7 @@ var statusStates = map[string]providers.State{
 // would stop polling an order that may still complete, while calling it
 // active only costs a few more observations. The word itself is kept in
 // VendorState, so a person can see it.
-func normalize(status string) providers.State {
-	if s, ok := statusStates[status]; ok {
-		return s
-	}
-	return providers.StateActive
-}
+func normalize(status string) providers.State { return statusStates.Normalize(status) }
 
 // order is the part of a Truv order the client reads: ids, status words and
 // completion times. Everything else in the response (profiles with SSN and

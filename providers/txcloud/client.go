@@ -25,7 +25,7 @@ const (
 // added after this was written) are treated as active: an unknown word must
 // never be mistaken for an end state, so the order keeps being observed and
 // VendorState shows the word to a person.
-var states = map[string]providers.State{
+var states = providers.StateTable{
 	StatusPending:  providers.StateActive,
 	StatusReview:   providers.StateActive, // a person at txcloud is looking; may still verify or reject
 	StatusVerified: providers.StateCompleted,
@@ -40,12 +40,7 @@ var states = map[string]providers.State{
 }
 
 // Normalize maps a txcloud status word to a providers.State.
-func Normalize(status string) providers.State {
-	if s, ok := states[status]; ok {
-		return s
-	}
-	return providers.StateActive
-}
+func Normalize(status string) providers.State { return states.Normalize(status) }
 
 // Client is a txcloud API client for one account. Build it with New.
 type Client struct {
