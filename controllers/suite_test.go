@@ -3,6 +3,7 @@ package controllers_test
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -37,7 +38,24 @@ var (
 	scheme    = runtime.NewScheme()
 	logBuffer = &syncBuffer{}
 	stopMgr   context.CancelFunc
+	// hooks lets a test act just before the operator's request reaches a
+	// vendor, e.g. to move the order as a borrower would in between.
+	hooks = &hookTransport{}
 )
+
+type hookTransport struct{ hooks sync.Map } // "METHOD path" -> func()
+
+func (h *hookTransport) Before(method, path string, f func()) {
+	h.hooks.Store(method+" "+path, f)
+	DeferCleanup(func() { h.hooks.Delete(method + " " + path) })
+}
+
+func (h *hookTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if f, ok := h.hooks.LoadAndDelete(r.Method + " " + r.URL.Path); ok {
+		f.(func())()
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
 
 func TestControllers(t *testing.T) {
 	RegisterFailHandler(Fail)
@@ -74,7 +92,7 @@ var _ = BeforeSuite(func() {
 	Expect(err).NotTo(HaveOccurred())
 	ctx, cancel := context.WithCancel(context.Background())
 	stopMgr = cancel
-	Expect(controllers.Setup(ctx, mgr, controllers.Options{Registry: registry.Default()})).To(Succeed())
+	Expect(controllers.Setup(ctx, mgr, controllers.Options{Registry: registry.Default(), Transport: hooks})).To(Succeed())
 	go func() {
 		defer GinkgoRecover()
 		Expect(mgr.Start(ctx)).To(Succeed())

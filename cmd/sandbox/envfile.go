@@ -1,0 +1,57 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+)
+
+// envFile is .sandbox/env.json, the sandbox's contract with scripts and the
+// e2e suite (DESIGN.md). Its presence means "everything is up".
+type envFile struct {
+	Kubeconfig string                   `json:"kubeconfig"`
+	Namespace  string                   `json:"namespace"`
+	Vendors    map[string]envFileVendor `json:"vendors"`
+}
+
+type envFileVendor struct {
+	URL string `json:"url"`
+}
+
+func newEnvFile(kubeconfig string, vendors []*vendor) envFile {
+	env := envFile{Kubeconfig: kubeconfig, Namespace: namespace, Vendors: map[string]envFileVendor{}}
+	for _, v := range vendors {
+		env.Vendors[v.Name] = envFileVendor{URL: v.URL}
+	}
+	return env
+}
+
+// writeFileAtomic writes through a temporary file and a rename, so a reader
+// polling for the file never sees half of it.
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		_ = tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(perm); err != nil {
+		_ = tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func writeJSON(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(path, append(data, '\n'), 0o644)
+}

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/ordersync/verification-operator/providers/simulators"
+)
+
+// vendor is one simulator serving on a loopback port.
+type vendor struct {
+	simulators.Vendor
+	Sim simulators.Sim
+	// URL is the simulator's base URL: the admin API is under URL/_sandbox/,
+	// the vendor API under URL+APIRoot.
+	URL string
+	srv *http.Server
+}
+
+// Endpoint is what the VerificationProvider's spec.endpoint points at.
+func (v *vendor) Endpoint() string { return v.URL + v.APIRoot }
+
+// startVendors starts every simulator on a free port of 127.0.0.1 (never on
+// other interfaces: the simulators accept well-known test credentials).
+func startVendors() ([]*vendor, error) {
+	var started []*vendor
+	for _, sv := range simulators.All() {
+		v, err := startVendor(sv)
+		if err != nil {
+			stopVendors(started)
+			return nil, err
+		}
+		started = append(started, v)
+	}
+	return started, nil
+}
+
+func startVendor(sv simulators.Vendor) (*vendor, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("listen for the %s simulator: %w", sv.Name, err)
+	}
+	sim := sv.New()
+	v := &vendor{Vendor: sv, Sim: sim, URL: "http://" + ln.Addr().String(),
+		srv: &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}}
+	go func() {
+		if err := v.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			ctrl.Log.Error(err, "simulator stopped", "vendor", sv.Name)
+		}
+	}()
+	return v, nil
+}
+
+// stopVendors lets in-flight calls finish (briefly), then closes the servers.
+func stopVendors(vendors []*vendor) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, v := range vendors {
+		if err := v.srv.Shutdown(ctx); err != nil {
+			_ = v.srv.Close()
+		}
+	}
+}
+
+func vendorByName(vendors []*vendor, name string) *vendor {
+	for _, v := range vendors {
+		if v.Name == name {
+			return v
+		}
+	}
+	return nil
+}

@@ -1,0 +1,255 @@
+package controllers_test
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	eventsv1 "k8s.io/api/events/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
+	"github.com/ordersync/verification-operator/controllers"
+	"github.com/ordersync/verification-operator/providers/registry"
+	truework "github.com/ordersync/verification-operator/providers/truework/simulator"
+)
+
+var _ = Describe("Vendor operations beyond cancel", func() {
+	Context("AccountChek close", func() {
+		for _, from := range []string{"opened", "inprogress"} {
+			It("closes an order that is "+from+" with exactly one PATCH", func() {
+				env := startVendor("accountchek", nil)
+				id := env.vendorOrder(from)
+				o := expectReady(env.order(id, wantState(v1.DesiredClosed)), v1.ReasonConverged)
+				Expect(o.Status.State).To(BeEquivalentTo("closed"))
+				Expect(env.vendorState(id)).To(Equal("closed"))
+				Expect(o.Status.LastAppliedAction).To(BeEquivalentTo("Close"))
+				Consistently(func() int { return env.mutatingCalls(id) }, quiet).Should(Equal(1))
+			})
+		}
+
+		It("waits, without a call, while an order is still building", func() {
+			env := startVendor("accountchek", nil)
+			id := env.vendorOrder("building")
+			o := expectStalled(env.order(id, wantState(v1.DesiredClosed)), v1.ReasonIllegalTransition)
+			Expect(meta.FindStatusCondition(o.Status.Conditions, v1.ConditionStalled).Message).To(ContainSubstring("opened, inprogress"))
+			Expect(env.mutatingCalls(id)).To(BeZero())
+			// Once the vendor finishes building, the poll sees it and closes.
+			Expect(env.Sim.SetOrderState(id, "opened")).To(Succeed())
+			expectReady(o, v1.ReasonConverged)
+			Expect(env.vendorState(id)).To(Equal("closed"))
+		})
+
+		It("shows the vendor's 422 messages, without PII, when the vendor refuses", func() {
+			env := startVendor("accountchek", nil)
+			id := env.vendorOrder("opened")
+			// The borrower starts the order between our observation and
+			// our cancel: AccountChek refuses the cancel with 422.
+			hooks.Before("PATCH", "/v1/accountchekorders/"+id, func() {
+				Expect(env.Sim.SetOrderState(id, "inprogress")).To(Succeed())
+			})
+			o := env.order(id, wantState(v1.DesiredCanceled))
+			Eventually(func(g Gomega) {
+				var list eventsv1.EventList
+				g.Expect(k8s.List(ctx(), &list, client.InNamespace(env.NS))).To(Succeed())
+				notes := []string{}
+				for _, e := range list.Items {
+					if e.Reason == v1.ReasonIllegalTransition && e.Regarding.Name == o.Name {
+						notes = append(notes, e.Note)
+					}
+				}
+				g.Expect(notes).To(ContainElement(And(
+					ContainSubstring("The AccountChekOrder could not be updated."),
+					ContainSubstring("status: An AccountChekOrder with status 'inprogress' cannot be canceled"))))
+			}).Should(Succeed())
+			o = expectStalled(o, v1.ReasonIllegalTransition)
+			Expect(env.mutatingCalls(id)).To(Equal(1))
+			Expect(env.vendorState(id)).To(Equal("inprogress"))
+		})
+	})
+
+	It("stalls with LegalHold when Truework answers 451 for a frozen SSN", func() {
+		env := startVendor("truework", nil)
+		id := env.vendorOrder("processing")
+		Expect(env.Sim.(*truework.Server).Freeze(id)).To(Succeed())
+		o := expectStalled(env.order(id, wantState(v1.DesiredCanceled)), v1.ReasonLegalHold)
+		expectCondition(o, v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonLegalHold)
+		Expect(env.mutatingCalls(id)).To(BeZero())
+	})
+
+	Context("unsupported requests", func() {
+		for _, vendor := range []string{"truework", "truv", "txcloud"} {
+			It("refuses state: closed on "+vendor+" with UnsupportedState and no vendor call", func() {
+				env := startVendor(vendor, nil)
+				id := env.vendorOrder(env.Cancelable)
+				o := expectStalled(env.order(id, wantState(v1.DesiredClosed)), v1.ReasonUnsupportedState)
+				msg := meta.FindStatusCondition(o.Status.Conditions, v1.ConditionStalled).Message
+				Expect(msg).To(ContainSubstring("does not support state: closed"))
+				Expect(msg).To(ContainSubstring("Cancel (from "))
+				Consistently(func() int { return len(env.Sim.Calls(id)) }, quiet).Should(BeZero())
+			})
+		}
+		for _, vendor := range []string{"accountchek", "truv", "txcloud"} {
+			It("refuses a reverification on "+vendor+" with UnsupportedState and no vendor call", func() {
+				env := startVendor(vendor, nil)
+				id := env.vendorOrder(env.Completed)
+				o := expectStalled(env.order("", reverification(id, "report-1")), v1.ReasonUnsupportedState)
+				Expect(meta.FindStatusCondition(o.Status.Conditions, v1.ConditionStalled).Message).To(ContainSubstring("does not support reverification"))
+				Consistently(func() int { return len(env.Sim.Calls(id)) }, quiet).Should(BeZero())
+			})
+		}
+	})
+
+	Context("Truework reverification", func() {
+		var (
+			env *vendorEnv
+			sim *truework.Server
+		)
+		BeforeEach(func() {
+			env = startVendor("truework", nil)
+			sim = env.Sim.(*truework.Server)
+		})
+		completedRequest := func() (requestID, reportID string) {
+			GinkgoHelper()
+			order := env.vendorOrder("completed")
+			requestID = sim.RequestIDs(order)[0]
+			return requestID, sim.ReportID(requestID)
+		}
+
+		It("reverifies once, records the new request, and can then cancel it", func() {
+			req, report := completedRequest()
+			o := expectReady(env.order("", reverification(req, report)), v1.ReasonConverged)
+			Expect(sim.Reverifications(req)).To(HaveLen(1))
+			newID := sim.Reverifications(req)[0]
+			Expect(o.Status.OrderID).To(Equal(newID))
+			Expect(o.Status.VendorState).To(Equal("pending-approval"))
+			Expect(o.Status.LastAppliedAction).To(BeEquivalentTo("Reverify"))
+
+			Eventually(func() error {
+				latest := fetch(o)
+				latest.Spec.State = v1.DesiredCanceled
+				return k8s.Update(ctx(), latest)
+			}).Should(Succeed())
+			o = expectReady(o, v1.ReasonConverged)
+			Expect(o.Status.State).To(BeEquivalentTo("canceled"))
+			Expect(env.vendorState(newID)).To(Equal("canceled"))
+			Consistently(func() []string { return sim.Reverifications(req) }, quiet).Should(HaveLen(1))
+		})
+
+		It("refuses a request completed more than 90 days ago, without calling reverify", func() {
+			// Complete the request 91 days ago on the vendor's clock, which
+			// then agrees with the operator's again.
+			sim.Clock.Advance(-91 * 24 * time.Hour)
+			req, report := completedRequest()
+			sim.Clock.Advance(91 * 24 * time.Hour)
+			o := expectStalled(env.order("", reverification(req, report)), v1.ReasonReverifyWindowClosed)
+			Expect(o.Status.OrderID).To(BeEmpty())
+			Consistently(func() []string { return sim.Reverifications(req) }, quiet).Should(BeEmpty())
+		})
+
+		It("refuses a request that is not completed, without calling reverify", func() {
+			order := env.vendorOrder("processing")
+			req := sim.RequestIDs(order)[0]
+			expectStalled(env.order("", reverification(req, "no-report")), v1.ReasonNotReverifiable)
+			Consistently(func() []string { return sim.Reverifications(req) }, quiet).Should(BeEmpty())
+		})
+
+		It("calls reverify at most once when the process dies before recording the result", func() {
+			req, report := completedRequest()
+			o := env.order("", reverification(req, report), isolated)
+			key := ctrl.Request{NamespacedName: client.ObjectKeyFromObject(o)}
+
+			// First life: the vendor answers 201, then the status write
+			// that would record the new id fails, as if the process died.
+			crashing := newIsolatedReconciler(&failResultWrites{Client: k8s})
+			_, err := crashing.Reconcile(ctx(), key)
+			Expect(err).To(MatchError(ContainSubstring("simulated crash")))
+			Expect(sim.Reverifications(req)).To(HaveLen(1))
+			Expect(fetch(o).Status.ReverificationRequestedTime).NotTo(BeNil(), "the intent was recorded before the call")
+			Expect(fetch(o).Status.OrderID).To(BeEmpty(), "the result was lost")
+
+			// Second life: a fresh reconciler with an empty client cache.
+			restarted := newIsolatedReconciler(k8s)
+			Eventually(func() *v1.VerificationOrder {
+				_, err := restarted.Reconcile(ctx(), key)
+				Expect(err).NotTo(HaveOccurred())
+				return fetch(o)
+			}).Should(HaveField("Status.OrderID", sim.Reverifications(req)[0]))
+			expectReady(o, v1.ReasonConverged)
+			for range 3 {
+				_, err := restarted.Reconcile(ctx(), key)
+				Expect(err).NotTo(HaveOccurred())
+			}
+			Expect(sim.Reverifications(req)).To(HaveLen(1), "reverify was called again")
+		})
+
+		It("reverifies when a recorded intent never reached the vendor", func() {
+			req, report := completedRequest()
+			o := env.order("", reverification(req, report), isolated)
+			// An intent with no call behind it: the process died between
+			// recording the intent and calling the vendor.
+			Eventually(func() error {
+				latest := fetch(o)
+				now := metav1.Now()
+				latest.Status.ReverificationRequestedTime = &now
+				return k8s.Status().Update(ctx(), latest)
+			}).Should(Succeed())
+			r := newIsolatedReconciler(k8s)
+			Eventually(func() string {
+				_, err := r.Reconcile(ctx(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(o)})
+				Expect(err).NotTo(HaveOccurred())
+				return fetch(o).Status.OrderID
+			}).ShouldNot(BeEmpty())
+			Expect(sim.Reverifications(req)).To(HaveLen(1))
+			Expect(fetch(o).Status.OrderID).To(Equal(sim.Reverifications(req)[0]))
+		})
+	})
+})
+
+func reverification(requestID, reportID string) func(*v1.VerificationOrder) {
+	return func(o *v1.VerificationOrder) {
+		o.Spec.OrderID = ""
+		o.Spec.Reverification = &v1.Reverification{VerificationRequestID: requestID, ReportID: reportID}
+	}
+}
+
+// isolated hides an order from the suite's manager, so only the test's own
+// reconciler acts on it.
+func isolated(o *v1.VerificationOrder) {
+	if o.Labels == nil {
+		o.Labels = map[string]string{}
+	}
+	o.Labels[isolatedLabel] = "true"
+}
+
+func newIsolatedReconciler(c client.Client) *controllers.VerificationOrderReconciler {
+	r := &controllers.VerificationOrderReconciler{
+		Client: c, APIReader: k8s, Clients: &controllers.ClientCache{Registry: registry.Default()},
+		Recorder: events.NewFakeRecorder(100),
+	}
+	r.Backoff = workqueueBackoff()
+	return r
+}
+
+// failResultWrites fails every status write that records a reverification's
+// result, which is where a crash after the vendor's 201 would lose it.
+type failResultWrites struct{ client.Client }
+
+func (f *failResultWrites) Status() client.SubResourceWriter {
+	return failingStatus{f.Client.Status()}
+}
+
+type failingStatus struct{ client.SubResourceWriter }
+
+func (s failingStatus) Update(ctx context.Context, obj client.Object, opts ...client.SubResourceUpdateOption) error {
+	if o, ok := obj.(*v1.VerificationOrder); ok && o.Status.OrderID != "" {
+		return errors.New("simulated crash: status write lost")
+	}
+	return s.SubResourceWriter.Update(ctx, obj, opts...)
+}
