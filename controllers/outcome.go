@@ -50,6 +50,8 @@ type outcome struct {
 	terminal   bool
 	recheck    recheck
 	retryAfter time.Duration
+	// poll is the provider's poll interval; zero before it is known.
+	poll time.Duration
 }
 
 func readyOutcome(d plan.Decision) outcome {

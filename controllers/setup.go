@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"time"
@@ -12,6 +13,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -45,7 +47,7 @@ func SetupIndexes(ctx context.Context, mgr ctrl.Manager) error {
 // Our own status writes do not trigger a reconcile (they change neither
 // generation nor annotations), which keeps a reconcile from causing another
 // vendor call.
-func (r *VerificationOrderReconciler) SetupWithManager(mgr ctrl.Manager) error {
+func (r *VerificationOrderReconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
 	if r.Backoff == nil {
 		r.Backoff = workqueue.NewTypedItemExponentialFailureRateLimiter[types.NamespacedName](time.Second, 5*time.Minute)
 	}
@@ -57,6 +59,7 @@ func (r *VerificationOrderReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.ordersForSecret),
 			builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).
 		Named("verificationorder").
+		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
 		Complete(r)
 }
 
@@ -106,6 +109,9 @@ type Options struct {
 	Transport http.RoundTripper
 	// StalledRecheck: see VerificationOrderReconciler.
 	StalledRecheck time.Duration
+	// Workers is how many orders are reconciled at once; zero means 8.
+	// Vendor calls stay within each provider's rate limit however many.
+	Workers int
 }
 
 // Setup registers the indexes and both reconcilers with mgr. The sandbox and
@@ -123,5 +129,5 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 	return (&VerificationOrderReconciler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clients: clients,
 		Recorder: mgr.GetEventRecorder("verification-operator"), StalledRecheck: opts.StalledRecheck,
-	}).SetupWithManager(mgr)
+	}).SetupWithManager(mgr, cmp.Or(opts.Workers, 8))
 }

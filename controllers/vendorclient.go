@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -23,6 +22,8 @@ import (
 type vendorClient struct {
 	vendor providers.Vendor
 	client providers.Client
+	// poll is the provider's pollInterval.
+	poll time.Duration
 }
 
 // vendorClient resolves the order's provider and Secret into a client, or
@@ -45,7 +46,11 @@ func (r *VerificationOrderReconciler) vendorClient(ctx context.Context, o *v1.Ve
 		}
 		return nil, resolveFailure(err, fmt.Sprintf("VerificationProvider %q: %v", p.Name, err))
 	}
-	return &vendorClient{vendor: vendor, client: c}, nil
+	vc := &vendorClient{vendor: vendor, client: c, poll: defaultPollInterval}
+	if p.Spec.PollInterval != nil {
+		vc.poll = p.Spec.PollInterval.Duration
+	}
+	return vc, nil
 }
 
 // resolveClient returns the cached client for p, reading the Secret's data
@@ -123,9 +128,4 @@ func desired(o *v1.VerificationOrder) v1.DesiredState {
 		return v1.DesiredActive
 	}
 	return o.Spec.State
-}
-
-// describe names a provider for messages without secrets.
-func describe(p *v1.VerificationProvider) string {
-	return strings.Join([]string{string(p.Spec.Vendor), environment(p)}, "/")
 }

@@ -83,6 +83,24 @@ var _ = Describe("Vendor operations beyond cancel", func() {
 		Expect(env.mutatingCalls(id)).To(BeZero())
 	})
 
+	It("remembers across a restart that it canceled a txcloud verification, which txcloud then calls expired", func() {
+		env := startVendor("txcloud", nil)
+		id := env.vendorOrder("pending")
+		o := env.order(id, wantState(v1.DesiredCanceled), isolated)
+		key := ctrl.Request{NamespacedName: client.ObjectKeyFromObject(o)}
+		_, err := newIsolatedReconciler(k8s).Reconcile(ctx(), key)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(env.vendorState(id)).To(Equal("expired"))
+
+		// A new process knows only what status says.
+		_, err = newIsolatedReconciler(k8s).Reconcile(ctx(), key)
+		Expect(err).NotTo(HaveOccurred())
+		o = expectReady(o, v1.ReasonConverged)
+		Expect(o.Status.State).To(BeEquivalentTo("canceled"))
+		Expect(o.Status.VendorState).To(Equal("expired"))
+		Expect(env.mutatingCalls(id)).To(Equal(1))
+	})
+
 	Context("unsupported requests", func() {
 		for _, vendor := range []string{"truework", "truv", "txcloud"} {
 			It("refuses state: closed on "+vendor+" with UnsupportedState and no vendor call", func() {

@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 	"github.com/ordersync/verification-operator/controllers/plan"
@@ -76,7 +78,11 @@ func (r *VerificationOrderReconciler) Reconcile(ctx context.Context, req ctrl.Re
 	o.Status.ObservedGeneration = o.Generation
 	setConditions(o, out)
 	if out.phase == phaseStalled && !wasStalled {
+		log.FromContext(ctx).Info("stalled", "reason", out.reason)
 		r.Recorder.Eventf(o, nil, corev1.EventTypeWarning, out.reason, "Stall", "%s", out.message)
+	}
+	if out.phase == phaseRetrying {
+		log.FromContext(ctx).V(1).Info("retrying", "reason", out.reason, "retryAfter", out.retryAfter)
 	}
 	if !equality.Semantic.DeepEqual(before, &o.Status) {
 		if err := r.Status().Update(ctx, o); err != nil {
@@ -96,6 +102,12 @@ func (r *VerificationOrderReconciler) sync(ctx context.Context, o *v1.Verificati
 	if stall != nil {
 		return *stall
 	}
+	out := r.observePlanApply(ctx, o, vc)
+	out.poll = vc.poll
+	return out
+}
+
+func (r *VerificationOrderReconciler) observePlanApply(ctx context.Context, o *v1.VerificationOrder, vc *vendorClient) outcome {
 	in := vc.planInput(o, r.now())
 	if d, refused := plan.Preflight(in); refused {
 		o.Status.PlannedAction = ""
@@ -127,24 +139,23 @@ func (r *VerificationOrderReconciler) sync(ctx context.Context, o *v1.Verificati
 
 // apply makes the one planned call and re-plans from the vendor's answer.
 func (r *VerificationOrderReconciler) apply(ctx context.Context, o *v1.VerificationOrder, vc *vendorClient, action providers.Action) outcome {
+	target, id := vc.target(o)
 	var obs providers.Observation
 	var err error
 	switch action {
 	case providers.ActionReverify:
 		obs, err = r.reverify(ctx, o, vc)
 	case providers.ActionClose:
-		target, id := vc.target(o)
-		obs, err = target.(providers.Closer).Close(ctx, id)
+		obs, err = target.(providers.Closer).Close(ctx, id) // the plan acts only on supported actions
 	default:
-		target, id := vc.target(o)
 		obs, err = target.Cancel(ctx, id, cancellation(o))
 	}
 	if err != nil {
-		_, id := vc.target(o)
 		return errorOutcome(err, vc.vendor.Name, id)
 	}
 	now := metav1.NewTime(r.now())
 	o.Status.LastAppliedAction, o.Status.LastAppliedTime = v1.Action(action), &now
+	log.FromContext(ctx).Info("applied", "vendor", vc.vendor.Name, "action", action)
 	r.Recorder.Eventf(o, nil, corev1.EventTypeNormal, string(action), string(action),
 		"%s accepted %s for order %s.", vc.vendor.Name, action, obs.ID)
 	in := vc.planInput(o, r.now())
@@ -176,7 +187,7 @@ func (r *VerificationOrderReconciler) requeue(key types.NamespacedName, o *v1.Ve
 	if out.phase != phaseRetrying {
 		r.Backoff.Forget(key)
 	}
-	poll := wait.Jitter(r.pollInterval(o), pollJitter)
+	poll := wait.Jitter(cmp.Or(out.poll, defaultPollInterval), pollJitter)
 	switch out.phase {
 	case phaseRetrying:
 		return ctrl.Result{RequeueAfter: max(r.Backoff.When(key), out.retryAfter)}
@@ -197,14 +208,6 @@ func (r *VerificationOrderReconciler) requeue(key types.NamespacedName, o *v1.Ve
 		return ctrl.Result{RequeueAfter: poll}
 	}
 	return ctrl.Result{} // paused: the annotation's removal triggers a reconcile
-}
-
-func (r *VerificationOrderReconciler) pollInterval(o *v1.VerificationOrder) time.Duration {
-	p := &v1.VerificationProvider{}
-	if err := r.Get(context.Background(), types.NamespacedName{Namespace: o.Namespace, Name: o.Spec.ProviderRef.Name}, p); err == nil && p.Spec.PollInterval != nil {
-		return p.Spec.PollInterval.Duration
-	}
-	return defaultPollInterval
 }
 
 func (r *VerificationOrderReconciler) stalledRecheck() time.Duration {

@@ -1,0 +1,85 @@
+package controllers_test
+
+import (
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
+)
+
+var _ = Describe("VerificationProvider", func() {
+	expectProvider := func(p *v1.VerificationProvider, status metav1.ConditionStatus, reason string) *metav1.Condition {
+		GinkgoHelper()
+		var ready *metav1.Condition
+		Eventually(func(g Gomega) {
+			latest := &v1.VerificationProvider{}
+			g.Expect(k8s.Get(ctx(), client.ObjectKeyFromObject(p), latest)).To(Succeed())
+			ready = meta.FindStatusCondition(latest.Status.Conditions, v1.ConditionReady)
+			g.Expect(ready).NotTo(BeNil())
+			g.Expect(ready.Status).To(Equal(status), ready.Message)
+			g.Expect(ready.Reason).To(Equal(reason), ready.Message)
+			g.Expect(ready.ObservedGeneration).To(Equal(latest.Generation))
+		}).Should(Succeed())
+		return ready
+	}
+	setEnvironment := func(p *v1.VerificationProvider, env v1.Environment) {
+		GinkgoHelper()
+		Eventually(func() error {
+			latest := &v1.VerificationProvider{}
+			Expect(k8s.Get(ctx(), client.ObjectKeyFromObject(p), latest)).To(Succeed())
+			latest.Spec.Environment = env
+			return k8s.Update(ctx(), latest)
+		}).Should(Succeed())
+	}
+
+	for _, vendor := range []string{"truework", "truv", "accountchek", "txcloud"} {
+		It("is Ready with well-formed "+vendor+" credentials", func() {
+			env := startVendor(vendor, nil)
+			c := expectProvider(env.Provider, metav1.ConditionTrue, v1.ReasonCredentialsValid)
+			Expect(c.Message).To(ContainSubstring(vendor))
+		})
+	}
+
+	It("refuses a Truework sandbox key on production with a clear reason, and its orders make no call", func() {
+		env := startVendor("truework", nil)
+		expectProvider(env.Provider, metav1.ConditionTrue, v1.ReasonCredentialsValid)
+		setEnvironment(env.Provider, v1.EnvironmentProduction)
+		c := expectProvider(env.Provider, metav1.ConditionFalse, v1.ReasonInvalidCredentials)
+		Expect(c.Message).To(And(ContainSubstring("apiKey"), ContainSubstring("tw_sk_test_"), ContainSubstring("production")))
+		Expect(c.Message).NotTo(ContainSubstring(env.Credentials["apiKey"]), "the message must not echo the key")
+
+		id := env.vendorOrder("processing")
+		expectStalled(env.order(id, wantState(v1.DesiredCanceled)), v1.ReasonCredentialsRejected)
+		Consistently(func() int { return len(env.Sim.Calls(id)) }, quiet).Should(BeZero())
+	})
+
+	It("refuses a Truv sandbox secret on production", func() {
+		env := startVendor("truv", nil)
+		setEnvironment(env.Provider, v1.EnvironmentProduction)
+		c := expectProvider(env.Provider, metav1.ConditionFalse, v1.ReasonInvalidCredentials)
+		Expect(c.Message).To(ContainSubstring("accessSecret"))
+		Expect(c.Message).NotTo(ContainSubstring(env.Credentials["accessSecret"]))
+	})
+
+	It("reports a missing Secret and becomes Ready once it is created", func() {
+		env := startVendor("txcloud", nil)
+		expectProvider(env.Provider, metav1.ConditionTrue, v1.ReasonCredentialsValid)
+		Expect(k8s.Delete(ctx(), env.Secret)).To(Succeed())
+		c := expectProvider(env.Provider, metav1.ConditionFalse, v1.ReasonSecretNotFound)
+		Expect(c.Message).To(ContainSubstring(env.Secret.Name))
+
+		secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: env.Secret.Name, Namespace: env.NS}, StringData: env.Credentials}
+		Expect(k8s.Create(ctx(), secret)).To(Succeed())
+		expectProvider(env.Provider, metav1.ConditionTrue, v1.ReasonCredentialsValid)
+	})
+
+	It("reports credentials missing a key", func() {
+		env := startVendor("accountchek", map[string]string{"username": "someone"})
+		c := expectProvider(env.Provider, metav1.ConditionFalse, v1.ReasonInvalidCredentials)
+		Expect(c.Message).To(ContainSubstring("password"))
+	})
+})
