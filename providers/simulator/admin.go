@@ -31,17 +31,7 @@ func (s *Server) adminCreate(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) adminGet(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	state, ok := s.vendor.OrderState(id)
-	if !ok {
-		adminError(w, ErrNoOrder)
-		return
-	}
-	calls := s.Calls(id)
-	if calls == nil {
-		calls = []Call{}
-	}
-	WriteJSON(w, http.StatusOK, orderView{ID: id, State: state, Calls: calls})
+	s.writeOrder(w, r.PathValue("id"))
 }
 
 func (s *Server) adminSetState(w http.ResponseWriter, r *http.Request) {
@@ -54,8 +44,20 @@ func (s *Server) adminSetState(w http.ResponseWriter, r *http.Request) {
 		adminError(w, err)
 		return
 	}
-	state, _ := s.vendor.OrderState(id)
-	WriteJSON(w, http.StatusOK, orderView{ID: id, State: state, Calls: s.Calls(id)})
+	s.writeOrder(w, id)
+}
+
+func (s *Server) writeOrder(w http.ResponseWriter, id string) {
+	state, ok := s.vendor.OrderState(id)
+	if !ok {
+		adminError(w, ErrNoOrder)
+		return
+	}
+	calls := s.Calls(id)
+	if calls == nil {
+		calls = []Call{}
+	}
+	WriteJSON(w, http.StatusOK, orderView{ID: id, State: state, Calls: calls})
 }
 
 func (s *Server) adminFaults(w http.ResponseWriter, r *http.Request) {

@@ -28,6 +28,9 @@ func Throttled(next http.RoundTripper, lim *rate.Limiter, maxWait time.Duration)
 		delay := r.Delay()
 		if !r.OK() || delay > maxWait {
 			r.Cancel()
+			if !r.OK() { // burst < 1: no token will ever come (Delay is InfDuration)
+				delay = MaxThrottleWait
+			}
 			return nil, &providers.Error{Kind: providers.KindRateLimited, RetryAfter: delay.Round(time.Millisecond) + time.Millisecond,
 				Message: fmt.Sprintf("client-side limit of %g requests/s for this provider reached", float64(lim.Limit()))}
 		}

@@ -91,7 +91,7 @@ func (c *Client) newRequest(ctx context.Context, req Request) (*http.Request, er
 	if req.Body != nil {
 		b, err := json.Marshal(req.Body)
 		if err != nil {
-			return nil, fmt.Errorf("encoding request: %w", err)
+			return nil, providers.Errorf(providers.KindRejected, 0, "encoding request: %v", err)
 		}
 		body = bytes.NewReader(b)
 	}

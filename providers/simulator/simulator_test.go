@@ -1,0 +1,478 @@
+package simulator_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ordersync/verification-operator/providers/simulator"
+)
+
+// fakeVendor is the smallest simulator.Vendor: orders in a map, two states.
+// Ids of the form "req-<order>" are parts of an order.
+type fakeVendor struct {
+	mu     sync.Mutex
+	next   int
+	orders map[string]string
+}
+
+var fakeStates = map[string]bool{"pending": true, "completed": true}
+
+func (v *fakeVendor) CreateOrder(state string) (string, error) {
+	if !fakeStates[state] {
+		return "", simulator.ErrUnknownState
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.next++
+	id := fmt.Sprintf("ord-%d", v.next)
+	v.orders[id] = state
+	return id, nil
+}
+
+func (v *fakeVendor) OrderState(id string) (string, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	s, ok := v.orders[id]
+	return s, ok
+}
+
+func (v *fakeVendor) SetOrderState(id, state string) error {
+	if !fakeStates[state] {
+		return simulator.ErrUnknownState
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if _, ok := v.orders[id]; !ok {
+		return simulator.ErrNoOrder
+	}
+	v.orders[id] = state
+	return nil
+}
+
+func (v *fakeVendor) OrderOf(pathID string) string { return strings.TrimPrefix(pathID, "req-") }
+
+func (v *fakeVendor) WriteError(w http.ResponseWriter, status int, message string) {
+	simulator.WriteJSON(w, status, map[string]string{"fault": message})
+}
+
+// sim is a running fake vendor simulator.
+type sim struct {
+	t      *testing.T
+	s      *simulator.Server
+	vendor *fakeVendor
+	url    string
+	http   *http.Client
+}
+
+// newSim starts a simulator with two vendor routes:
+// GET /api/orders/{id} (the order's state) and
+// POST /api/orders/{id}/complete (moves it to completed).
+func newSim(t *testing.T) *sim {
+	t.Helper()
+	v := &fakeVendor{orders: map[string]string{}}
+	s := simulator.New(v, 0, 0)
+	s.Handle("GET /api/orders/{id}", func(w http.ResponseWriter, r *http.Request) {
+		state, ok := v.OrderState(v.OrderOf(r.PathValue("id")))
+		if !ok {
+			v.WriteError(w, http.StatusNotFound, "no such order")
+			return
+		}
+		simulator.WriteJSON(w, http.StatusOK, map[string]string{"state": state})
+	})
+	s.Handle("POST /api/orders/{id}/complete", func(w http.ResponseWriter, r *http.Request) {
+		if err := v.SetOrderState(r.PathValue("id"), "completed"); err != nil {
+			v.WriteError(w, http.StatusNotFound, err.Error())
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
+	})
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	return &sim{t: t, s: s, vendor: v, url: srv.URL, http: srv.Client()}
+}
+
+// call sends a request with an optional JSON body and returns the status,
+// the headers and the body. It fails the test on a transport error.
+func (m *sim) call(method, path string, body any) (int, http.Header, []byte) {
+	m.t.Helper()
+	resp, err := m.try(method, path, body)
+	if err != nil {
+		m.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		m.t.Fatalf("%s %s: reading body: %v", method, path, err)
+	}
+	return resp.StatusCode, resp.Header, b
+}
+
+func (m *sim) try(method, path string, body any) (*http.Response, error) {
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			m.t.Fatal(err)
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, m.url+path, rd)
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	return m.http.Do(req)
+}
+
+// callJSON is call that expects status want and decodes the body into out.
+func (m *sim) callJSON(method, path string, body any, want int, out any) {
+	m.t.Helper()
+	status, _, b := m.call(method, path, body)
+	if status != want {
+		m.t.Fatalf("%s %s = %d %s, want %d", method, path, status, b, want)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			m.t.Fatalf("%s %s: body %q: %v", method, path, b, err)
+		}
+	}
+}
+
+func (m *sim) create(state string) string {
+	m.t.Helper()
+	var out struct{ ID string }
+	m.callJSON("POST", "/_sandbox/orders", map[string]string{"state": state}, http.StatusCreated, &out)
+	if out.ID == "" {
+		m.t.Fatal("POST /_sandbox/orders returned no id")
+	}
+	return out.ID
+}
+
+type orderView struct {
+	ID    string           `json:"id"`
+	State string           `json:"state"`
+	Calls []simulator.Call `json:"calls"`
+}
+
+func (m *sim) order(id string) orderView {
+	m.t.Helper()
+	var v orderView
+	m.callJSON("GET", "/_sandbox/orders/"+id, nil, http.StatusOK, &v)
+	return v
+}
+
+func (m *sim) setFaults(f any) {
+	m.t.Helper()
+	m.callJSON("PUT", "/_sandbox/faults", f, http.StatusOK, nil)
+}
+
+func TestAdminCreateAndGet(t *testing.T) {
+	m := newSim(t)
+	id := m.create("pending")
+
+	status, _, raw := m.call("GET", "/_sandbox/orders/"+id, nil)
+	if status != http.StatusOK {
+		t.Fatalf("GET order = %d", status)
+	}
+	// The contract's field names, with an empty call log as [] not null.
+	var generic map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &generic); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(generic["calls"]); got != "[]" {
+		t.Errorf("calls of a new order = %s, want []", got)
+	}
+	if v := m.order(id); v.ID != id || v.State != "pending" {
+		t.Errorf("order = %+v, want %s pending", v, id)
+	}
+
+	cases := []struct {
+		name   string
+		method string
+		path   string
+		body   any
+		want   int
+	}{
+		{name: "unknown state", method: "POST", path: "/_sandbox/orders", body: map[string]string{"state": "exploded"}, want: 400},
+		{name: "unknown field", method: "POST", path: "/_sandbox/orders", body: `{"state":"pending","ssn":"x"}`, want: 400},
+		{name: "not json", method: "POST", path: "/_sandbox/orders", body: `state=pending`, want: 400},
+		{name: "unknown id", method: "GET", path: "/_sandbox/orders/ord-404", want: 404},
+		{name: "set state unknown id", method: "POST", path: "/_sandbox/orders/ord-404/state", body: map[string]string{"state": "completed"}, want: 404},
+		{name: "set unknown state", method: "POST", path: "/_sandbox/orders/" + id + "/state", body: map[string]string{"state": "exploded"}, want: 400},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			status, _, b := m.call(c.method, c.path, c.body)
+			if status != c.want {
+				t.Errorf("%s %s = %d %s, want %d", c.method, c.path, status, b, c.want)
+			}
+			var e struct{ Error string }
+			if json.Unmarshal(b, &e) != nil || e.Error == "" {
+				t.Errorf("error body %q has no \"error\"", b)
+			}
+		})
+	}
+	if v := m.order(id); v.State != "pending" {
+		t.Errorf("failed admin calls changed the order: %+v", v)
+	}
+}
+
+func TestAdminSetState(t *testing.T) {
+	m := newSim(t)
+	id := m.create("pending")
+	var v orderView
+	m.callJSON("POST", "/_sandbox/orders/"+id+"/state", map[string]string{"state": "completed"}, http.StatusOK, &v)
+	if v.ID != id || v.State != "completed" {
+		t.Errorf("set state answered %+v, want %s completed", v, id)
+	}
+	if got := m.order(id).State; got != "completed" {
+		t.Errorf("state = %q after the move, want completed", got)
+	}
+	if got, _ := m.vendor.OrderState(id); got != "completed" {
+		t.Errorf("vendor state = %q, want completed", got)
+	}
+}
+
+func TestCallLog(t *testing.T) {
+	m := newSim(t)
+	a, b := m.create("pending"), m.create("pending")
+
+	m.callJSON("GET", "/api/orders/"+a, nil, http.StatusOK, nil)
+	m.callJSON("GET", "/api/orders/req-"+a, nil, http.StatusOK, nil) // a part of order a
+	m.callJSON("POST", "/api/orders/"+a+"/complete", nil, http.StatusAccepted, nil)
+	m.callJSON("GET", "/api/orders/nope", nil, http.StatusNotFound, nil)
+	m.callJSON("GET", "/api/orders/"+b, nil, http.StatusOK, nil)
+	m.order(a) // admin calls are not logged
+
+	want := []simulator.Call{
+		{Method: "GET", Path: "/api/orders/" + a, Status: 200},
+		{Method: "GET", Path: "/api/orders/req-" + a, Status: 200},
+		{Method: "POST", Path: "/api/orders/" + a + "/complete", Status: 202},
+	}
+	got := m.order(a)
+	if got.State != "completed" {
+		t.Errorf("state = %q, want completed", got.State)
+	}
+	assertCalls(t, got.Calls, want)
+	assertCalls(t, m.order(b).Calls, []simulator.Call{{Method: "GET", Path: "/api/orders/" + b, Status: 200}})
+	if n := m.s.CountCalls(a, "GET"); n != 2 {
+		t.Errorf("CountCalls(GET) = %d, want 2", n)
+	}
+}
+
+func assertCalls(t *testing.T, got, want []simulator.Call) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("calls = %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("call %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
+
+func TestFaultStatuses(t *testing.T) {
+	cases := []struct {
+		name       string
+		status     int
+		retryAfter int
+		wantHeader string
+	}{
+		{name: "429 with Retry-After", status: 429, retryAfter: 3, wantHeader: "3"},
+		{name: "503 with Retry-After", status: 503, retryAfter: 1, wantHeader: "1"},
+		{name: "500 never has Retry-After", status: 500, retryAfter: 2},
+		{name: "429 without retryAfterSeconds", status: 429},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m := newSim(t)
+			id := m.create("pending")
+			m.setFaults(map[string]any{"rate": 1, "statuses": []int{c.status}, "retryAfterSeconds": c.retryAfter})
+
+			status, h, body := m.call("GET", "/api/orders/"+id, nil)
+			if status != c.status || h.Get("Retry-After") != c.wantHeader {
+				t.Errorf("vendor route = %d Retry-After %q, want %d %q", status, h.Get("Retry-After"), c.status, c.wantHeader)
+			}
+			if !strings.Contains(string(body), `"fault":"injected fault"`) {
+				t.Errorf("fault body %s is not in the vendor's error format", body)
+			}
+			// Faults stay out of the admin API.
+			v := m.order(id)
+			assertCalls(t, v.Calls, []simulator.Call{{Method: "GET", Path: "/api/orders/" + id, Status: c.status}})
+			m.create("completed")
+			m.callJSON("POST", "/_sandbox/orders/"+id+"/state", map[string]string{"state": "completed"}, 200, nil)
+			m.callJSON("GET", "/_sandbox/stats", nil, 200, nil)
+		})
+	}
+}
+
+func TestFaultsDefaultAndReset(t *testing.T) {
+	m := newSim(t)
+	id := m.create("pending")
+	m.setFaults(map[string]any{"rate": 1})
+	if status, _, _ := m.call("GET", "/api/orders/"+id, nil); status != 503 {
+		t.Errorf("fault without statuses = %d, want 503", status)
+	}
+	var f simulator.Faults
+	m.callJSON("GET", "/_sandbox/faults", nil, 200, &f)
+	if f.Rate != 1 {
+		t.Errorf("GET faults = %+v, want rate 1", f)
+	}
+	m.setFaults(map[string]any{"rate": 0})
+	if status, _, _ := m.call("GET", "/api/orders/"+id, nil); status != 200 {
+		t.Errorf("after reset = %d, want 200", status)
+	}
+}
+
+func TestInvalidFaults(t *testing.T) {
+	cases := []struct {
+		name string
+		body any
+	}{
+		{name: "rate above 1", body: map[string]any{"rate": 2}},
+		{name: "negative rate", body: map[string]any{"rate": -0.1}},
+		{name: "success status", body: map[string]any{"rate": 1, "statuses": []int{200}}},
+		{name: "status above 599", body: map[string]any{"rate": 1, "statuses": []int{429, 600}}},
+		{name: "dropAfterCommit above 1", body: map[string]any{"dropAfterCommit": 1.5}},
+		{name: "unknown field", body: `{"rate":0.5,"ratee":1}`},
+		{name: "not json", body: `rate=1`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m := newSim(t)
+			m.setFaults(map[string]any{"rate": 0.25, "statuses": []int{503}})
+			if status, _, b := m.call("PUT", "/_sandbox/faults", c.body); status != 400 {
+				t.Errorf("PUT faults = %d %s, want 400", status, b)
+			}
+			if f := m.s.Faults(); f.Rate != 0.25 || len(f.Statuses) != 1 {
+				t.Errorf("a refused PUT changed the faults to %+v", f)
+			}
+		})
+	}
+}
+
+func TestFullFaultBodyFromDesign(t *testing.T) {
+	m := newSim(t)
+	m.setFaults(`{"rate": 0.2, "statuses": [429, 503], "retryAfterSeconds": 1, "latencyMs": 0, "dropAfterCommit": 0.1}`)
+	f := m.s.Faults()
+	if f.Rate != 0.2 || len(f.Statuses) != 2 || f.RetryAfterSeconds != 1 || f.DropAfterCommit != 0.1 {
+		t.Errorf("faults = %+v", f)
+	}
+}
+
+func TestDropAfterCommit(t *testing.T) {
+	m := newSim(t)
+	id := m.create("pending")
+	m.setFaults(map[string]any{"dropAfterCommit": 1})
+
+	resp, err := m.try("POST", "/api/orders/"+id+"/complete", nil)
+	if err == nil {
+		resp.Body.Close()
+		t.Fatalf("got %d, want the connection cut", resp.StatusCode)
+	}
+	// The vendor applied the call before the response was lost.
+	v := m.order(id)
+	if v.State != "completed" {
+		t.Errorf("state = %q, want completed: the handler should have run", v.State)
+	}
+	assertCalls(t, v.Calls, []simulator.Call{{Method: "POST", Path: "/api/orders/" + id + "/complete", Status: 202}})
+}
+
+func TestLatency(t *testing.T) {
+	m := newSim(t)
+	id := m.create("pending")
+	m.setFaults(map[string]any{"latencyMs": 150})
+	start := time.Now()
+	m.callJSON("GET", "/api/orders/"+id, nil, 200, nil)
+	if el := time.Since(start); el < 150*time.Millisecond {
+		t.Errorf("vendor call took %v, want at least 150ms", el)
+	}
+}
+
+func TestStats(t *testing.T) {
+	m := newSim(t)
+	id := m.create("pending")
+	m.callJSON("GET", "/api/orders/"+id, nil, 200, nil)
+	m.callJSON("GET", "/api/orders/req-"+id, nil, 200, nil)
+	m.callJSON("GET", "/api/orders/missing", nil, 404, nil)
+	m.callJSON("POST", "/api/orders/"+id+"/complete", nil, 202, nil)
+	m.setFaults(map[string]any{"rate": 1, "statuses": []int{429}})
+	m.callJSON("GET", "/api/orders/"+id, nil, 429, nil)
+
+	var got struct{ Calls []simulator.Stat }
+	m.callJSON("GET", "/_sandbox/stats", nil, 200, &got)
+	want := []simulator.Stat{
+		{Method: "GET", Pattern: "GET /api/orders/{id}", Status: 200, Count: 2},
+		{Method: "GET", Pattern: "GET /api/orders/{id}", Status: 404, Count: 1},
+		{Method: "GET", Pattern: "GET /api/orders/{id}", Status: 429, Count: 1},
+		{Method: "POST", Pattern: "POST /api/orders/{id}/complete", Status: 202, Count: 1},
+	}
+	if len(got.Calls) != len(want) {
+		t.Fatalf("stats = %+v, want %+v", got.Calls, want)
+	}
+	for i := range want {
+		if got.Calls[i] != want[i] {
+			t.Errorf("stat %d = %+v, want %+v", i, got.Calls[i], want[i])
+		}
+	}
+}
+
+func TestClock(t *testing.T) {
+	m := newSim(t)
+	const day = 24 * time.Hour
+	var out struct{ Now string }
+	m.callJSON("POST", "/_sandbox/clock", map[string]int64{"advanceSeconds": int64(90 * day / time.Second)}, 200, &out)
+	now, err := time.Parse(time.RFC3339, out.Now)
+	if err != nil {
+		t.Fatalf("now %q: %v", out.Now, err)
+	}
+	if d := time.Until(now); d < 90*day-time.Minute || d > 90*day+time.Minute {
+		t.Errorf("answered now %v ahead, want 90 days", d)
+	}
+	if d := time.Until(m.s.Clock.Now()); d < 90*day-time.Minute || d > 90*day+time.Minute {
+		t.Errorf("Clock is %v ahead, want 90 days", d)
+	}
+	m.s.Clock.Advance(day)
+	if d := time.Until(m.s.Clock.Now()); d < 91*day-time.Minute {
+		t.Errorf("Clock is %v ahead after another day, want 91 days", d)
+	}
+}
+
+func TestAllowPerKey(t *testing.T) {
+	s := simulator.New(&fakeVendor{orders: map[string]string{}}, 0.001, 1)
+	steps := []struct {
+		key  string
+		want bool
+	}{
+		{"key-a", true},
+		{"key-a", false},
+		{"key-b", true},
+		{"key-a", false},
+		{"key-b", false},
+		{"key-c", true},
+	}
+	for i, st := range steps {
+		if got := s.Allow(st.key); got != st.want {
+			t.Errorf("step %d: Allow(%q) = %v, want %v", i, st.key, got, st.want)
+		}
+	}
+
+	unlimited := simulator.New(&fakeVendor{orders: map[string]string{}}, 0, 0)
+	for i := range 100 {
+		if !unlimited.Allow("k") {
+			t.Fatalf("rps 0 is unlimited, but call %d was refused", i)
+		}
+	}
+}
