@@ -15,7 +15,6 @@
 package simulator
 
 import (
-	"crypto/subtle"
 	"net/http"
 	"regexp"
 	"sync"
@@ -55,7 +54,7 @@ type Server struct {
 	*simulator.Server
 
 	mu     sync.Mutex
-	users  map[string]string // verifier username -> password
+	users  *simulator.Credentials // verifier username -> password
 	orders map[string]*order // lowercase GUID -> order
 }
 
@@ -64,7 +63,7 @@ var _ simulator.Vendor = (*Server)(nil)
 // New returns a simulator that accepts TestUsername/TestPassword.
 func New() *Server {
 	s := &Server{
-		users:  map[string]string{TestUsername: TestPassword},
+		users:  simulator.NewCredentials(map[string]string{TestUsername: TestPassword}),
 		orders: map[string]*order{},
 	}
 	s.Server = simulator.New(s, RequestsPerSecond, Burst)
@@ -78,16 +77,12 @@ func New() *Server {
 // AddCredentials adds a verifier user, or changes an existing user's
 // password as a rotation would (the old password stops working).
 func (s *Server) AddCredentials(username, password string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.users[username] = password
+	s.users.Set(username, password)
 }
 
 // RemoveCredentials deletes a verifier user.
 func (s *Server) RemoveCredentials(username string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.users, username)
+	s.users.Remove(username)
 }
 
 // authenticated checks, in order: HTTP Basic credentials (401), the user's
@@ -120,13 +115,7 @@ func (s *Server) authenticate(r *http.Request) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	s.mu.Lock()
-	want, known := s.users[user]
-	s.mu.Unlock()
-	if !known || subtle.ConstantTimeCompare([]byte(pass), []byte(want)) != 1 {
-		return "", false
-	}
-	return user, true
+	return user, s.users.Valid(user, pass)
 }
 
 func (s *Server) methodNotAllowed(w http.ResponseWriter, _ *http.Request) {

@@ -61,7 +61,7 @@ type Server struct {
 	*simulator.Server
 
 	mu       sync.Mutex
-	apiKeys  map[string]bool
+	apiKeys  *simulator.Credentials
 	orders   map[string]*order
 	requests map[string]*request
 	// orderSeq numbers loan ids, requestSeq requests in creation order.
@@ -71,7 +71,7 @@ type Server struct {
 // New returns a simulator that accepts TestAPIKey and LiveAPIKey.
 func New() *Server {
 	s := &Server{
-		apiKeys:  map[string]bool{TestAPIKey: true, LiveAPIKey: true},
+		apiKeys:  simulator.NewCredentials(map[string]string{TestAPIKey: "", LiveAPIKey: ""}),
 		orders:   map[string]*order{},
 		requests: map[string]*request{},
 	}
@@ -90,16 +90,12 @@ func New() *Server {
 // AddCredentials makes the simulator accept another secret key, as after a
 // key rotation in the Truework dashboard.
 func (s *Server) AddCredentials(apiKey string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.apiKeys[apiKey] = true
+	s.apiKeys.Set(apiKey, "")
 }
 
 // RevokeCredentials makes the simulator refuse a key it accepted.
 func (s *Server) RevokeCredentials(apiKey string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.apiKeys, apiKey)
+	s.apiKeys.Remove(apiKey)
 }
 
 // WriteError answers in Truework's error format.
@@ -165,9 +161,7 @@ func (s *Server) authenticate(header string) (key, problem string) {
 	if strings.HasPrefix(key, "tw_pk_") {
 		return "", "Publishable keys cannot be used with this API; use a secret key."
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.apiKeys[key] {
+	if !s.apiKeys.Valid(key, "") {
 		return "", "Invalid token."
 	}
 	return key, ""

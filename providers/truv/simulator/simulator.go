@@ -40,14 +40,13 @@ type Server struct {
 
 	mu      sync.Mutex
 	orders  map[string]*order
-	secrets map[string]string // client id → access secret
+	secrets *simulator.Credentials // client id → access secret
 }
 
 // New returns a simulator that accepts TestClientID and TestAccessSecret.
 func New() *Server {
-	s := &Server{orders: map[string]*order{}, secrets: map[string]string{}}
+	s := &Server{orders: map[string]*order{}, secrets: simulator.NewCredentials(map[string]string{TestClientID: TestAccessSecret})}
 	s.Server = simulator.New(s, rateLimitPerSecond, rateLimitBurst)
-	s.AddCredentials(TestClientID, TestAccessSecret)
 	s.Handle("/v1/orders/{id}/{$}", s.api(http.MethodGet, s.getOrder))
 	s.Handle("/v1/orders/{id}/cancel/{$}", s.api(http.MethodPost, s.cancelOrder))
 	// Anything else under /v1/ is an unknown route. The order paths without
@@ -66,17 +65,13 @@ func (s *Server) unknownRoute(w http.ResponseWriter, _ *http.Request) {
 // AddCredentials makes the simulator accept another client id and secret,
 // e.g. to show that a rotated secret works.
 func (s *Server) AddCredentials(clientID, accessSecret string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.secrets[clientID] = accessSecret
+	s.secrets.Set(clientID, accessSecret)
 }
 
 // RevokeCredentials stops accepting a client id, as revoking a key in
 // Truv's dashboard does.
 func (s *Server) RevokeCredentials(clientID string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.secrets, clientID)
+	s.secrets.Remove(clientID)
 }
 
 // api wraps a route handler in what Truv checks first, in Truv's order:
@@ -104,11 +99,7 @@ func (s *Server) api(method string, h func(http.ResponseWriter, *http.Request, s
 
 func (s *Server) authenticate(r *http.Request) (string, bool) {
 	clientID := r.Header.Get("X-Access-Client-Id")
-	secret := r.Header.Get("X-Access-Secret")
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	want, ok := s.secrets[clientID]
-	return clientID, ok && clientID != "" && secret == want
+	return clientID, s.secrets.Valid(clientID, r.Header.Get("X-Access-Secret"))
 }
 
 func (s *Server) getOrder(w http.ResponseWriter, _ *http.Request, id string) {

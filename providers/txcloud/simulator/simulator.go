@@ -37,7 +37,7 @@ type Server struct {
 	*simulator.Server
 
 	mu            sync.Mutex
-	apiKeys       map[string]bool
+	apiKeys       *simulator.Credentials
 	verifications map[string]*verification
 	quota         *quota
 }
@@ -46,7 +46,7 @@ type Server struct {
 // LiveAPIKey.
 func New() *Server {
 	s := &Server{
-		apiKeys:       map[string]bool{TestAPIKey: true, LiveAPIKey: true},
+		apiKeys:       simulator.NewCredentials(map[string]string{TestAPIKey: "", LiveAPIKey: ""}),
 		verifications: map[string]*verification{},
 		quota:         newQuota(RequestsPerMinute),
 	}
@@ -59,16 +59,12 @@ func New() *Server {
 
 // AddAPIKey makes the simulator accept another key, as after a rotation.
 func (s *Server) AddAPIKey(key string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.apiKeys[key] = true
+	s.apiKeys.Set(key, "")
 }
 
 // RevokeAPIKey makes the simulator refuse a key it accepted.
 func (s *Server) RevokeAPIKey(key string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.apiKeys, key)
+	s.apiKeys.Remove(key)
 }
 
 // api wraps a handler with what txcloud does on every API call: count the
@@ -104,9 +100,7 @@ func bearerToken(r *http.Request) string {
 }
 
 func (s *Server) accepts(key string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return key != "" && s.apiKeys[key]
+	return s.apiKeys.Valid(key, "")
 }
 
 func (s *Server) getVerification(w http.ResponseWriter, r *http.Request) {
