@@ -50,7 +50,7 @@ vet: ## Run go vet.
 	go vet ./...
 
 .PHONY: test
-test: manifests generate fmt vet envtest ## Run every test: unit, conformance, envtest suites against a real API server.
+test: manifests generate fmt vet envtest kustomize ## Run every test: unit, conformance, envtest suites against a real API server.
 	go test $(GOTEST_FLAGS) ./... -coverprofile cover.out
 
 .PHONY: envtest

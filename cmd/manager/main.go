@@ -20,11 +20,13 @@ import (
 )
 
 func main() {
-	var metricsAddr, probeAddr string
+	var metricsAddr, probeAddr, leaderElectionNS string
 	var leaderElect, secureMetrics bool
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "Address of the metrics endpoint, e.g. :8443 (HTTPS) or :8080 (HTTP); 0 disables it.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address of the health and readiness probes.")
 	flag.BoolVar(&leaderElect, "leader-elect", false, "Elect a leader, so that only one replica acts on vendors.")
+	flag.StringVar(&leaderElectionNS, "leader-election-namespace", os.Getenv("POD_NAMESPACE"),
+		"Namespace of the leader election Lease; empty means the pod's own (only known in-cluster).")
 	flag.BoolVar(&secureMetrics, "metrics-secure", true, "Serve metrics over HTTPS, authenticated and authorized by the API server.")
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
@@ -32,13 +34,13 @@ func main() {
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	log := ctrl.Log.WithName("setup")
 
-	if err := run(metricsAddr, probeAddr, leaderElect, secureMetrics); err != nil {
+	if err := run(metricsAddr, probeAddr, leaderElectionNS, leaderElect, secureMetrics); err != nil {
 		log.Error(err, "manager exited")
 		os.Exit(1)
 	}
 }
 
-func run(metricsAddr, probeAddr string, leaderElect, secureMetrics bool) error {
+func run(metricsAddr, probeAddr, leaderElectionNS string, leaderElect, secureMetrics bool) error {
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(v1.AddToScheme(scheme))
@@ -48,11 +50,12 @@ func run(metricsAddr, probeAddr string, leaderElect, secureMetrics bool) error {
 		metrics.FilterProvider = filters.WithAuthenticationAndAuthorization
 	}
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metrics,
-		HealthProbeBindAddress: probeAddr,
-		LeaderElection:         leaderElect,
-		LeaderElectionID:       "verification-operator.ordersync.dev",
+		Scheme:                  scheme,
+		Metrics:                 metrics,
+		HealthProbeBindAddress:  probeAddr,
+		LeaderElection:          leaderElect,
+		LeaderElectionID:        "verification-operator.ordersync.dev",
+		LeaderElectionNamespace: leaderElectionNS,
 	})
 	if err != nil {
 		return err

@@ -23,7 +23,7 @@ func controlPlaneAssets(ctx context.Context, repoRoot string) (string, error) {
 		if missing := missingBinaries(dir); missing != "" {
 			return "", fmt.Errorf("KUBEBUILDER_ASSETS=%s has no %s; unset it to build the control plane into bin/k8s, or run `make envtest`", dir, missing)
 		}
-		return dir, nil
+		return filepath.Abs(dir)
 	}
 	dir := filepath.Join(repoRoot, "bin", "k8s")
 	if missingBinaries(dir) == "" {
@@ -64,8 +64,13 @@ type controlPlane struct {
 // temporary data directories and free ports, so runs never collide) and
 // installs the CRDs from config/crd/bases.
 func startControlPlane(repoRoot, assets string) (*controlPlane, error) {
+	// Explicit paths: envtest would otherwise prefer a KUBEBUILDER_ASSETS
+	// even when it is set but empty.
 	env := &envtest.Environment{
-		BinaryAssetsDirectory: assets,
+		ControlPlane: envtest.ControlPlane{
+			APIServer: &envtest.APIServer{Path: filepath.Join(assets, "kube-apiserver")},
+			Etcd:      &envtest.Etcd{Path: filepath.Join(assets, "etcd")},
+		},
 		CRDDirectoryPaths:     []string{filepath.Join(repoRoot, "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
 	}
@@ -78,6 +83,10 @@ func startControlPlane(repoRoot, assets string) (*controlPlane, error) {
 	user, err := env.AddUser(envtest.User{Name: "sandbox-admin", Groups: []string{"system:masters"}}, nil)
 	if err == nil {
 		cp.Config = user.Config()
+		// client-go's default of 5 requests/s throttles the operator's
+		// status writes when the samples land all at once; the API server
+		// is local and ours alone.
+		cp.Config.QPS, cp.Config.Burst = 50, 100
 		cp.Kubeconfig, err = user.KubeConfig()
 	}
 	if err != nil {

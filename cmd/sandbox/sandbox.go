@@ -39,6 +39,12 @@ func run(ctx context.Context, opts options) error {
 	if opts.PollInterval < time.Second {
 		return fmt.Errorf("--poll-interval must be at least 1s (the API rejects shorter), got %s", opts.PollInterval)
 	}
+	// envtest runs the binaries by absolute path only.
+	root, err := filepath.Abs(opts.RepoRoot)
+	if err != nil {
+		return err
+	}
+	opts.RepoRoot = root
 	kubeconfigPath, envPath := filepath.Join(opts.Dir, "kubeconfig"), filepath.Join(opts.Dir, "env.json")
 	// A stale env.json would tell a waiting script that a dead sandbox is up.
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
@@ -61,7 +67,9 @@ func run(ctx context.Context, opts options) error {
 	defer func() {
 		if err := cp.Stop(); err != nil {
 			log.Error(err, "stop the control plane")
+			return
 		}
+		log.Info("stopped")
 	}()
 	defer func() { _ = removeIfExists(kubeconfigPath) }()
 	if err := writeFileAtomic(kubeconfigPath, cp.Kubeconfig, 0o600); err != nil {

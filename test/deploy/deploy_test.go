@@ -111,9 +111,11 @@ var _ = Describe("The installer (config/default, as in dist/install.yaml)", Orde
 			Expect(admin.Create(ctx, podFrom(deploy), client.DryRunAll)).To(Succeed(),
 				"Pod Security admission (enforce: restricted) rejects the manager's pod")
 			// Control: the same pod made privileged is rejected, so the
-			// enforcement above is real.
+			// enforcement above is real. (allowPrivilegeEscalation: false
+			// would contradict privileged and fail validation instead.)
 			privileged := podFrom(deploy)
 			privileged.Spec.Containers[0].SecurityContext.Privileged = new(true)
+			privileged.Spec.Containers[0].SecurityContext.AllowPrivilegeEscalation = nil
 			err := admin.Create(ctx, privileged, client.DryRunAll)
 			Expect(err).To(MatchError(ContainSubstring("violates PodSecurity")))
 		})
@@ -177,10 +179,10 @@ var _ = Describe("The installer (config/default, as in dist/install.yaml)", Orde
 		})
 
 		It("lets the ServiceAccount take the leader election Lease", func(ctx SpecContext) {
-			// The manager cannot elect out of cluster (see BeforeAll), so run
-			// client-go's leader election, which controller-runtime uses, with
-			// the ServiceAccount's token: it gets, creates and updates a Lease
-			// in the operator namespace, as the Role must allow.
+			// Checked on its own, as the manager may not elect here (see
+			// BeforeAll): client-go's leader election, which controller-runtime
+			// uses, with the ServiceAccount's token gets, creates and updates
+			// a Lease in the operator namespace, as the Role must allow.
 			Expect(acquireLease(ctx, saCfg, operatorNS, "deploy-test-lease")).To(Succeed())
 		})
 
