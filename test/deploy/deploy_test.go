@@ -152,19 +152,11 @@ var _ = Describe("The installer (config/default, as in dist/install.yaml)", Orde
 
 			saCfg = serviceAccountConfig(ctx, operatorNS, managerSA)
 			bin := buildManager()
-			// The Deployment's args, but with a free probe port and no
-			// metrics server.
-			args := []string{"--health-probe-bind-address=127.0.0.1:0", "--metrics-bind-address=0"}
-			// Out of cluster, controller-runtime cannot find the leader
-			// election namespace (it reads the in-cluster service account
-			// file) and the manager exits at once with --leader-elect. Use it
-			// once the binary lets the namespace be set; until then the
-			// Lease permissions are checked by the next spec alone.
-			if supportsFlag(bin, "leader-election-namespace") {
-				args = append(args, "--leader-elect", "--leader-election-namespace="+operatorNS)
-			} else {
-				AddReportEntry("manager runs without --leader-elect: it has no --leader-election-namespace flag")
-			}
+			// The Deployment's args, with a free probe port, no metrics
+			// server, and the Lease namespace that in-cluster runs read from
+			// the pod's service account.
+			args := []string{"--leader-elect", "--leader-election-namespace=" + operatorNS,
+				"--health-probe-bind-address=127.0.0.1:0", "--metrics-bind-address=0"}
 			manager = startManager(bin, writeKubeconfig(saCfg), args...)
 		})
 

@@ -269,11 +269,6 @@ func (p *managerProcess) stop() {
 }
 
 // supportsFlag reports whether bin's -help lists flag.
-func supportsFlag(bin, flag string) bool {
-	out, _ := exec.Command(bin, "-help").CombinedOutput() // -help exits 0 or 2
-	return strings.Contains(string(out), "-"+flag+" ")
-}
-
 type syncBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
