@@ -49,6 +49,10 @@ fmt: ## Run go fmt.
 vet: ## Run go vet.
 	go vet ./...
 
+.PHONY: sandbox
+sandbox: envtest ## Run the local sandbox: control plane, vendor simulators, samples and the operator (docs/sandbox.md).
+	go run ./cmd/sandbox
+
 .PHONY: test
 test: manifests generate fmt vet envtest kustomize ## Run every test: unit, conformance, envtest suites against a real API server.
 	go test $(GOTEST_FLAGS) ./... -coverprofile cover.out

@@ -45,7 +45,7 @@ func (r *VerificationOrderReconciler) reconcileDelete(ctx context.Context, o *v1
 	if !done {
 		setConditions(o, out)
 		if err := r.Status().Update(ctx, o); err != nil {
-			return requeueOnConflict(err)
+			return afterStatusWrite(ctx, err)
 		}
 		return r.requeue(key, o, out), nil
 	}

@@ -86,7 +86,7 @@ func (r *VerificationOrderReconciler) Reconcile(ctx context.Context, req ctrl.Re
 	}
 	if !equality.Semantic.DeepEqual(before, &o.Status) {
 		if err := r.Status().Update(ctx, o); err != nil {
-			return requeueOnConflict(err)
+			return afterStatusWrite(ctx, err)
 		}
 	}
 	return r.requeue(req.NamespacedName, o, out), nil
@@ -248,7 +248,11 @@ func isTrue(o *v1.VerificationOrder, condition string) bool {
 	return false
 }
 
-func requeueOnConflict(err error) (ctrl.Result, error) {
+// afterStatusWrite decides what a failed status write means.
+func afterStatusWrite(ctx context.Context, err error) (ctrl.Result, error) {
+	if err == nil || ctx.Err() != nil {
+		return ctrl.Result{}, nil // shutting down: the next leader starts afresh
+	}
 	if apierrors.IsConflict(err) {
 		// Our cached copy is older than the object; the newer version has
 		// been or will be delivered, and is reconciled from scratch.

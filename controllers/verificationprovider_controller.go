@@ -55,7 +55,7 @@ func (r *VerificationProviderReconciler) Reconcile(ctx context.Context, req ctrl
 	if equality.Semantic.DeepEqual(before, &p.Status) {
 		return ctrl.Result{}, nil
 	}
-	return requeueOnConflictErr(r.Status().Update(ctx, p))
+	return afterStatusWrite(ctx, r.Status().Update(ctx, p))
 }
 
 func (r *VerificationProviderReconciler) check(ctx context.Context, p *v1.VerificationProvider) (metav1.ConditionStatus, string, string, error) {
@@ -99,11 +99,4 @@ func (r *VerificationProviderReconciler) providersForSecret(ctx context.Context,
 		reqs = append(reqs, reconcile.Request{NamespacedName: objectKey(&p)})
 	}
 	return reqs
-}
-
-func requeueOnConflictErr(err error) (ctrl.Result, error) {
-	if err == nil {
-		return ctrl.Result{}, nil
-	}
-	return requeueOnConflict(err)
 }

@@ -71,10 +71,13 @@ func startControlPlane(repoRoot, assets string) (*controlPlane, error) {
 			APIServer: &envtest.APIServer{Path: filepath.Join(assets, "kube-apiserver")},
 			Etcd:      &envtest.Etcd{Path: filepath.Join(assets, "etcd")},
 		},
-		CRDDirectoryPaths:     []string{filepath.Join(repoRoot, "config", "crd", "bases")},
+		CRDDirectoryPaths:     []string{crdDir(repoRoot)},
 		ErrorIfCRDPathMissing: true,
 	}
 	if _, err := env.Start(); err != nil {
+		// Start can fail after etcd and kube-apiserver are up (installing
+		// the CRDs); stop them, or they would outlive the sandbox.
+		_ = env.Stop()
 		return nil, fmt.Errorf("start etcd and kube-apiserver from %s: %w", assets, err)
 	}
 	cp := &controlPlane{env: env}

@@ -45,6 +45,9 @@ func run(ctx context.Context, opts options) error {
 		return err
 	}
 	opts.RepoRoot = root
+	if err := checkRepoRoot(root); err != nil {
+		return err
+	}
 	kubeconfigPath, envPath := filepath.Join(opts.Dir, "kubeconfig"), filepath.Join(opts.Dir, "env.json")
 	// A stale env.json would tell a waiting script that a dead sandbox is up.
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
@@ -161,7 +164,7 @@ func populate(ctx context.Context, cp *controlPlane, vendors []*vendor, opts opt
 	if err := waitProvidersReady(ctx, c, vendors); err != nil {
 		return summary{}, err
 	}
-	samples, err := applySamples(ctx, c, filepath.Join(opts.RepoRoot, "config", "samples"), vendors)
+	samples, err := applySamples(ctx, c, samplesDir(opts.RepoRoot), vendors)
 	if err != nil {
 		return summary{}, err
 	}
@@ -178,6 +181,20 @@ func newScheme() *runtime.Scheme {
 	utilruntime.Must(v1.AddToScheme(s))
 	return s
 }
+
+// checkRepoRoot fails early, before any process starts, when the sandbox
+// does not run from the repo root.
+func checkRepoRoot(root string) error {
+	for _, dir := range []string{crdDir(root), samplesDir(root)} {
+		if _, err := os.Stat(dir); err != nil {
+			return fmt.Errorf("%s not found: run from the repo root (`make sandbox` does) or pass --repo-root", dir)
+		}
+	}
+	return nil
+}
+
+func crdDir(root string) string     { return filepath.Join(root, "config", "crd", "bases") }
+func samplesDir(root string) string { return filepath.Join(root, "config", "samples") }
 
 func removeIfExists(path string) error {
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {

@@ -55,7 +55,7 @@ type Server struct {
 
 	mu     sync.Mutex
 	users  *simulator.Credentials // verifier username -> password
-	orders map[string]*order // lowercase GUID -> order
+	orders map[string]*order      // lowercase GUID -> order
 }
 
 var _ simulator.Vendor = (*Server)(nil)
