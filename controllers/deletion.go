@@ -66,7 +66,7 @@ func (r *VerificationOrderReconciler) cancelForDeletion(ctx context.Context, o *
 	if o.Spec.OrderID == "" && o.Status.OrderID == "" {
 		return outcome{}, true // a reverification that created nothing
 	}
-	vc, stall := r.vendorClient(ctx, o)
+	vc, stall := r.resolve(ctx, o)
 	if stall != nil {
 		return *stall, stall.phase == phaseStalled && stall.reason != v1.ReasonCredentialsRejected
 	}

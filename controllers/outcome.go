@@ -94,7 +94,7 @@ func errorOutcome(err error, vendor, orderID string) outcome {
 	case providers.KindNotFound:
 		return stalled(v1.ReasonOrderNotFound, fmt.Sprintf("%s has no order %q visible to these credentials. Check spec.orderID and that the provider's account owns the order.", vendor, orderID), false, recheckSlow)
 	case providers.KindUnauthorized:
-		return stalled(v1.ReasonCredentialsRejected, fmt.Sprintf("%s refused the credentials: %s. Fix the provider's Secret; the order is retried as soon as it changes.", vendor, perr.Message), false, recheckSlow)
+		return stalled(v1.ReasonCredentialsRejected, fmt.Sprintf("The %s credentials were refused: %s. Fix the provider's Secret; the order is retried as soon as it changes.", vendor, perr.Message), false, recheckSlow)
 	case providers.KindLegalHold:
 		return stalled(v1.ReasonLegalHold, fmt.Sprintf("%s may not process this order for legal reasons (HTTP 451): %s. Contact the vendor.", vendor, perr.Message), false, recheckSlow)
 	case providers.KindRejected:

@@ -26,9 +26,9 @@ type vendorClient struct {
 	poll time.Duration
 }
 
-// vendorClient resolves the order's provider and Secret into a client, or
+// resolve turns the order's provider and Secret into a client, or
 // the Stalled outcome that tells a person what is missing.
-func (r *VerificationOrderReconciler) vendorClient(ctx context.Context, o *v1.VerificationOrder) (*vendorClient, *outcome) {
+func (r *VerificationOrderReconciler) resolve(ctx context.Context, o *v1.VerificationOrder) (*vendorClient, *outcome) {
 	p := &v1.VerificationProvider{}
 	if err := r.Get(ctx, types.NamespacedName{Namespace: o.Namespace, Name: o.Spec.ProviderRef.Name}, p); err != nil {
 		return nil, resolveFailure(err, fmt.Sprintf("VerificationProvider %q was not found in namespace %q; create it or fix spec.providerRef.", o.Spec.ProviderRef.Name, o.Namespace))

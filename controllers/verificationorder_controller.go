@@ -98,7 +98,7 @@ func (r *VerificationOrderReconciler) sync(ctx context.Context, o *v1.Verificati
 		return outcome{phase: phasePaused, reason: v1.ReasonPaused,
 			message: fmt.Sprintf("Annotation %s is \"true\": no vendor calls are made. Remove it to resume.", v1.PausedAnnotation)}
 	}
-	vc, stall := r.vendorClient(ctx, o)
+	vc, stall := r.resolve(ctx, o)
 	if stall != nil {
 		return *stall
 	}

@@ -31,11 +31,8 @@ var states = providers.StateTable{
 	StatusCanceled:   providers.StateCanceled,
 }
 
-// Normalize maps an AccountChek status to a providers.State. A word the
-// vendor adds later is treated as active: calling an unknown state terminal
-// would make the controller stop watching an order that may still move,
-// while "active" only costs another poll. The word itself stays visible in
-// Observation.VendorState.
+// Normalize maps a vendor word to a State; unknown words count as active
+// (see providers.StateTable).
 func Normalize(status string) providers.State { return states.Normalize(status) }
 
 // order holds the only fields of an AccountChek order the operator needs.

@@ -28,9 +28,8 @@ var states = providers.StateTable{
 	StateInvalid:         providers.StateFailed,
 }
 
-// normalize maps a request's word to a State. A word Truework adds later is
-// treated as active: calling a finished request active costs one more poll,
-// while calling a live request finished would stop watching it for good.
+// normalize maps a vendor word to a State; unknown words count as active
+// (see providers.StateTable).
 func normalize(word string) providers.State { return states.Normalize(word) }
 
 // orderState sums up the requests of an order, which has no state of its

@@ -31,11 +31,8 @@ var statusStates = providers.StateTable{
 	StatusSkipped:   providers.StateFailed,
 }
 
-// normalize maps a status word to a State. A word Truv added after this
-// client was written counts as active: calling an unknown state terminal
-// would stop polling an order that may still complete, while calling it
-// active only costs a few more observations. The word itself is kept in
-// VendorState, so a person can see it.
+// normalize maps a vendor word to a State; unknown words count as active
+// (see providers.StateTable).
 func normalize(status string) providers.State { return statusStates.Normalize(status) }
 
 // order is the part of a Truv order the client reads: ids, status words and
