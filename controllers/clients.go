@@ -87,7 +87,7 @@ func (c *ClientCache) Build(p *v1.VerificationProvider, secret *corev1.Secret) (
 		Credentials: secret.Data,
 		HTTPClient: &http.Client{
 			Timeout:   vendorTimeout,
-			Transport: vendorhttp.Throttled(c.Transport, e.limiter, vendorhttp.MaxThrottleWait),
+			Transport: vendorhttp.Throttled(instrumented(vendor.Name, c.Transport), e.limiter, vendorhttp.MaxThrottleWait),
 		},
 	})
 	if err != nil {

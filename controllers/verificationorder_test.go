@@ -3,6 +3,7 @@ package controllers_test
 import (
 	"encoding/json"
 	"strconv"
+	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -13,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 	"github.com/ordersync/verification-operator/controllers"
@@ -227,3 +229,41 @@ func expectGone(o *v1.VerificationOrder) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+var _ = Describe("Vendor call metrics", func() {
+	It("count calls by vendor, method and code, and carry no ids in labels", func() {
+		env := startVendor("accountchek", nil)
+		id := env.vendorOrder("opened")
+		expectReady(env.order(id, wantState(v1.DesiredCanceled)), v1.ReasonConverged)
+
+		families, err := ctrlmetrics.Registry.Gather()
+		Expect(err).NotTo(HaveOccurred())
+		allowed := map[string][]string{
+			"vendor": {"truework", "truv", "accountchek", "txcloud"},
+			"method": {"get", "put", "patch", "post"},
+		}
+		var patches float64
+		for _, f := range families {
+			if !strings.HasPrefix(f.GetName(), "verification_operator_vendor_") {
+				continue
+			}
+			for _, m := range f.GetMetric() {
+				labels := map[string]string{}
+				for _, l := range m.GetLabel() {
+					labels[l.GetName()] = l.GetValue()
+					if want, ok := allowed[l.GetName()]; ok {
+						Expect(want).To(ContainElement(l.GetValue()), "label %s", l.GetName())
+					} else {
+						Expect(l.GetName()).To(Equal("code"))
+						Expect(l.GetValue()).To(MatchRegexp(`^[1-5][0-9][0-9]$`))
+					}
+					Expect(l.GetValue()).NotTo(ContainSubstring(id))
+				}
+				if f.GetName() == "verification_operator_vendor_requests_total" && labels["vendor"] == "accountchek" && labels["method"] == "patch" && labels["code"] == "200" {
+					patches = m.GetCounter().GetValue()
+				}
+			}
+		}
+		Expect(patches).To(BeNumerically(">=", 1))
+	})
+})
