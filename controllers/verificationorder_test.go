@@ -2,6 +2,7 @@ package controllers_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -265,5 +266,34 @@ var _ = Describe("Vendor call metrics", func() {
 			}
 		}
 		Expect(patches).To(BeNumerically(">=", 1))
+	})
+})
+
+var _ = Describe("Rate limiting", func() {
+	It("keeps every worker together within the provider's rate limit", func() {
+		// Truework allows 10 requests/s per key (the simulator answers 429
+		// beyond it). The provider asks for 5/s: if the workers did not share
+		// one token bucket, 8 of them would exceed 10/s at once.
+		env := startVendor("truework", nil)
+		Eventually(func() error {
+			p := &v1.VerificationProvider{}
+			Expect(k8s.Get(ctx(), client.ObjectKeyFromObject(env.Provider), p)).To(Succeed())
+			p.Spec.RateLimit = &v1.RateLimit{RequestsPerSecond: 5, Burst: 5}
+			p.Spec.PollInterval = &metav1.Duration{Duration: time.Minute}
+			return k8s.Update(ctx(), p)
+		}).Should(Succeed())
+		const n = 40
+		start := time.Now()
+		orders := make([]*v1.VerificationOrder, 0, n)
+		for range n {
+			orders = append(orders, env.order(env.vendorOrder("processing"), wantState(v1.DesiredCanceled)))
+		}
+		for _, o := range orders {
+			Eventually(func() v1.ObservedState { return fetch(o).Status.State }, 2*time.Minute).Should(BeEquivalentTo("canceled"))
+		}
+		AddReportEntry("rate-limited throughput", fmt.Sprintf("%d orders observed and canceled in %s at 5 requests/s", n, time.Since(start).Round(time.Second)))
+		for _, s := range env.Sim.Stats() {
+			Expect(s.Status).NotTo(Equal(429), "the simulator rate-limited %s %s %d times", s.Method, s.Pattern, s.Count)
+		}
 	})
 })

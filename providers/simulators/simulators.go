@@ -21,6 +21,7 @@ type Sim interface {
 	Calls(orderID string) []simulator.Call
 	CountCalls(orderID, method string) int
 	SetFaults(simulator.Faults)
+	Stats() []simulator.Stat
 }
 
 // Vendor is one simulated vendor.
