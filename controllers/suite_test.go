@@ -1,7 +1,6 @@
 package controllers_test
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"path/filepath"
@@ -26,6 +25,7 @@ import (
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 	"github.com/ordersync/verification-operator/controllers"
 	"github.com/ordersync/verification-operator/providers/registry"
+	"github.com/ordersync/verification-operator/test/testutil"
 )
 
 // isolatedLabel keeps an object away from the suite's manager, for tests
@@ -36,7 +36,7 @@ var (
 	testEnv   *envtest.Environment
 	k8s       client.Client
 	scheme    = runtime.NewScheme()
-	logBuffer = &syncBuffer{}
+	logBuffer = &testutil.Buffer{}
 	stopMgr   context.CancelFunc
 	// hooks lets a test act just before the operator's request reaches a
 	// vendor, e.g. to move the order as a borrower would in between.
@@ -107,23 +107,6 @@ var _ = AfterSuite(func() {
 		Expect(testEnv.Stop()).To(Succeed())
 	}
 })
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 type multiWriter []interface{ Write([]byte) (int, error) }
 

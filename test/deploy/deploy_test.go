@@ -30,6 +30,7 @@ import (
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 	"github.com/ordersync/verification-operator/providers/simulators"
+	"github.com/ordersync/verification-operator/test/testutil"
 )
 
 // Ordered: the dry-run specs must see an API server without the CRDs, which
@@ -124,7 +125,7 @@ var _ = Describe("The installer (config/default, as in dist/install.yaml)", Orde
 	Context("installed for real, with the manager running as its ServiceAccount", func() {
 		var (
 			saCfg   *rest.Config
-			manager *managerProcess
+			manager *testutil.Process
 		)
 
 		BeforeAll(func(ctx SpecContext) {
@@ -151,7 +152,7 @@ var _ = Describe("The installer (config/default, as in dist/install.yaml)", Orde
 			}).Should(Succeed(), "CRDs established")
 
 			saCfg = serviceAccountConfig(ctx, operatorNS, managerSA)
-			bin := buildManager()
+			bin := testutil.Build("./cmd/manager")
 			// The Deployment's args, with a free probe port, no metrics
 			// server, and the Lease namespace that in-cluster runs read from
 			// the pod's service account.
@@ -213,7 +214,7 @@ var _ = Describe("The installer (config/default, as in dist/install.yaml)", Orde
 			Expect(admin.Create(ctx, order)).To(Succeed())
 
 			Eventually(func(g Gomega) {
-				g.Expect(manager.running()).To(BeTrue(), "the manager exited: %v\n%s", manager.err, manager.log)
+				g.Expect(manager.Exited()).To(BeFalse(), "the manager exited:\n%s", manager.Output)
 				g.Expect(admin.Get(ctx, client.ObjectKeyFromObject(order), order)).To(Succeed())
 				expectConditionTrue(g, order.Status.Conditions, v1.ConditionReady, v1.ReasonConverged)
 				g.Expect(order.Status.ObservedGeneration).To(Equal(order.Generation))
@@ -241,7 +242,7 @@ var _ = Describe("The installer (config/default, as in dist/install.yaml)", Orde
 		})
 
 		It("logs no forbidden error: the shipped RBAC covers every informer and write", func() {
-			log := manager.log.String()
+			log := manager.Output.String()
 			// The check reads real output: the controllers did start.
 			Expect(log).To(ContainSubstring("Starting workers"))
 			forbidden := regexp.MustCompile(`(?i)forbidden`)

@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -35,6 +34,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
+	"github.com/ordersync/verification-operator/test/testutil"
 )
 
 // What config/default is expected to produce.
@@ -70,8 +70,7 @@ func TestDeploy(t *testing.T) {
 
 var _ = BeforeSuite(func() {
 	var err error
-	repoRoot, err = filepath.Abs(filepath.Join("..", ".."))
-	Expect(err).NotTo(HaveOccurred())
+	repoRoot = testutil.RepoRoot()
 	Expect(clientgoscheme.AddToScheme(scheme)).To(Succeed())
 	Expect(v1.AddToScheme(scheme)).To(Succeed())
 
@@ -207,83 +206,20 @@ func writeKubeconfig(cfg *rest.Config) string {
 	return path
 }
 
-// managerProcess is the manager binary running as a child process.
-type managerProcess struct {
-	cmd  *exec.Cmd
-	log  *syncBuffer
-	done chan struct{} // closed when the process has exited
-	err  error         // cmd.Wait's result, once done
-}
-
-// buildManager builds ./cmd/manager into a temporary directory.
-func buildManager() string {
-	GinkgoHelper()
-	bin := filepath.Join(GinkgoT().TempDir(), "manager")
-	run(repoRoot, "go", "build", "-o", bin, "./cmd/manager")
-	return bin
-}
-
 // startManager starts bin with KUBECONFIG=kubeconfig. Its output goes to
 // GinkgoWriter and is kept for the log assertions. It is stopped with
 // SIGTERM when the current container's specs are done.
-func startManager(bin, kubeconfig string, args ...string) *managerProcess {
+func startManager(bin, kubeconfig string, args ...string) *testutil.Process {
 	GinkgoHelper()
-	p := &managerProcess{log: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(bin, args...)
-	p.cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
-	out := io.MultiWriter(GinkgoWriter, p.log)
-	p.cmd.Stdout, p.cmd.Stderr = out, out
-	Expect(p.cmd.Start()).To(Succeed())
-	go func() {
-		p.err = p.cmd.Wait()
-		close(p.done)
-	}()
-	DeferCleanup(p.stop)
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
+	p := testutil.Start(cmd)
+	DeferCleanup(func() {
+		// The manager's terminationGracePeriodSeconds is 10.
+		Expect(p.Terminate(15*time.Second)).To(BeTrue(), "manager did not exit within 15s of SIGTERM")
+		Expect(p.Err()).NotTo(HaveOccurred(), "manager exited with an error after SIGTERM")
+	})
 	return p
-}
-
-func (p *managerProcess) running() bool {
-	select {
-	case <-p.done:
-		return false
-	default:
-		return true
-	}
-}
-
-// stop sends SIGTERM and waits for a graceful exit (the manager's
-// terminationGracePeriodSeconds is 10); it kills the process after 15s.
-func (p *managerProcess) stop() {
-	if !p.running() {
-		return
-	}
-	Expect(p.cmd.Process.Signal(syscall.SIGTERM)).To(Succeed())
-	select {
-	case <-p.done:
-		Expect(p.err).NotTo(HaveOccurred(), "manager exited with an error after SIGTERM")
-	case <-time.After(15 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-		Fail("manager did not exit within 15s of SIGTERM")
-	}
-}
-
-// supportsFlag reports whether bin's -help lists flag.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // warningRecorder is a rest.WarningHandlerWithContext that keeps every

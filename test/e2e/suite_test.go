@@ -8,13 +8,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -27,6 +25,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
+	"github.com/ordersync/verification-operator/test/testutil"
 )
 
 var (
@@ -44,13 +43,9 @@ func TestE2E(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
-	repoRoot = findRepoRoot()
+	repoRoot = testutil.RepoRoot()
 	requireControlPlane()
-	binary = filepath.Join(GinkgoT().TempDir(), "sandbox")
-	build := exec.Command("go", "build", "-o", binary, "./cmd/sandbox")
-	build.Dir = repoRoot
-	out, err := build.CombinedOutput()
-	Expect(err).NotTo(HaveOccurred(), "go build ./cmd/sandbox:\n%s", out)
+	binary = testutil.Build("./cmd/sandbox")
 
 	sb = startSandbox(filepath.Join(GinkgoT().TempDir(), ".sandbox"))
 })
@@ -60,14 +55,6 @@ var _ = AfterSuite(func() {
 		sb.kill()
 	}
 })
-
-// findRepoRoot is the module root: two levels up from this package.
-func findRepoRoot() string {
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	Expect(err).NotTo(HaveOccurred())
-	Expect(filepath.Join(root, "go.mod")).To(BeAnExistingFile())
-	return root
-}
 
 // requireControlPlane fails (not skips: `make test` always builds the
 // control plane first) when kube-apiserver or etcd is missing, before the
@@ -85,13 +72,10 @@ func requireControlPlane() {
 
 // sandbox is a running cmd/sandbox process.
 type sandbox struct {
-	cmd  *exec.Cmd
-	dir  string
-	out  *syncBuffer
-	done chan struct{}
-	err  error // the process's exit, once done is closed
-	env  envFile
-	k8s  client.Client
+	*testutil.Process
+	dir string
+	env envFile
+	k8s client.Client
 }
 
 // envFile is the contract shape of .sandbox/env.json (DESIGN.md).
@@ -107,20 +91,15 @@ type envFile struct {
 // root) with its files in dir, and waits until env.json says it is up.
 func startSandbox(dir string) *sandbox {
 	GinkgoHelper()
-	s := &sandbox{dir: dir, out: &syncBuffer{}, done: make(chan struct{})}
-	s.cmd = exec.Command(binary, "--dir", dir)
-	s.cmd.Dir = repoRoot
-	// GinkgoWriter shows the output with -v or on failure.
-	s.cmd.Stdout = io.MultiWriter(s.out, GinkgoWriter)
-	s.cmd.Stderr = s.cmd.Stdout
-	Expect(s.cmd.Start()).To(Succeed())
-	go func() { s.err = s.cmd.Wait(); close(s.done) }()
+	cmd := exec.Command(binary, "--dir", dir)
+	cmd.Dir = repoRoot
+	s := &sandbox{Process: testutil.Start(cmd), dir: dir}
 
 	envPath := filepath.Join(dir, "env.json")
 	Eventually(func(g Gomega) {
-		g.Expect(s.exited()).To(BeFalse(), "the sandbox exited before it was up:\n%s", s.out.String())
+		g.Expect(s.Exited()).To(BeFalse(), "the sandbox exited before it was up:\n%s", s.Output)
 		g.Expect(envPath).To(BeAnExistingFile())
-	}).WithTimeout(90*time.Second).Should(Succeed(), "env.json never appeared; output:\n%s", s.out)
+	}).WithTimeout(90*time.Second).Should(Succeed(), "env.json never appeared; output:\n%s", s.Output)
 
 	data, err := os.ReadFile(envPath)
 	Expect(err).NotTo(HaveOccurred())
@@ -143,24 +122,14 @@ func startSandbox(dir string) *sandbox {
 
 func ctx() context.Context { return context.Background() }
 
-func (s *sandbox) exited() bool {
-	select {
-	case <-s.done:
-		return true
-	default:
-		return false
-	}
-}
-
 // stop sends SIGTERM and expects a clean exit (status 0) within 30s, with
 // none of its children (etcd, kube-apiserver) left running.
 func (s *sandbox) stop() {
 	GinkgoHelper()
-	children := childPIDs(s.cmd.Process.Pid)
+	children := childPIDs(s.Cmd.Process.Pid)
 	Expect(children).NotTo(BeEmpty(), "the sandbox should run etcd and kube-apiserver as children")
-	Expect(s.cmd.Process.Signal(syscall.SIGTERM)).To(Succeed())
-	Eventually(s.done).WithTimeout(30*time.Second).Should(BeClosed(), "no exit 30s after SIGTERM; output:\n%s", s.out)
-	Expect(s.err).NotTo(HaveOccurred(), "the sandbox exited with an error; output:\n%s", s.out)
+	Expect(s.Terminate(30*time.Second)).To(BeTrue(), "no exit 30s after SIGTERM; output:\n%s", s.Output)
+	Expect(s.Err()).NotTo(HaveOccurred(), "the sandbox exited with an error; output:\n%s", s.Output)
 	for _, pid := range children {
 		Expect(alive(pid)).To(BeFalse(), "child process %d is still running after the sandbox exited", pid)
 	}
@@ -168,17 +137,7 @@ func (s *sandbox) stop() {
 }
 
 // kill is the AfterSuite safety net for a sandbox a failed spec left up.
-func (s *sandbox) kill() {
-	if s.exited() {
-		return
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(30 * time.Second):
-		_ = s.cmd.Process.Kill()
-	}
-}
+func (s *sandbox) kill() { s.Terminate(30 * time.Second) }
 
 // childPIDs lists the processes whose parent is pid, from /proc.
 func childPIDs(pid int) []int {
@@ -204,22 +163,4 @@ func childPIDs(pid int) []int {
 func alive(pid int) bool {
 	err := syscall.Kill(pid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)
-}
-
-// syncBuffer collects the sandbox's output for failure messages.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
