@@ -18,7 +18,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/ordersync/verification-operator/providers"
 	"github.com/ordersync/verification-operator/providers/vendorhttp"
@@ -32,9 +31,6 @@ const (
 	ProductionBaseURL = "https://verifierapi.accountchek.com/v1"
 	SandboxBaseURL    = "https://verifierapi.accountchek.net/v1"
 )
-
-// defaultTimeout bounds one call when the controller supplies no HTTP client.
-const defaultTimeout = 30 * time.Second
 
 // Vendor describes AccountChek for the registry.
 func Vendor() providers.Vendor {
@@ -92,24 +88,11 @@ func New(cfg providers.Config) (*Client, error) {
 	if err != nil {
 		return nil, &providers.Error{Kind: providers.KindUnauthorized, Message: err.Error()}
 	}
-	baseURL := cfg.BaseURL
-	if baseURL == "" {
-		baseURL = Vendor().BaseURLs[cfg.Environment]
+	api, err := vendorhttp.ForConfig(cfg, Vendor().BaseURLs, creds.decorate, decodeError)
+	if err != nil {
+		return nil, err
 	}
-	if baseURL == "" {
-		return nil, providers.Errorf(providers.KindRejected, 0,
-			"no AccountChek base URL: environment %q is neither sandbox nor production and no endpoint is set", cfg.Environment)
-	}
-	httpClient := cfg.HTTPClient
-	if httpClient == nil {
-		httpClient = &http.Client{Timeout: defaultTimeout}
-	}
-	return &Client{api: vendorhttp.Client{
-		BaseURL:     baseURL,
-		HTTP:        httpClient,
-		Decorate:    creds.decorate,
-		DecodeError: decodeError,
-	}}, nil
+	return &Client{api: api}, nil
 }
 
 // Observe reads the order with GET /accountchekorders/{id}.

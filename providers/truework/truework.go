@@ -51,9 +51,6 @@ const (
 	EnvProduction = "production"
 )
 
-// defaultTimeout bounds one call when the controller gives no HTTP client.
-const defaultTimeout = 30 * time.Second
-
 // Vendor describes Truework for the registry.
 func Vendor() providers.Vendor {
 	return providers.Vendor{
@@ -139,22 +136,14 @@ func New(cfg providers.Config) (providers.Client, error) {
 	if err := ValidateCredentials(cfg.Environment, cfg.Credentials); err != nil {
 		return nil, &providers.Error{Kind: providers.KindUnauthorized, Message: err.Error()}
 	}
-	baseURL := cfg.BaseURL
-	if baseURL == "" {
-		baseURL = Vendor().BaseURLs[cfg.Environment]
-	}
-	httpClient := cfg.HTTPClient
-	if httpClient == nil {
-		httpClient = &http.Client{Timeout: defaultTimeout}
-	}
 	authorization := "Bearer " + apiKey(cfg.Credentials)
-	return &Client{api: &api{http: vendorhttp.Client{
-		BaseURL: baseURL,
-		HTTP:    httpClient,
-		Decorate: func(r *http.Request) {
-			r.Header.Set("Authorization", authorization)
-			r.Header.Set("Accept", "application/json; version="+APIVersion)
-		},
-		DecodeError: decodeError,
-	}}}, nil
+	decorate := func(r *http.Request) {
+		r.Header.Set("Authorization", authorization)
+		r.Header.Set("Accept", "application/json; version="+APIVersion)
+	}
+	conn, err := vendorhttp.ForConfig(cfg, Vendor().BaseURLs, decorate, decodeError)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{api: &api{http: conn}}, nil
 }

@@ -17,7 +17,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"time"
 
 	"github.com/ordersync/verification-operator/providers"
 	"github.com/ordersync/verification-operator/providers/vendorhttp"
@@ -29,9 +28,6 @@ const Name = "truv"
 // BaseURL is Truv's API host for every environment. Paths start with /v1/,
 // so an endpoint override (a simulator, a proxy) is just scheme://host:port.
 const BaseURL = "https://prod.truv.com"
-
-// defaultTimeout bounds one call when the controller passes no HTTP client.
-const defaultTimeout = 30 * time.Second
 
 // Vendor describes Truv for the registry.
 func Vendor() providers.Vendor {
@@ -70,23 +66,15 @@ func New(cfg providers.Config) (providers.Client, error) {
 	}
 	clientID := string(cfg.Credentials[KeyClientID])
 	accessSecret := string(cfg.Credentials[KeyAccessSecret])
-	base := cfg.BaseURL
-	if base == "" {
-		base = BaseURL
+	decorate := func(r *http.Request) {
+		r.Header.Set("X-Access-Client-Id", clientID)
+		r.Header.Set("X-Access-Secret", accessSecret)
 	}
-	httpClient := cfg.HTTPClient
-	if httpClient == nil {
-		httpClient = &http.Client{Timeout: defaultTimeout}
+	conn, err := vendorhttp.ForConfig(cfg, Vendor().BaseURLs, decorate, DecodeError)
+	if err != nil {
+		return nil, err
 	}
-	return &client{http: vendorhttp.Client{
-		BaseURL: base,
-		HTTP:    httpClient,
-		Decorate: func(r *http.Request) {
-			r.Header.Set("X-Access-Client-Id", clientID)
-			r.Header.Set("X-Access-Secret", accessSecret)
-		},
-		DecodeError: DecodeError,
-	}}, nil
+	return &client{http: conn}, nil
 }
 
 // Observe reads the order and derives its state from the employers.

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/ordersync/verification-operator/providers"
 	"github.com/ordersync/verification-operator/providers/vendorhttp"
@@ -41,9 +40,6 @@ var keyPrefixes = map[string]string{
 	EnvSandbox:    "txc_test_",
 	EnvProduction: "txc_live_",
 }
-
-// defaultTimeout bounds one call when the controller passes no HTTP client.
-const defaultTimeout = 30 * time.Second
 
 // Vendor describes txcloud for the provider registry.
 func Vendor() providers.Vendor {
@@ -112,19 +108,11 @@ func New(cfg providers.Config) (providers.Client, error) {
 	if err := ValidateCredentials(cfg.Environment, cfg.Credentials); err != nil {
 		return nil, &providers.Error{Kind: providers.KindUnauthorized, Message: err.Error()}
 	}
-	baseURL := cfg.BaseURL
-	if baseURL == "" {
-		baseURL = Vendor().BaseURLs[cfg.Environment]
-	}
-	httpClient := cfg.HTTPClient
-	if httpClient == nil {
-		httpClient = &http.Client{Timeout: defaultTimeout}
-	}
 	authorization := "Bearer " + string(cfg.Credentials[KeyAPIKey])
-	return &Client{http: vendorhttp.Client{
-		BaseURL:     baseURL,
-		HTTP:        httpClient,
-		Decorate:    func(r *http.Request) { r.Header.Set("Authorization", authorization) },
-		DecodeError: decodeError,
-	}}, nil
+	decorate := func(r *http.Request) { r.Header.Set("Authorization", authorization) }
+	conn, err := vendorhttp.ForConfig(cfg, Vendor().BaseURLs, decorate, decodeError)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{http: conn}, nil
 }

@@ -193,3 +193,27 @@ func describeNetErr(err error) string {
 	}
 	return err.Error()
 }
+
+// DefaultTimeout bounds a call when the Config brings no HTTP client.
+const DefaultTimeout = 30 * time.Second
+
+// ForConfig builds a vendor's Client from a provider Config: the endpoint
+// override or else the vendor's URL for the environment, the Config's HTTP
+// client (which carries the provider's rate limit) or else one with
+// DefaultTimeout, and the vendor's conventions.
+func ForConfig(cfg providers.Config, baseURLs map[string]string, decorate func(*http.Request),
+	decodeError func(status int, body []byte) (string, time.Duration)) (Client, error) {
+	baseURL := cfg.BaseURL
+	if baseURL == "" {
+		baseURL = baseURLs[cfg.Environment]
+	}
+	if baseURL == "" {
+		return Client{}, &providers.Error{Kind: providers.KindRejected,
+			Message: fmt.Sprintf("no base URL: environment %q is neither sandbox nor production and no endpoint is set", cfg.Environment)}
+	}
+	httpClient := cfg.HTTPClient
+	if httpClient == nil {
+		httpClient = &http.Client{Timeout: DefaultTimeout}
+	}
+	return Client{BaseURL: baseURL, HTTP: httpClient, Decorate: decorate, DecodeError: decodeError}, nil
+}
