@@ -26,7 +26,9 @@ type Closer interface {
 // completed request, creating a new billable vendor object.
 type Reverifier interface {
 	// Reverify asks the vendor to reverify a completed request; the
-	// returned Observation describes the new object.
+	// returned Observation describes the new object. Unlike every other
+	// call it is NOT safe to repeat: each accepted call creates a billable
+	// object. Callers record their intent first (see controllers/reverify.go).
 	Reverify(ctx context.Context, requestID, reportID string) (Observation, error)
 	// Reverified returns a Client for the objects Reverify works on and
 	// creates (Truework verification requests rather than orders).
