@@ -19,9 +19,6 @@ import (
 // rather than importing the clients' constants: a mistake in a client's
 // table must not be mirrored in its expectations.
 
-// All returns the adapter of every vendor built into the operator.
-func All() []Adapter { return []Adapter{Truework(), Truv(), AccountChek(), TxCloud()} }
-
 const (
 	active    = providers.StateActive
 	canceled  = providers.StateCanceled
