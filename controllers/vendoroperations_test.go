@@ -17,6 +17,7 @@ import (
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 	"github.com/ordersync/verification-operator/controllers"
 	"github.com/ordersync/verification-operator/providers/registry"
+	"github.com/ordersync/verification-operator/providers/simulator"
 	truework "github.com/ordersync/verification-operator/providers/truework/simulator"
 )
 
@@ -98,6 +99,23 @@ var _ = Describe("Vendor operations beyond cancel", func() {
 		o = expectReady(o, v1.ReasonConverged)
 		Expect(o.Status.State).To(BeEquivalentTo("canceled"))
 		Expect(o.Status.VendorState).To(Equal("expired"))
+		Expect(env.mutatingCalls(id)).To(Equal(1))
+	})
+
+	It("holds a deletionPolicy Cancel deletion while the vendor is down, and cancels once it is back", func() {
+		env := startVendor("truv", nil)
+		id := env.vendorOrder("sent")
+		o := env.order(id, func(o *v1.VerificationOrder) { o.Spec.DeletionPolicy = v1.DeletionCancel })
+		expectReady(o, v1.ReasonConverged)
+
+		env.Sim.SetFaults(simulator.Faults{Rate: 1, Statuses: []int{503}})
+		Expect(k8s.Delete(ctx(), o)).To(Succeed())
+		expectCondition(o, v1.ConditionReconciling, metav1.ConditionTrue, v1.ReasonVendorError)
+		Consistently(func() error { return k8s.Get(ctx(), client.ObjectKeyFromObject(o), &v1.VerificationOrder{}) }, quiet).Should(Succeed())
+
+		env.Sim.SetFaults(simulator.Faults{})
+		expectGone(o)
+		Expect(env.vendorState(id)).To(Equal("canceled"))
 		Expect(env.mutatingCalls(id)).To(Equal(1))
 	})
 
