@@ -9,7 +9,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -49,7 +48,7 @@ func SetupIndexes(ctx context.Context, mgr ctrl.Manager) error {
 // vendor call.
 func (r *VerificationOrderReconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
 	if r.Backoff == nil {
-		r.Backoff = workqueue.NewTypedItemExponentialFailureRateLimiter[types.NamespacedName](time.Second, 5*time.Minute)
+		r.Backoff = DefaultBackoff()
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1.VerificationOrder{}, builder.WithPredicates(predicate.Or(

@@ -47,8 +47,8 @@ type VerificationOrderReconciler struct {
 	// StalledRecheck is how long a Stalled order that an outside fix may
 	// heal waits before it is checked again; zero means 10 minutes.
 	StalledRecheck time.Duration
-	// Backoff spaces retries of transient vendor failures; nil means
-	// exponential from 1s to 5m.
+	// Backoff spaces retries of transient vendor failures. Required;
+	// SetupWithManager fills in DefaultBackoff when it is nil.
 	Backoff workqueue.TypedRateLimiter[types.NamespacedName]
 }
 
@@ -246,6 +246,12 @@ func isTrue(o *v1.VerificationOrder, condition string) bool {
 		}
 	}
 	return false
+}
+
+// DefaultBackoff retries transient vendor failures exponentially, from 1s
+// to 5m per order.
+func DefaultBackoff() workqueue.TypedRateLimiter[types.NamespacedName] {
+	return workqueue.NewTypedItemExponentialFailureRateLimiter[types.NamespacedName](time.Second, 5*time.Minute)
 }
 
 // afterStatusWrite decides what a failed status write means.

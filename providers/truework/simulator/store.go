@@ -184,6 +184,16 @@ func (s *Server) SetOrderState(id, state string) error {
 	return nil
 }
 
+// orderOfLocked resolves an order id to its order, a request id to the
+// order holding it. s.mu must be held.
+func (s *Server) orderOfLocked(id string) (*order, bool) {
+	if r, ok := s.requests[id]; ok {
+		return r.order, true
+	}
+	o, ok := s.orders[id]
+	return o, ok
+}
+
 // requestsOfLocked resolves an order id to its requests, a request id to
 // itself. s.mu must be held.
 func (s *Server) requestsOfLocked(id string) ([]*request, error) {
@@ -258,10 +268,7 @@ func (s *Server) Unfreeze(id string) error {
 func (s *Server) setFrozen(id string, frozen bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	o, ok := s.orders[id]
-	if r, isRequest := s.requests[id]; isRequest {
-		o, ok = r.order, true
-	}
+	o, ok := s.orderOfLocked(id)
 	if !ok {
 		return fmt.Errorf("%w: %s", simulator.ErrNoOrder, id)
 	}
@@ -273,10 +280,7 @@ func (s *Server) setFrozen(id string, frozen bool) error {
 func (s *Server) LoanID(id string) (string, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	o, ok := s.orders[id]
-	if r, isRequest := s.requests[id]; isRequest {
-		o, ok = r.order, true
-	}
+	o, ok := s.orderOfLocked(id)
 	if !ok {
 		return "", false
 	}
@@ -288,10 +292,7 @@ func (s *Server) LoanID(id string) (string, bool) {
 func (s *Server) SetLoanID(id, loanID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	o, ok := s.orders[id]
-	if r, isRequest := s.requests[id]; isRequest {
-		o, ok = r.order, true
-	}
+	o, ok := s.orderOfLocked(id)
 	if !ok {
 		return fmt.Errorf("%w: %s", simulator.ErrNoOrder, id)
 	}
