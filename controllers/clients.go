@@ -23,7 +23,6 @@ const vendorTimeout = 30 * time.Second
 // until the provider's spec or its Secret changes. Token buckets are kept per
 // provider across rebuilds, so rotating a key does not reset the budget.
 type ClientCache struct {
-	Registry providers.Registry
 	// Transport is the base HTTP transport; nil means http.DefaultTransport.
 	Transport http.RoundTripper
 
@@ -55,13 +54,9 @@ func (c *ClientCache) Cached(p *v1.VerificationProvider, version string) (provid
 	return e.client, true
 }
 
-// Build makes (and caches) the vendor client for provider p with the
+// Build makes (and caches) the client of vendor for provider p with the
 // credentials in secret.
-func (c *ClientCache) Build(p *v1.VerificationProvider, secret *corev1.Secret) (providers.Client, error) {
-	vendor, err := c.Registry.Get(string(p.Spec.Vendor))
-	if err != nil {
-		return nil, err
-	}
+func (c *ClientCache) Build(p *v1.VerificationProvider, vendor providers.Vendor, secret *corev1.Secret) (providers.Client, error) {
 	version := Version(p, secret)
 
 	c.mu.Lock()
@@ -82,7 +77,7 @@ func (c *ClientCache) Build(p *v1.VerificationProvider, secret *corev1.Secret) (
 		e.limiter.SetBurst(burst)
 	}
 	client, err := vendor.New(providers.Config{
-		BaseURL:     baseURL(p, vendor),
+		BaseURL:     p.Spec.Endpoint, // empty: the vendor's URL for the environment
 		Environment: environment(p),
 		Credentials: secret.Data,
 		HTTPClient: &http.Client{
@@ -107,13 +102,6 @@ func (c *ClientCache) Forget(provider types.NamespacedName) {
 
 func key(p *v1.VerificationProvider) types.NamespacedName {
 	return types.NamespacedName{Namespace: p.Namespace, Name: p.Name}
-}
-
-func baseURL(p *v1.VerificationProvider, vendor providers.Vendor) string {
-	if p.Spec.Endpoint != "" {
-		return p.Spec.Endpoint
-	}
-	return vendor.BaseURLs[environment(p)]
 }
 
 func environment(p *v1.VerificationProvider) string {

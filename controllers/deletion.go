@@ -28,65 +28,67 @@ func (r *VerificationOrderReconciler) syncFinalizer(ctx context.Context, o *v1.V
 }
 
 // reconcileDelete cancels the vendor order of a deleted order with
-// deletionPolicy Cancel, then releases it. Only failures that a retry or a
-// fixed Secret can cure hold the deletion; anything that can never succeed
-// (the order is terminal, gone, or the provider was deleted with the
-// namespace) releases it with a Warning event, so a namespace deletion never
-// hangs on a vendor.
+// deletionPolicy Cancel, then releases it. Only failures that waiting can
+// cure (outcome.holdsDeletion) hold the deletion; anything that can never
+// succeed (the order is terminal, gone, or the provider was deleted with
+// the namespace) releases it with a Warning event, so a namespace deletion
+// never hangs on a vendor.
 func (r *VerificationOrderReconciler) reconcileDelete(ctx context.Context, o *v1.VerificationOrder) (ctrl.Result, error) {
 	if !controllerutil.ContainsFinalizer(o, CancelFinalizer) {
 		return ctrl.Result{}, nil
 	}
 	key := objectKey(o)
-	if isPaused(o) {
-		return ctrl.Result{}, nil // deletion waits; removing the annotation resumes it
-	}
-	out, done := r.cancelForDeletion(ctx, o)
-	if !done {
-		setConditions(o, out)
+	rep := r.cancelForDeletion(ctx, o)
+	if rep.holdsDeletion {
+		r.record(o, rep)
 		if err := r.Status().Update(ctx, o); err != nil {
 			return afterStatusWrite(ctx, err)
 		}
-		return r.requeue(key, o, out), nil
+		return r.requeue(key, rep.outcome, rep.poll), nil
 	}
-	if out.phase == phaseStalled {
-		r.Recorder.Eventf(o, nil, corev1.EventTypeWarning, out.reason, "Delete",
-			"Deleted without canceling at the vendor: %s", out.message)
+	if rep.phase == phaseStalled {
+		r.Recorder.Eventf(o, nil, corev1.EventTypeWarning, string(rep.reason), "Delete",
+			"Deleted without canceling at the vendor: %s", rep.message)
 	}
 	r.Backoff.Forget(key)
 	controllerutil.RemoveFinalizer(o, CancelFinalizer)
 	return ctrl.Result{}, r.Update(ctx, o)
 }
 
-// cancelForDeletion returns done when the finalizer may go.
-func (r *VerificationOrderReconciler) cancelForDeletion(ctx context.Context, o *v1.VerificationOrder) (outcome, bool) {
+// cancelForDeletion cancels the vendor order if the plan says it can be.
+// The finalizer may go unless the report holds the deletion.
+func (r *VerificationOrderReconciler) cancelForDeletion(ctx context.Context, o *v1.VerificationOrder) report {
+	if isPaused(o) {
+		return report{outcome: pausedOutcome} // removing the annotation resumes the deletion
+	}
 	if o.Spec.ManagementPolicy == v1.ManagementObserveOnly {
-		return outcome{}, true // ObserveOnly never acts, not even on deletion
+		return report{} // ObserveOnly never acts, not even on deletion
 	}
-	if o.Spec.OrderID == "" && o.Status.OrderID == "" {
-		return outcome{}, true // a reverification that created nothing
+	conn, failed := r.Connector.Connect(ctx, o)
+	if failed != nil {
+		return report{outcome: *failed}
 	}
-	vc, stall := r.resolve(ctx, o)
-	if stall != nil {
-		return *stall, stall.phase == phaseStalled && stall.reason != v1.ReasonCredentialsRejected
+	t, rep, done := r.target(ctx, o, conn)
+	rep.poll = conn.poll
+	if done || t.reverify {
+		return rep // the reverification created nothing to cancel, or we cannot tell
 	}
-	target, id := vc.target(o)
-	obs, err := target.Observe(ctx, id)
+	obs, err := t.client.Observe(ctx, t.id)
 	if err != nil {
-		out := errorOutcome(err, vc.vendor.Name, id)
-		return out, out.phase == phaseStalled && out.reason != v1.ReasonCredentialsRejected
+		rep.outcome = errorOutcome(err, conn.vendor.Name, t.id)
+		return rep
 	}
-	in := vc.planInput(o, r.now())
-	in.Desired, in.Observed = v1.DesiredCanceled, &obs
-	d := plan.Plan(in)
-	if d.Action != providers.ActionCancel {
-		return decisionOutcome(d), true
+	in := withObserved(conn.planInput(o, false, r.now()), obs)
+	in.Desired = v1.DesiredCanceled
+	if d := plan.Plan(in); d.Action != providers.ActionCancel {
+		rep.outcome = decisionOutcome(d)
+		return rep
 	}
-	if _, err := target.Cancel(ctx, id, cancellation(o)); err != nil {
-		out := errorOutcome(err, vc.vendor.Name, id)
-		return out, out.phase == phaseStalled && out.reason != v1.ReasonCredentialsRejected
+	if _, err := t.client.Cancel(ctx, t.id, cancellation(o)); err != nil {
+		rep.outcome = errorOutcome(err, conn.vendor.Name, t.id)
+		return rep
 	}
 	r.Recorder.Eventf(o, nil, corev1.EventTypeNormal, string(providers.ActionCancel), "Delete",
-		"%s canceled order %s before deletion.", vc.vendor.Name, id)
-	return outcome{}, true
+		"%s canceled order %s before deletion.", conn.vendor.Name, t.id)
+	return rep
 }

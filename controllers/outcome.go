@@ -13,14 +13,13 @@ import (
 	"github.com/ordersync/verification-operator/providers"
 )
 
-// phase is what one reconcile concluded, which decides the conditions and
-// when the order is looked at again.
+// phase is what one reconcile concluded, which decides the conditions.
 type phase int
 
 const (
 	// phaseReady: the order is where it should be (or, ObserveOnly, was read).
 	phaseReady phase = iota
-	// phaseProgressing: an action was applied; re-observe soon.
+	// phaseProgressing: an action was applied, or the order is pending.
 	phaseProgressing
 	// phaseRetrying: a transient failure; retry with backoff.
 	phaseRetrying
@@ -30,59 +29,46 @@ const (
 	phasePaused
 )
 
-// recheck says when a Stalled order is looked at again.
-type recheck int
-
-const (
-	recheckNever recheck = iota // only a change to the order, provider or Secret helps
-	recheckPoll                 // the vendor may move the order: poll
-	recheckSlow                 // an outside fix is likely: check now and then
-)
-
-// outcome is one reconcile's conclusion.
+// outcome is one reconcile's conclusion: the conditions it sets, when the
+// order is looked at again, and whether a Cancel-policy deletion may go on.
 type outcome struct {
 	phase   phase
-	reason  string
+	reason  v1.Reason
 	message string
 	// synced is false when the vendor could not be reached or refused.
 	synced bool
-	// terminal: the order can never change again; stop polling.
-	terminal   bool
-	recheck    recheck
+	// recheck is when to look again, unless phase is phaseRetrying (backoff).
+	recheck    plan.Recheck
 	retryAfter time.Duration
-	// poll is the provider's poll interval; zero before it is known.
-	poll time.Duration
-}
-
-func readyOutcome(d plan.Decision) outcome {
-	return outcome{phase: phaseReady, reason: d.Reason, message: d.Message, synced: true, terminal: d.State.Terminal()}
+	// holdsDeletion: waiting can still let a Cancel-policy deletion cancel
+	// the vendor order (the vendor is down, the credentials will be fixed),
+	// so the finalizer stays. Otherwise the deletion goes ahead without it.
+	holdsDeletion bool
 }
 
 func decisionOutcome(d plan.Decision) outcome {
-	switch {
-	case d.Ready:
-		return readyOutcome(d)
-	case d.Stalled:
-		return stalled(d.Reason, d.Message, true, stallRecheck(d.Reason))
+	out := outcome{reason: d.Reason, message: d.Message, synced: true, recheck: d.Recheck}
+	switch d.Verdict {
+	case plan.Converged:
+		out.phase = phaseReady
+	case plan.Stalled:
+		out.phase = phaseStalled
 	default:
-		return outcome{phase: phaseProgressing, reason: d.Reason, message: d.Message, synced: true}
+		out.phase = phaseProgressing
 	}
+	return out
 }
 
-func stalled(reason, message string, synced bool, r recheck) outcome {
-	return outcome{phase: phaseStalled, reason: reason, message: message, synced: synced, recheck: r}
+func stalled(reason v1.Reason, message string, recheck plan.Recheck) outcome {
+	return outcome{phase: phaseStalled, reason: reason, message: message, recheck: recheck}
 }
 
-func stallRecheck(reason string) recheck {
-	switch reason {
-	case v1.ReasonIllegalTransition, v1.ReasonNotReverifiable:
-		return recheckPoll
-	case v1.ReasonAlreadyTerminal, v1.ReasonUnsupportedState, v1.ReasonReverifyWindowClosed:
-		return recheckNever
-	default:
-		return recheckSlow
-	}
+func retrying(reason v1.Reason, message string, retryAfter time.Duration) outcome {
+	return outcome{phase: phaseRetrying, reason: reason, message: message, retryAfter: retryAfter, holdsDeletion: true}
 }
+
+var pausedOutcome = outcome{phase: phasePaused, reason: v1.ReasonPaused, recheck: plan.RecheckNever, holdsDeletion: true,
+	message: fmt.Sprintf("Annotation %s is \"true\": no vendor calls are made. Remove it to resume.", v1.PausedAnnotation)}
 
 // errorOutcome turns a vendor error into conditions a person can act on.
 func errorOutcome(err error, vendor, orderID string) outcome {
@@ -92,19 +78,19 @@ func errorOutcome(err error, vendor, orderID string) outcome {
 	}
 	switch perr.Kind {
 	case providers.KindNotFound:
-		return stalled(v1.ReasonOrderNotFound, fmt.Sprintf("%s has no order %q visible to these credentials. Check spec.orderID and that the provider's account owns the order.", vendor, orderID), false, recheckSlow)
+		return stalled(v1.ReasonOrderNotFound, fmt.Sprintf("%s has no order %q visible to these credentials. Check spec.orderID and that the provider's account owns the order.", vendor, orderID), plan.RecheckSlow)
 	case providers.KindUnauthorized:
-		return stalled(v1.ReasonCredentialsRejected, fmt.Sprintf("The %s credentials were refused: %s. Fix the provider's Secret; the order is retried as soon as it changes.", vendor, perr.Message), false, recheckSlow)
+		out := stalled(v1.ReasonCredentialsRejected, fmt.Sprintf("The %s credentials were refused: %s. Fix the provider's Secret; the order is retried as soon as it changes.", vendor, perr.Message), plan.RecheckSlow)
+		out.holdsDeletion = true // fixing the Secret lets the cancel through
+		return out
 	case providers.KindLegalHold:
-		return stalled(v1.ReasonLegalHold, fmt.Sprintf("%s may not process this order for legal reasons (HTTP 451): %s. Contact the vendor.", vendor, perr.Message), false, recheckSlow)
+		return stalled(v1.ReasonLegalHold, fmt.Sprintf("%s may not process this order for legal reasons (HTTP 451): %s. Contact the vendor.", vendor, perr.Message), plan.RecheckSlow)
 	case providers.KindRejected:
-		return stalled(v1.ReasonIllegalTransition, fmt.Sprintf("%s refused the request: %s.", vendor, perr.Message), false, recheckPoll)
+		return stalled(v1.ReasonIllegalTransition, fmt.Sprintf("%s refused the request: %s.", vendor, perr.Message), plan.RecheckPoll)
 	case providers.KindRateLimited:
-		return outcome{phase: phaseRetrying, reason: v1.ReasonRateLimited, retryAfter: perr.RetryAfter,
-			message: fmt.Sprintf("Rate limited calling %s: %s; retrying after backoff.", vendor, perr.Message)}
+		return retrying(v1.ReasonRateLimited, fmt.Sprintf("Rate limited calling %s: %s; retrying after backoff.", vendor, perr.Message), perr.RetryAfter)
 	default:
-		return outcome{phase: phaseRetrying, reason: v1.ReasonVendorError, retryAfter: perr.RetryAfter,
-			message: fmt.Sprintf("Could not reach %s: %s; retrying with backoff.", vendor, perr.Message)}
+		return retrying(v1.ReasonVendorUnavailable, fmt.Sprintf("Could not reach %s: %s; retrying with backoff.", vendor, perr.Message), perr.RetryAfter)
 	}
 }
 
@@ -112,8 +98,8 @@ func errorOutcome(err error, vendor, orderID string) outcome {
 // and Synced always, Reconciling and Stalled only while True.
 func setConditions(o *v1.VerificationOrder, out outcome) {
 	gen := o.Generation
-	set := func(t string, s metav1.ConditionStatus, reason, msg string) {
-		meta.SetStatusCondition(&o.Status.Conditions, metav1.Condition{Type: t, Status: s, Reason: reason, Message: msg, ObservedGeneration: gen})
+	set := func(t string, s metav1.ConditionStatus, reason v1.Reason, msg string) {
+		meta.SetStatusCondition(&o.Status.Conditions, metav1.Condition{Type: t, Status: s, Reason: string(reason), Message: msg, ObservedGeneration: gen})
 	}
 	switch out.phase {
 	case phaseReady:
@@ -142,4 +128,30 @@ func setConditions(o *v1.VerificationOrder, out outcome) {
 	} else {
 		meta.RemoveStatusCondition(&o.Status.Conditions, v1.ConditionStalled)
 	}
+}
+
+// Schedule is how long the controller waits before it looks at an order
+// again by itself. A change to the order, its provider or its Secret always
+// triggers a look at once.
+type Schedule struct {
+	// Poll is the provider's poll interval.
+	Poll time.Duration
+	// Soon follows an applied action: re-observe shortly.
+	Soon time.Duration
+	// Slow is the recheck of a Stalled order that an outside fix may heal.
+	Slow time.Duration
+}
+
+// after returns the delay for an outcome that is not a retry (retries back
+// off per order) and zero for "not by itself". Jitter is added by the caller.
+func (s Schedule) after(out outcome) time.Duration {
+	switch out.recheck {
+	case plan.RecheckPoll:
+		return s.Poll
+	case plan.RecheckSoon:
+		return min(s.Soon, s.Poll)
+	case plan.RecheckSlow:
+		return s.Slow
+	}
+	return 0
 }

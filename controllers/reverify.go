@@ -7,36 +7,53 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
+	"github.com/ordersync/verification-operator/controllers/plan"
 	"github.com/ordersync/verification-operator/providers"
 )
 
+// Reverification lives here, so that the loop reads the same for every
+// order: it asks for a target, observes it, plans and applies.
+//
 // A reverification creates a billable vendor object, so it must happen at
 // most once per VerificationOrder, across crashes. The intent is written to
 // status (an update that fails on a resourceVersion conflict, so two
 // workers or two replicas cannot both proceed) before the call; the new id
 // is written after. Intent without a result means the call may have
 // reached the vendor: it is not repeated until the vendor has been asked
-// whether it did.
+// whether it did. See docs/design.md#exactly-once.
 
-// reverify records the intent, then calls the vendor.
-func (r *VerificationOrderReconciler) reverify(ctx context.Context, o *v1.VerificationOrder, vc *vendorClient) (providers.Observation, error) {
-	now := metav1.NewTime(r.now())
-	o.Status.ReverificationRequestedTime = &now
-	if err := r.Status().Update(ctx, o); err != nil {
-		return providers.Observation{}, fmt.Errorf("recording the reverification intent: %w", err)
-	}
+// target is the vendor object a reconcile observes and acts on.
+type target struct {
+	client providers.Client
+	id     string
+	// reverify: the object is the completed request that spec.reverification
+	// names; the request to manage has not been created yet.
+	reverify bool
+}
+
+// target returns the order in spec.orderID; for a reverification, the
+// request the vendor created, else the request to reverify. A reverification
+// in doubt (intent recorded, no result) is resolved first: rep says what was
+// learned, and done means the reconcile ends with it.
+func (r *VerificationOrderReconciler) target(ctx context.Context, o *v1.VerificationOrder, conn *connection) (t target, rep report, done bool) {
 	src := o.Spec.Reverification
-	obs, err := vc.client.(providers.Reverifier).Reverify(ctx, src.VerificationRequestID, src.ReportID)
-	if err != nil {
-		if neverApplied(err) {
-			// The vendor answered and refused: nothing was created, so
-			// the intent is withdrawn and a later attempt is safe.
-			o.Status.ReverificationRequestedTime = nil
-		}
-		return providers.Observation{}, err
+	if src == nil {
+		return target{client: conn.client, id: o.Spec.OrderID}, rep, false
 	}
-	o.Status.OrderID = obs.ID
-	return obs, nil
+	rc := conn.client.(providers.Reverifier).Reverified() // plan.Preflight refused vendors without it
+	created := o.Status.OrderID
+	if created == "" && reverifyInDoubt(o) {
+		var found string
+		found, rep, done = r.recoverReverification(ctx, o, conn)
+		if done {
+			return t, rep, true
+		}
+		created = found
+	}
+	if created != "" {
+		return target{client: rc, id: created}, rep, false
+	}
+	return target{client: rc, id: src.VerificationRequestID, reverify: true}, rep, false
 }
 
 // reverifyInDoubt: an intent was recorded but no result.
@@ -45,36 +62,62 @@ func reverifyInDoubt(o *v1.VerificationOrder) bool {
 }
 
 // recoverReverification asks the vendor whether the recorded reverify call
-// created an object. Found: record it and carry on. Not found: the call
-// never landed, so the intent is withdrawn. Unknowable: stop and say what
-// a person must check.
-func (r *VerificationOrderReconciler) recoverReverification(ctx context.Context, o *v1.VerificationOrder, vc *vendorClient) (outcome, bool) {
+// created an object. Found: it is the request to manage. Not found: the call
+// never landed, so the intent is withdrawn. Unknowable: stop and say what a
+// person must check.
+func (r *VerificationOrderReconciler) recoverReverification(ctx context.Context, o *v1.VerificationOrder, conn *connection) (found string, rep report, done bool) {
 	src := o.Spec.Reverification
 	since := o.Status.ReverificationRequestedTime.Time
-	finder, ok := vc.client.(providers.ReverificationFinder)
+	finder, ok := conn.client.(providers.ReverificationFinder)
 	if !ok {
-		return stalled(v1.ReasonReverifyOutcomeUnknown, fmt.Sprintf(
+		rep.outcome = stalled(v1.ReasonReverificationOutcomeUnknown, fmt.Sprintf(
 			"A reverify call for request %s was sent at %s but its result was not recorded, and %s offers no way to look it up. Check the vendor for a request created from report %s; then recreate this object with spec.orderID set to it, or delete it.",
-			src.VerificationRequestID, since.UTC().Format("2006-01-02T15:04:05Z"), vc.vendor.Name, src.ReportID), true, recheckNever), false
+			src.VerificationRequestID, since.UTC().Format("2006-01-02T15:04:05Z"), conn.vendor.Name, src.ReportID), plan.RecheckNever)
+		rep.outcome.synced = true
+		return "", rep, true
 	}
-	obs, found, err := finder.FindReverification(ctx, src.VerificationRequestID, since)
+	obs, ok, err := finder.FindReverification(ctx, src.VerificationRequestID, since)
 	switch {
-	case err != nil && providers.KindOf(err) == providers.KindRejected:
-		return stalled(v1.ReasonReverifyOutcomeUnknown, fmt.Sprintf(
+	case err != nil && providers.KindOf(err) == providers.KindOutcomeUnknown:
+		rep.outcome = stalled(v1.ReasonReverificationOutcomeUnknown, fmt.Sprintf(
 			"A reverify call for request %s may have reached %s without its result being recorded, and looking for it failed: %v. Check the vendor for a request created from report %s.",
-			src.VerificationRequestID, vc.vendor.Name, err, src.ReportID), false, recheckSlow), false
+			src.VerificationRequestID, conn.vendor.Name, err, src.ReportID), plan.RecheckSlow)
+		return "", rep, true
 	case err != nil:
-		return errorOutcome(err, vc.vendor.Name, src.VerificationRequestID), false
-	case found:
-		o.Status.OrderID = obs.ID
+		rep.outcome = errorOutcome(err, conn.vendor.Name, src.VerificationRequestID)
+		return "", rep, true
+	case ok:
+		rep.reverified = obs.ID
+		return obs.ID, rep, false
 	default:
-		o.Status.ReverificationRequestedTime = nil
+		rep.withdrawIntent = true
+		return "", rep, false
 	}
-	return outcome{}, true
+}
+
+// reverify records the intent, then calls the vendor. The intent is the one
+// status write outside Reconcile's: it must land before the call.
+func (r *VerificationOrderReconciler) reverify(ctx context.Context, o *v1.VerificationOrder, conn *connection, rep *report) (providers.Observation, error) {
+	now := metav1.NewTime(r.now())
+	o.Status.ReverificationRequestedTime = &now
+	if err := r.Status().Update(ctx, o); err != nil {
+		return providers.Observation{}, fmt.Errorf("recording the reverification intent: %w", err)
+	}
+	src := o.Spec.Reverification
+	obs, err := conn.client.(providers.Reverifier).Reverify(ctx, src.VerificationRequestID, src.ReportID)
+	if err != nil {
+		// The vendor answered and refused: nothing was created, so the
+		// intent is withdrawn and a later attempt is safe. Transient
+		// failures (5xx, cut connections) may hide a success: keep it.
+		rep.withdrawIntent = neverApplied(err)
+		return providers.Observation{}, err
+	}
+	rep.reverified = obs.ID
+	return obs, nil
 }
 
 // neverApplied: the vendor answered with a refusal, so it did not create
-// anything. Transient failures (5xx, cut connections) may hide a success.
+// anything.
 func neverApplied(err error) bool {
 	switch providers.KindOf(err) {
 	case providers.KindRejected, providers.KindNotFound, providers.KindUnauthorized, providers.KindLegalHold, providers.KindRateLimited:

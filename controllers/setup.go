@@ -111,6 +111,8 @@ type Options struct {
 	// Workers is how many orders are reconciled at once; zero means 8.
 	// Vendor calls stay within each provider's rate limit however many.
 	Workers int
+	// TraceReconcile: see VerificationOrderReconciler.Trace.
+	TraceReconcile func(types.NamespacedName) (done func(ctrl.Result))
 }
 
 // Setup registers the indexes and both reconcilers with mgr. The sandbox and
@@ -119,14 +121,16 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 	if err := SetupIndexes(ctx, mgr); err != nil {
 		return err
 	}
-	clients := &ClientCache{Registry: opts.Registry, Transport: opts.Transport}
+	clients := &ClientCache{Transport: opts.Transport}
 	if err := (&VerificationProviderReconciler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Registry: opts.Registry, Clients: clients,
 	}).SetupWithManager(mgr); err != nil {
 		return err
 	}
 	return (&VerificationOrderReconciler{
-		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clients: clients,
-		Recorder: mgr.GetEventRecorder("verification-operator"), StalledRecheck: opts.StalledRecheck,
+		Client:    mgr.GetClient(),
+		Connector: &Connector{Cached: mgr.GetClient(), Live: mgr.GetAPIReader(), Registry: opts.Registry, Clients: clients},
+		Recorder:  mgr.GetEventRecorder("verification-operator"), StalledRecheck: opts.StalledRecheck,
+		Trace: opts.TraceReconcile,
 	}).SetupWithManager(mgr, cmp.Or(opts.Workers, 8))
 }

@@ -41,6 +41,9 @@ var (
 	// hooks lets a test act just before the operator's request reaches a
 	// vendor, e.g. to move the order as a borrower would in between.
 	hooks = &hookTransport{}
+	// reconciles traces the suite manager's order reconciles, so negative
+	// checks wait for the reconciler instead of a fixed time.
+	reconciles = &reconcileTracer{}
 )
 
 type hookTransport struct{ hooks sync.Map } // "METHOD path" -> func()
@@ -92,7 +95,7 @@ var _ = BeforeSuite(func() {
 	Expect(err).NotTo(HaveOccurred())
 	ctx, cancel := context.WithCancel(context.Background())
 	stopMgr = cancel
-	Expect(controllers.Setup(ctx, mgr, controllers.Options{Registry: registry.Default(), Transport: hooks})).To(Succeed())
+	Expect(controllers.Setup(ctx, mgr, controllers.Options{Registry: registry.Default(), Transport: hooks, TraceReconcile: reconciles.trace})).To(Succeed())
 	go func() {
 		defer GinkgoRecover()
 		Expect(mgr.Start(ctx)).To(Succeed())

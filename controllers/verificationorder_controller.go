@@ -1,7 +1,6 @@
 package controllers
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"time"
@@ -38,9 +37,7 @@ const (
 // observe at the vendor, plan, apply, record.
 type VerificationOrderReconciler struct {
 	client.Client
-	// APIReader reads Secrets past the cache, which holds only their metadata.
-	APIReader client.Reader
-	Clients   *ClientCache
+	Connector *Connector
 	Recorder  events.EventRecorder
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -50,6 +47,32 @@ type VerificationOrderReconciler struct {
 	// Backoff spaces retries of transient vendor failures. Required;
 	// SetupWithManager fills in DefaultBackoff when it is nil.
 	Backoff workqueue.TypedRateLimiter[types.NamespacedName]
+	// Trace, when set, is called as each reconcile starts, and what it
+	// returns with the result as it ends: the test suites wait on it
+	// instead of sleeping.
+	Trace func(types.NamespacedName) (done func(ctrl.Result))
+}
+
+// report is what one reconcile learned: the outcome, and the vendor facts
+// that status keeps. Reconcile writes it to status in one place (record).
+type report struct {
+	outcome
+	// decision is the last plan made; nil when none was.
+	decision *plan.Decision
+	// observed: the vendor was read (status.lastObservedTime).
+	observed bool
+	// order is the managed vendor order as last read; nil when it was not
+	// read (or what was read is a request being reverified).
+	order *providers.Observation
+	// applied is the action this reconcile applied.
+	applied providers.Action
+	// reverified is the id of the request a reverification created.
+	reverified string
+	// withdrawIntent: a recorded reverification intent never reached the
+	// vendor, so a later attempt is safe.
+	withdrawIntent bool
+	// poll is the provider's poll interval; zero before it is known.
+	poll time.Duration
 }
 
 // +kubebuilder:rbac:groups=verification.ordersync.dev,resources=verificationorders,verbs=get;list;watch;update;patch
@@ -60,7 +83,11 @@ type VerificationOrderReconciler struct {
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile is one refresh → plan → apply pass over a VerificationOrder.
-func (r *VerificationOrderReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+func (r *VerificationOrderReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, err error) {
+	if r.Trace != nil {
+		done := r.Trace(req.NamespacedName)
+		defer func() { done(res) }()
+	}
 	o := &v1.VerificationOrder{}
 	if err := r.Get(ctx, req.NamespacedName, o); err != nil {
 		r.Backoff.Forget(req.NamespacedName)
@@ -74,140 +101,161 @@ func (r *VerificationOrderReconciler) Reconcile(ctx context.Context, req ctrl.Re
 	}
 	before := o.Status.DeepCopy()
 	wasStalled := isTrue(o, v1.ConditionStalled)
-	out := r.sync(ctx, o)
-	o.Status.ObservedGeneration = o.Generation
-	setConditions(o, out)
-	if out.phase == phaseStalled && !wasStalled {
-		log.FromContext(ctx).Info("stalled", "reason", out.reason)
-		r.Recorder.Eventf(o, nil, corev1.EventTypeWarning, out.reason, "Stall", "%s", out.message)
+	rep := r.sync(ctx, o)
+	r.record(o, rep)
+	if rep.phase == phaseStalled && !wasStalled {
+		log.FromContext(ctx).Info("stalled", "reason", rep.reason)
+		r.Recorder.Eventf(o, nil, corev1.EventTypeWarning, string(rep.reason), "Stall", "%s", rep.message)
 	}
-	if out.phase == phaseRetrying {
-		log.FromContext(ctx).V(1).Info("retrying", "reason", out.reason, "retryAfter", out.retryAfter)
+	if rep.phase == phaseRetrying {
+		log.FromContext(ctx).V(1).Info("retrying", "reason", rep.reason, "retryAfter", rep.retryAfter)
 	}
 	if !equality.Semantic.DeepEqual(before, &o.Status) {
 		if err := r.Status().Update(ctx, o); err != nil {
 			return afterStatusWrite(ctx, err)
 		}
 	}
-	return r.requeue(req.NamespacedName, o, out), nil
+	return r.requeue(req.NamespacedName, rep.outcome, rep.poll), nil
 }
 
-// sync observes, plans and applies, recording what it saw in o.Status.
-func (r *VerificationOrderReconciler) sync(ctx context.Context, o *v1.VerificationOrder) outcome {
+// sync observes, plans and applies. It changes nothing in o.Status but the
+// reverification intent (see reverify).
+func (r *VerificationOrderReconciler) sync(ctx context.Context, o *v1.VerificationOrder) report {
 	if isPaused(o) {
-		return outcome{phase: phasePaused, reason: v1.ReasonPaused,
-			message: fmt.Sprintf("Annotation %s is \"true\": no vendor calls are made. Remove it to resume.", v1.PausedAnnotation)}
+		return report{outcome: pausedOutcome}
 	}
-	vc, stall := r.resolve(ctx, o)
-	if stall != nil {
-		return *stall
+	conn, failed := r.Connector.Connect(ctx, o)
+	if failed != nil {
+		return report{outcome: *failed}
 	}
-	out := r.observePlanApply(ctx, o, vc)
-	out.poll = vc.poll
-	return out
+	rep := r.observePlanApply(ctx, o, conn)
+	rep.poll = conn.poll
+	return rep
 }
 
-func (r *VerificationOrderReconciler) observePlanApply(ctx context.Context, o *v1.VerificationOrder, vc *vendorClient) outcome {
-	in := vc.planInput(o, r.now())
+func (r *VerificationOrderReconciler) observePlanApply(ctx context.Context, o *v1.VerificationOrder, conn *connection) report {
+	in := conn.planInput(o, o.Spec.Reverification != nil && o.Status.OrderID == "", r.now())
 	if d, refused := plan.Preflight(in); refused {
-		o.Status.PlannedAction = ""
-		return decisionOutcome(d)
+		return report{outcome: decisionOutcome(d), decision: &d}
 	}
-	if reverifyInDoubt(o) {
-		if out, resolved := r.recoverReverification(ctx, o, vc); !resolved {
-			return out
-		}
-		in = vc.planInput(o, r.now())
+	t, rep, done := r.target(ctx, o, conn)
+	if done {
+		return rep
 	}
-	target, id := vc.target(o)
-	obs, err := target.Observe(ctx, id)
+	in.Reverify = t.reverify
+	obs, err := t.client.Observe(ctx, t.id)
 	if err != nil {
-		return errorOutcome(err, vc.vendor.Name, id)
+		rep.outcome = errorOutcome(err, conn.vendor.Name, t.id)
+		return rep
 	}
-	in.Observed = &obs
-	d := plan.Plan(in)
-	r.record(o, in, obs, d)
-	if d.Action == providers.ActionNone {
-		return decisionOutcome(d)
+	rep.learn(t, obs, plan.Plan(withObserved(in, obs)))
+	d := rep.decision
+	if d.Verdict != plan.Act {
+		return rep
 	}
 	if o.Spec.ManagementPolicy == v1.ManagementObserveOnly {
-		return outcome{phase: phaseReady, reason: v1.ReasonObserveOnly, synced: true,
+		rep.outcome = outcome{phase: phaseReady, reason: v1.ReasonObserveOnly, synced: true, recheck: plan.RecheckPoll,
 			message: fmt.Sprintf("%s managementPolicy is ObserveOnly, so nothing is done; planned action: %s.", d.Message, d.Action)}
+		return rep
 	}
-	return r.apply(ctx, o, vc, d.Action)
+	return r.apply(ctx, o, conn, t, in, rep)
 }
 
 // apply makes the one planned call and re-plans from the vendor's answer.
-func (r *VerificationOrderReconciler) apply(ctx context.Context, o *v1.VerificationOrder, vc *vendorClient, action providers.Action) outcome {
-	target, id := vc.target(o)
+func (r *VerificationOrderReconciler) apply(ctx context.Context, o *v1.VerificationOrder, conn *connection, t target, in plan.Input, rep report) report {
+	action := rep.decision.Action
 	var obs providers.Observation
 	var err error
 	switch action {
 	case providers.ActionReverify:
-		obs, err = r.reverify(ctx, o, vc)
+		obs, err = r.reverify(ctx, o, conn, &rep)
 	case providers.ActionClose:
-		obs, err = target.(providers.Closer).Close(ctx, id) // the plan acts only on supported actions
+		obs, err = t.client.(providers.Closer).Close(ctx, t.id) // the plan acts only on supported actions
 	default:
-		obs, err = target.Cancel(ctx, id, cancellation(o))
+		obs, err = t.client.Cancel(ctx, t.id, cancellation(o))
 	}
 	if err != nil {
-		return errorOutcome(err, vc.vendor.Name, id)
+		rep.outcome = errorOutcome(err, conn.vendor.Name, t.id)
+		return rep
 	}
-	now := metav1.NewTime(r.now())
-	o.Status.LastAppliedAction, o.Status.LastAppliedTime = v1.Action(action), &now
-	log.FromContext(ctx).Info("applied", "vendor", vc.vendor.Name, "action", action)
+	if action == providers.ActionReverify {
+		t = target{client: t.client, id: obs.ID} // the answer is the new request, to manage from now on
+	}
+	rep.applied = action
+	log.FromContext(ctx).Info("applied", "vendor", conn.vendor.Name, "action", action)
 	r.Recorder.Eventf(o, nil, corev1.EventTypeNormal, string(action), string(action),
-		"%s accepted %s for order %s.", vc.vendor.Name, action, obs.ID)
-	in := vc.planInput(o, r.now())
-	in.Observed = &obs
-	d := plan.Plan(in)
-	r.record(o, in, obs, d)
-	return decisionOutcome(d)
+		"%s accepted %s for order %s.", conn.vendor.Name, action, obs.ID)
+	in.Reverify, in.LastApplied = t.reverify, action
+	rep.learn(t, obs, plan.Plan(withObserved(in, obs)))
+	return rep
 }
 
-// record copies an observation into status. Only vendor-neutral words and
+// learn takes in what the vendor said about t and what the plan made of it.
+func (rep *report) learn(t target, obs providers.Observation, d plan.Decision) {
+	rep.outcome = decisionOutcome(d)
+	rep.decision, rep.observed, rep.order = &d, true, nil
+	if !t.reverify {
+		rep.order = &obs
+	}
+}
+
+func withObserved(in plan.Input, obs providers.Observation) plan.Input {
+	in.Observed = &obs
+	return in
+}
+
+// record writes what a reconcile learned to status: the one place status
+// changes, but for the reverification intent. Only vendor-neutral words and
 // ids reach it: the Observation type has no field that can hold PII.
-func (r *VerificationOrderReconciler) record(o *v1.VerificationOrder, in plan.Input, obs providers.Observation, d plan.Decision) {
+func (r *VerificationOrderReconciler) record(o *v1.VerificationOrder, rep report) {
 	now := metav1.NewTime(r.now())
 	s := &o.Status
-	s.LastObservedTime = &now
-	s.PlannedAction = v1.Action(d.Action)
-	if in.Reverify {
-		return // obs is the request being reverified, not the managed order
+	s.ObservedGeneration = o.Generation
+	if rep.decision != nil {
+		s.PlannedAction = v1.Action(rep.decision.Action)
 	}
-	s.OrderID, s.VendorState, s.State = obs.ID, obs.VendorState, v1.ObservedState(d.State)
-	s.Requests = nil
-	for _, rq := range obs.Requests {
-		s.Requests = append(s.Requests, v1.RequestStatus{ID: rq.ID, VendorState: rq.VendorState})
+	if rep.observed {
+		s.LastObservedTime = &now
 	}
+	if rep.withdrawIntent {
+		s.ReverificationRequestedTime = nil
+	}
+	if rep.reverified != "" {
+		s.OrderID = rep.reverified
+	}
+	if rep.applied != providers.ActionNone {
+		s.LastAppliedAction, s.LastAppliedTime = v1.Action(rep.applied), &now
+	}
+	if obs := rep.order; obs != nil {
+		s.OrderID, s.VendorState, s.State = obs.ID, obs.VendorState, v1.ObservedState(rep.decision.State)
+		s.Requests = nil
+		for _, rq := range obs.Requests {
+			s.Requests = append(s.Requests, v1.RequestStatus{ID: rq.ID, VendorState: rq.VendorState})
+		}
+	}
+	setConditions(o, rep.outcome)
 }
 
-// requeue decides when the order is looked at again.
-func (r *VerificationOrderReconciler) requeue(key types.NamespacedName, o *v1.VerificationOrder, out outcome) ctrl.Result {
-	if out.phase != phaseRetrying {
-		r.Backoff.Forget(key)
-	}
-	poll := wait.Jitter(cmp.Or(out.poll, defaultPollInterval), pollJitter)
-	switch out.phase {
-	case phaseRetrying:
+// requeue decides when the order is looked at again: retries back off per
+// order (never sooner than the vendor's Retry-After), anything else follows
+// the outcome's recheck, with jitter.
+func (r *VerificationOrderReconciler) requeue(key types.NamespacedName, out outcome, poll time.Duration) ctrl.Result {
+	if out.phase == phaseRetrying {
 		return ctrl.Result{RequeueAfter: max(r.Backoff.When(key), out.retryAfter)}
-	case phaseProgressing:
-		return ctrl.Result{RequeueAfter: min(progressRecheck, poll)}
-	case phaseStalled:
-		switch out.recheck {
-		case recheckPoll:
-			return ctrl.Result{RequeueAfter: poll}
-		case recheckSlow:
-			return ctrl.Result{RequeueAfter: wait.Jitter(r.stalledRecheck(), pollJitter)}
-		}
-		return ctrl.Result{}
-	case phaseReady:
-		if out.terminal {
-			return ctrl.Result{}
-		}
-		return ctrl.Result{RequeueAfter: poll}
 	}
-	return ctrl.Result{} // paused: the annotation's removal triggers a reconcile
+	r.Backoff.Forget(key)
+	s := Schedule{Poll: defaultPollInterval, Soon: progressRecheck, Slow: r.stalledRecheck()}
+	if poll > 0 {
+		s.Poll = poll
+	}
+	after := s.after(out)
+	if after == 0 {
+		return ctrl.Result{}
+	}
+	if out.recheck == plan.RecheckSoon {
+		return ctrl.Result{RequeueAfter: after}
+	}
+	return ctrl.Result{RequeueAfter: wait.Jitter(after, pollJitter)}
 }
 
 func (r *VerificationOrderReconciler) stalledRecheck() time.Duration {

@@ -51,14 +51,14 @@ func (r *VerificationProviderReconciler) Reconcile(ctx context.Context, req ctrl
 	}
 	p.Status.ObservedGeneration = p.Generation
 	meta.SetStatusCondition(&p.Status.Conditions, metav1.Condition{
-		Type: v1.ConditionReady, Status: status, Reason: reason, Message: message, ObservedGeneration: p.Generation})
+		Type: v1.ConditionReady, Status: status, Reason: string(reason), Message: message, ObservedGeneration: p.Generation})
 	if equality.Semantic.DeepEqual(before, &p.Status) {
 		return ctrl.Result{}, nil
 	}
 	return afterStatusWrite(ctx, r.Status().Update(ctx, p))
 }
 
-func (r *VerificationProviderReconciler) check(ctx context.Context, p *v1.VerificationProvider) (metav1.ConditionStatus, string, string, error) {
+func (r *VerificationProviderReconciler) check(ctx context.Context, p *v1.VerificationProvider) (metav1.ConditionStatus, v1.Reason, string, error) {
 	vendor, err := r.Registry.Get(string(p.Spec.Vendor))
 	if err != nil {
 		return metav1.ConditionFalse, v1.ReasonUnknownVendor, err.Error(), nil

@@ -21,6 +21,8 @@ const (
 	KindRejected ErrorKind = "Rejected"
 	// KindLegalHold: the vendor may not process the order (HTTP 451).
 	KindLegalHold ErrorKind = "LegalHold"
+	// KindOutcomeUnknown: whether an earlier call took effect cannot be told.
+	KindOutcomeUnknown ErrorKind = "OutcomeUnknown"
 	// KindTransient: 5xx, network failures, unreadable responses; retry with backoff.
 	KindTransient ErrorKind = "Transient"
 )

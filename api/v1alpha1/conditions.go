@@ -9,43 +9,50 @@ const (
 	ConditionStalled     = "Stalled"
 )
 
-// Condition reasons. Each names what happened in words a person can act on.
+// Reason is a condition's reason: a CamelCase word that names what happened
+// in terms a person can act on. docs/design.md#conditions lists what to do
+// about each.
+type Reason string
+
+// VerificationOrder reasons.
 const (
-	// Ready=True
-	ReasonConverged = "Converged" // the vendor order is in the desired state
-	ReasonObserved  = "Observed"  // ObserveOnly: the order was read
-	ReasonWatching  = "Watching"  // state active and the vendor has finished the order
+	// Ready=True.
+	ReasonConverged   Reason = "Converged"   // the vendor order is in the desired state
+	ReasonWatching    Reason = "Watching"    // state active, and the vendor has finished the order
+	ReasonObserveOnly Reason = "ObserveOnly" // managementPolicy ObserveOnly: read and planned, never acted
 
-	// Reconciling
-	ReasonCanceling    = "Canceling"
-	ReasonClosing      = "Closing"
-	ReasonReverifying  = "Reverifying"
-	ReasonRateLimited  = "RateLimited"
-	ReasonVendorError  = "VendorUnavailable"
-	ReasonProgressing  = "Progressing"
-	ReasonReconcileErr = "ReconcileError"
+	// Reconciling=True: an action was applied, or a retry is due.
+	ReasonCanceling         Reason = "Canceling"
+	ReasonClosing           Reason = "Closing"
+	ReasonReverifying       Reason = "Reverifying"
+	ReasonPending           Reason = "Pending" // not observed yet
+	ReasonRateLimited       Reason = "RateLimited"
+	ReasonVendorUnavailable Reason = "VendorUnavailable"
+	ReasonReconcileError    Reason = "ReconcileError" // the Kubernetes API failed
 
-	// Stalled
-	ReasonAlreadyTerminal        = "AlreadyTerminal"
-	ReasonUnsupportedState       = "UnsupportedState"
-	ReasonIllegalTransition      = "IllegalTransition"
-	ReasonOrderNotFound          = "OrderNotFound"
-	ReasonCredentialsRejected    = "CredentialsRejected"
-	ReasonProviderNotReady       = "ProviderNotReady"
-	ReasonLegalHold              = "LegalHold"
-	ReasonNotReverifiable        = "NotReverifiable"
-	ReasonReverifyWindowClosed   = "ReverificationWindowClosed"
-	ReasonReverifyOutcomeUnknown = "ReverificationOutcomeUnknown"
+	// Stalled=True: nothing changes until a person (or the vendor) does something.
+	ReasonAlreadyTerminal              Reason = "AlreadyTerminal"
+	ReasonUnsupportedState             Reason = "UnsupportedState"
+	ReasonIllegalTransition            Reason = "IllegalTransition"
+	ReasonOrderNotFound                Reason = "OrderNotFound"
+	ReasonCredentialsRejected          Reason = "CredentialsRejected"
+	ReasonProviderNotReady             Reason = "ProviderNotReady"
+	ReasonLegalHold                    Reason = "LegalHold"
+	ReasonNotReverifiable              Reason = "NotReverifiable"
+	ReasonReverificationWindowClosed   Reason = "ReverificationWindowClosed"
+	ReasonReverificationOutcomeUnknown Reason = "ReverificationOutcomeUnknown"
 
-	// Synced / Ready while nothing is called
-	ReasonPaused      = "Paused"
-	ReasonObserveOnly = "ObserveOnly"
-	ReasonSynced      = "Synced"
-	ReasonPending     = "Pending"
+	// Neither: no vendor call is made.
+	ReasonPaused Reason = "Paused"
 
-	// VerificationProvider Ready
-	ReasonCredentialsValid   = "CredentialsValid"
-	ReasonSecretNotFound     = "SecretNotFound"
-	ReasonInvalidCredentials = "InvalidCredentials"
-	ReasonUnknownVendor      = "UnknownVendor"
+	// Synced=True.
+	ReasonSynced Reason = "Synced"
+)
+
+// VerificationProvider reasons (its Ready condition).
+const (
+	ReasonCredentialsValid   Reason = "CredentialsValid"
+	ReasonSecretNotFound     Reason = "SecretNotFound"
+	ReasonInvalidCredentials Reason = "InvalidCredentials"
+	ReasonUnknownVendor      Reason = "UnknownVendor"
 )

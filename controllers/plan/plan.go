@@ -31,18 +31,62 @@ type Input struct {
 	Now time.Time
 }
 
+// Verdict is what the plan concluded about the order.
+type Verdict int
+
+const (
+	// Converged: the order is where the spec wants it (Ready).
+	Converged Verdict = iota + 1
+	// Act: apply Decision.Action.
+	Act
+	// Wait: nothing to do yet; look again soon.
+	Wait
+	// Stalled: nothing this controller can do helps until the vendor or a
+	// person moves.
+	Stalled
+)
+
+func (v Verdict) String() string {
+	switch v {
+	case Converged:
+		return "Converged"
+	case Act:
+		return "Act"
+	case Wait:
+		return "Wait"
+	case Stalled:
+		return "Stalled"
+	}
+	return fmt.Sprintf("Verdict(%d)", int(v))
+}
+
+// Recheck says when the order is worth looking at again, short of a change
+// to the order, its provider or its Secret (which always triggers a look).
+type Recheck int
+
+const (
+	// RecheckNever: the order is terminal, or only a change to the object helps.
+	RecheckNever Recheck = iota
+	// RecheckPoll: at the poll interval, since the vendor may move the order.
+	RecheckPoll
+	// RecheckSoon: within seconds: an action was just applied.
+	RecheckSoon
+	// RecheckSlow: now and then, since an outside fix (the vendor's support,
+	// a Secret that is not ours) is likely.
+	RecheckSlow
+)
+
 // Decision is the plan's answer.
 type Decision struct {
-	// Action to apply; ActionNone when none is needed or possible.
+	Verdict Verdict
+	// Action to apply when Verdict is Act; ActionNone otherwise.
 	Action providers.Action
 	// State is the observed state as the controller reports it.
 	State providers.State
-	// Ready: the vendor order is in the desired state.
-	Ready bool
-	// Stalled: nothing changes until a person changes something.
-	Stalled bool
+	// Recheck is when to look again.
+	Recheck Recheck
 	// Reason and Message explain the decision, for the Ready condition.
-	Reason  string
+	Reason  v1.Reason
 	Message string
 }
 
@@ -64,7 +108,7 @@ func Plan(in Input) Decision {
 		return d
 	}
 	if in.Observed == nil {
-		return Decision{Reason: v1.ReasonPending, Message: "the order has not been observed yet"}
+		return Decision{Verdict: Wait, Recheck: RecheckSoon, Reason: v1.ReasonPending, Message: "The order has not been observed yet."}
 	}
 	if in.Reverify {
 		return planReverify(in)
@@ -74,25 +118,22 @@ func Plan(in Input) Decision {
 	action := actionFor(in.Desired)
 	switch {
 	case action == providers.ActionNone && state == providers.StateActive:
-		return Decision{State: state, Ready: true, Reason: v1.ReasonConverged,
-			Message: fmt.Sprintf("The order is active at %s (%s).", in.Vendor, obs.VendorState)}
+		return converged(state, v1.ReasonConverged, fmt.Sprintf("The order is active at %s (%s).", in.Vendor, obs.VendorState))
 	case action == providers.ActionNone:
-		return Decision{State: state, Ready: true, Reason: v1.ReasonWatching,
-			Message: fmt.Sprintf("%s finished the order (%s); state active only watches it, so there is nothing to do.", in.Vendor, obs.VendorState)}
+		return converged(state, v1.ReasonWatching,
+			fmt.Sprintf("%s finished the order (%s); state active only watches it, so there is nothing to do.", in.Vendor, obs.VendorState))
 	case state == targetState(action):
-		return Decision{State: state, Ready: true, Reason: v1.ReasonConverged,
-			Message: fmt.Sprintf("The order is %s at %s.", state, in.Vendor)}
+		return converged(state, v1.ReasonConverged, fmt.Sprintf("The order is %s at %s.", state, in.Vendor))
 	case state.Terminal():
-		return Decision{State: state, Stalled: true, Reason: v1.ReasonAlreadyTerminal,
-			Message: fmt.Sprintf("Wanted %s, but %s had already ended the order as %s (%s); no action can change a terminal order. Set state to match or delete this object.",
-				in.Desired, in.Vendor, state, obs.VendorState)}
+		return stalled(state, RecheckNever, v1.ReasonAlreadyTerminal,
+			fmt.Sprintf("Wanted %s, but %s had already ended the order as %s (%s); no action can change a terminal order. Set state to match or delete this object.",
+				in.Desired, in.Vendor, state, obs.VendorState))
 	case !in.Capabilities.Allows(action, obs.VendorState):
-		return Decision{State: state, Stalled: true, Reason: v1.ReasonIllegalTransition,
-			Message: fmt.Sprintf("%s accepts %s only from %s; the order is %s. The controller checks again as the order moves; change spec.state if this cannot happen.",
-				in.Vendor, action, strings.Join(in.Capabilities.From[action], ", "), obs.VendorState)}
+		return stalled(state, RecheckPoll, v1.ReasonIllegalTransition,
+			fmt.Sprintf("%s accepts %s only from %s; the order is %s. The controller checks again as the order moves; change spec.state if this cannot happen.",
+				in.Vendor, action, strings.Join(in.Capabilities.From[action], ", "), obs.VendorState))
 	default:
-		return Decision{Action: action, State: state, Reason: progressReason(action),
-			Message: fmt.Sprintf("The order is %s at %s; %s it.", obs.VendorState, in.Vendor, strings.ToLower(progressVerb(action)))}
+		return act(action, state, fmt.Sprintf("The order is %s at %s; %s it.", obs.VendorState, in.Vendor, strings.ToLower(progressVerb(action))))
 	}
 }
 
@@ -101,20 +142,35 @@ func planReverify(in Input) Decision {
 	window := in.Capabilities.ReverifyWindow
 	switch {
 	case !in.Capabilities.Allows(providers.ActionReverify, obs.VendorState):
-		return Decision{State: obs.State, Stalled: true, Reason: v1.ReasonNotReverifiable,
-			Message: fmt.Sprintf("%s reverifies only requests that are %s; request %s is %s.",
-				in.Vendor, strings.Join(in.Capabilities.From[providers.ActionReverify], ", "), obs.ID, obs.VendorState)}
+		return stalled(obs.State, RecheckPoll, v1.ReasonNotReverifiable,
+			fmt.Sprintf("%s reverifies only requests that are %s; request %s is %s.",
+				in.Vendor, strings.Join(in.Capabilities.From[providers.ActionReverify], ", "), obs.ID, obs.VendorState))
 	case obs.CompletedAt == nil:
-		return Decision{State: obs.State, Stalled: true, Reason: v1.ReasonNotReverifiable,
-			Message: fmt.Sprintf("%s did not report when request %s was completed, so the %s reverification window cannot be checked.", in.Vendor, obs.ID, days(window))}
+		return stalled(obs.State, RecheckPoll, v1.ReasonNotReverifiable,
+			fmt.Sprintf("%s did not report when request %s was completed, so the %s reverification window cannot be checked.", in.Vendor, obs.ID, days(window)))
 	case window > 0 && in.Now.Sub(*obs.CompletedAt) > window:
-		return Decision{State: obs.State, Stalled: true, Reason: v1.ReasonReverifyWindowClosed,
-			Message: fmt.Sprintf("Request %s was completed on %s, more than %s ago; %s no longer reverifies it. Order a new verification instead.",
-				obs.ID, obs.CompletedAt.UTC().Format("2006-01-02"), days(window), in.Vendor)}
+		return stalled(obs.State, RecheckNever, v1.ReasonReverificationWindowClosed,
+			fmt.Sprintf("Request %s was completed on %s, more than %s ago; %s no longer reverifies it. Order a new verification instead.",
+				obs.ID, obs.CompletedAt.UTC().Format("2006-01-02"), days(window), in.Vendor))
 	default:
-		return Decision{Action: providers.ActionReverify, State: obs.State, Reason: v1.ReasonReverifying,
-			Message: fmt.Sprintf("Request %s is completed; reverifying it at %s.", obs.ID, in.Vendor)}
+		return act(providers.ActionReverify, obs.State, fmt.Sprintf("Request %s is completed; reverifying it at %s.", obs.ID, in.Vendor))
 	}
+}
+
+func converged(state providers.State, reason v1.Reason, message string) Decision {
+	recheck := RecheckPoll
+	if state.Terminal() {
+		recheck = RecheckNever
+	}
+	return Decision{Verdict: Converged, State: state, Recheck: recheck, Reason: reason, Message: message}
+}
+
+func stalled(state providers.State, recheck Recheck, reason v1.Reason, message string) Decision {
+	return Decision{Verdict: Stalled, State: state, Recheck: recheck, Reason: reason, Message: message}
+}
+
+func act(action providers.Action, state providers.State, message string) Decision {
+	return Decision{Verdict: Act, Action: action, State: state, Recheck: RecheckSoon, Reason: progressReason(action), Message: message}
 }
 
 // effectiveState accounts for vendors without a canceled state: an order
@@ -128,8 +184,8 @@ func effectiveState(in Input) providers.State {
 }
 
 func unsupported(in Input, what string) Decision {
-	return Decision{Stalled: true, Reason: v1.ReasonUnsupportedState,
-		Message: fmt.Sprintf("%s does not support %s. It supports: %s.", in.Vendor, what, in.Capabilities.Describe())}
+	return stalled("", RecheckNever, v1.ReasonUnsupportedState,
+		fmt.Sprintf("%s does not support %s. It supports: %s.", in.Vendor, what, in.Capabilities.Describe()))
 }
 
 func actionFor(d v1.DesiredState) providers.Action {
@@ -150,11 +206,15 @@ func targetState(a providers.Action) providers.State {
 	return providers.StateCanceled
 }
 
-func progressReason(a providers.Action) string {
-	if a == providers.ActionClose {
+func progressReason(a providers.Action) v1.Reason {
+	switch a {
+	case providers.ActionClose:
 		return v1.ReasonClosing
+	case providers.ActionReverify:
+		return v1.ReasonReverifying
+	default:
+		return v1.ReasonCanceling
 	}
-	return v1.ReasonCanceling
 }
 
 func progressVerb(a providers.Action) string {

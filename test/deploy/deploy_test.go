@@ -319,11 +319,11 @@ func expectRestrictedContainer(pod *corev1.PodSecurityContext, c corev1.Containe
 	Expect(sc.ReadOnlyRootFilesystem).To(HaveValue(BeTrue()), "container %s: readOnlyRootFilesystem", c.Name)
 }
 
-func expectConditionTrue(g Gomega, conditions []metav1.Condition, condition, reason string) {
+func expectConditionTrue(g Gomega, conditions []metav1.Condition, condition string, reason v1.Reason) {
 	c := meta.FindStatusCondition(conditions, condition)
 	g.Expect(c).NotTo(BeNil(), "no %s condition yet; conditions: %+v", condition, conditions)
 	g.Expect(c.Status).To(Equal(metav1.ConditionTrue), "%s: %s", c.Reason, c.Message)
-	g.Expect(c.Reason).To(Equal(reason), c.Message)
+	g.Expect(c.Reason).To(BeEquivalentTo(reason), c.Message)
 }
 
 // canI asks the API server whether the client's user may do verb on

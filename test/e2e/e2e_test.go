@@ -62,7 +62,7 @@ var _ = Describe("make sandbox", Ordered, func() {
 		DeferCleanup(sb.setFaults, "truv", `{"rate": 0}`)
 		id := sb.createVendorOrder("truv", "sent")
 		name := applyOrder("truv", id, v1.DesiredActive)
-		expectCondition(name, v1.ConditionReconciling, metav1.ConditionTrue, v1.ReasonVendorError)
+		expectCondition(name, v1.ConditionReconciling, metav1.ConditionTrue, v1.ReasonVendorUnavailable)
 
 		sb.setFaults("truv", `{"rate": 0}`)
 		expectCondition(name, v1.ConditionReady, metav1.ConditionTrue, v1.ReasonConverged)
@@ -106,7 +106,7 @@ func getOrder(name string) *v1.VerificationOrder {
 
 // expectCondition waits until the named order has the condition, and
 // returns the order as it was then.
-func expectCondition(name, condition string, status metav1.ConditionStatus, reason string) *v1.VerificationOrder {
+func expectCondition(name, condition string, status metav1.ConditionStatus, reason v1.Reason) *v1.VerificationOrder {
 	GinkgoHelper()
 	var o *v1.VerificationOrder
 	Eventually(func(g Gomega) {
@@ -115,7 +115,7 @@ func expectCondition(name, condition string, status metav1.ConditionStatus, reas
 		c := meta.FindStatusCondition(o.Status.Conditions, condition)
 		g.Expect(c).NotTo(BeNil(), "%s has no %s condition; conditions: %+v", name, condition, o.Status.Conditions)
 		g.Expect(c.Status).To(Equal(status), "%s %s: %s", name, condition, c.Message)
-		g.Expect(c.Reason).To(Equal(reason), "%s %s: %s", name, condition, c.Message)
+		g.Expect(c.Reason).To(BeEquivalentTo(reason), "%s %s: %s", name, condition, c.Message)
 	}).Should(Succeed())
 	return o
 }

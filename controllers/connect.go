@@ -1,0 +1,128 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
+	"github.com/ordersync/verification-operator/controllers/plan"
+	"github.com/ordersync/verification-operator/providers"
+)
+
+// connection is an order's provider, resolved: the vendor's description, a
+// client holding the provider's credentials, and how often to poll.
+type connection struct {
+	vendor providers.Vendor
+	client providers.Client
+	poll   time.Duration
+}
+
+// Connector turns an order's provider and its Secret into a connection. It
+// reads the Secret's data only when the Secret changed: the cache holds
+// Secret metadata only.
+type Connector struct {
+	// Cached reads providers and Secret metadata from the informer cache.
+	Cached client.Reader
+	// Live reads Secret data past the cache.
+	Live     client.Reader
+	Registry providers.Registry
+	Clients  *ClientCache
+}
+
+// Connect resolves the order's provider, or returns the outcome that tells a
+// person what is missing.
+func (c *Connector) Connect(ctx context.Context, o *v1.VerificationOrder) (*connection, *outcome) {
+	p := &v1.VerificationProvider{}
+	if err := c.Cached.Get(ctx, types.NamespacedName{Namespace: o.Namespace, Name: o.Spec.ProviderRef.Name}, p); err != nil {
+		return nil, connectFailure(err, fmt.Sprintf("VerificationProvider %q was not found in namespace %q; create it or fix spec.providerRef.", o.Spec.ProviderRef.Name, o.Namespace))
+	}
+	vendor, err := c.Registry.Get(string(p.Spec.Vendor))
+	if err != nil {
+		out := stalled(v1.ReasonProviderNotReady, err.Error(), plan.RecheckNever)
+		return nil, &out
+	}
+	vc, err := c.client(ctx, p, vendor)
+	if err != nil {
+		if providers.KindOf(err) == providers.KindUnauthorized {
+			out := errorOutcome(err, vendor.Name, "")
+			return nil, &out
+		}
+		return nil, connectFailure(err, fmt.Sprintf("VerificationProvider %q: %v", p.Name, err))
+	}
+	conn := &connection{vendor: vendor, client: vc, poll: defaultPollInterval}
+	if p.Spec.PollInterval != nil {
+		conn.poll = p.Spec.PollInterval.Duration
+	}
+	return conn, nil
+}
+
+// client returns the cached client for p, or builds one from the Secret.
+func (c *Connector) client(ctx context.Context, p *v1.VerificationProvider, vendor providers.Vendor) (providers.Client, error) {
+	key := types.NamespacedName{Namespace: p.Namespace, Name: p.Spec.CredentialsSecretRef.Name}
+	meta := &metav1.PartialObjectMetadata{}
+	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	if err := c.Cached.Get(ctx, key, meta); err != nil {
+		return nil, secretError(err, key.Name)
+	}
+	if vc, ok := c.Clients.Cached(p, Version(p, meta)); ok {
+		return vc, nil
+	}
+	secret := &corev1.Secret{}
+	if err := c.Live.Get(ctx, key, secret); err != nil {
+		return nil, secretError(err, key.Name)
+	}
+	return c.Clients.Build(p, vendor, secret)
+}
+
+func secretError(err error, name string) error {
+	if apierrors.IsNotFound(err) {
+		return errSecretNotFound{name: name}
+	}
+	return err
+}
+
+type errSecretNotFound struct{ name string }
+
+func (e errSecretNotFound) Error() string {
+	return fmt.Sprintf("Secret %q with its credentials was not found; create it in the provider's namespace", e.name)
+}
+
+// connectFailure: a missing object stalls (its creation triggers a
+// reconcile); an API error is transient.
+func connectFailure(err error, message string) *outcome {
+	var missing errSecretNotFound
+	if apierrors.IsNotFound(err) || errors.As(err, &missing) {
+		out := stalled(v1.ReasonProviderNotReady, message, plan.RecheckSlow)
+		return &out
+	}
+	out := retrying(v1.ReasonReconcileError, "Kubernetes API error: "+err.Error(), 0)
+	return &out
+}
+
+// planInput is the plan's view of order o; reverify says whether the
+// object observed is a request still to be reverified.
+func (conn *connection) planInput(o *v1.VerificationOrder, reverify bool, now time.Time) plan.Input {
+	return plan.Input{
+		Vendor:       conn.vendor.Name,
+		Desired:      desired(o),
+		Reverify:     reverify,
+		Capabilities: conn.vendor.Capabilities,
+		LastApplied:  providers.Action(o.Status.LastAppliedAction),
+		Now:          now,
+	}
+}
+
+func desired(o *v1.VerificationOrder) v1.DesiredState {
+	if o.Spec.State == "" {
+		return v1.DesiredActive
+	}
+	return o.Spec.State
+}

@@ -1,0 +1,153 @@
+package controllers
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
+
+	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
+	"github.com/ordersync/verification-operator/controllers/plan"
+	"github.com/ordersync/verification-operator/providers"
+)
+
+// cond is the part of a condition a row asserts.
+type cond struct {
+	Status metav1.ConditionStatus
+	Reason string
+}
+
+// when names the requeue a row expects, without jitter or backoff state.
+type when string
+
+const (
+	never   when = "never"   // only a change to the object brings it back
+	poll    when = "poll"    // the provider's poll interval, jittered
+	soon    when = "soon"    // progressRecheck
+	slow    when = "slow"    // the stalled recheck, jittered
+	backoff when = "backoff" // the per-order backoff, at least retryAfter
+)
+
+// TestOutcomeTable drives the step from a plan verdict or a vendor error to
+// the conditions and the next look, without an API server.
+func TestOutcomeTable(t *testing.T) {
+	decision := func(v plan.Verdict, state providers.State, recheck plan.Recheck, reason v1.Reason) outcome {
+		return decisionOutcome(plan.Decision{Verdict: v, State: state, Recheck: recheck, Reason: reason, Message: "m"})
+	}
+	vendorErr := func(kind providers.ErrorKind, retryAfter time.Duration) outcome {
+		return errorOutcome(&providers.Error{Kind: kind, Message: "m", RetryAfter: retryAfter}, "vendor", "o-1")
+	}
+	const T, F, U = metav1.ConditionTrue, metav1.ConditionFalse, metav1.ConditionUnknown
+	synced := cond{T, string(v1.ReasonSynced)}
+	cases := []struct {
+		name          string
+		out           outcome
+		want          map[string]cond
+		next          when
+		holdsDeletion bool
+	}{
+		{"converged, active", decision(plan.Converged, providers.StateActive, plan.RecheckPoll, v1.ReasonConverged),
+			map[string]cond{"Ready": {T, "Converged"}, "Synced": synced}, poll, false},
+		{"converged, terminal", decision(plan.Converged, providers.StateCanceled, plan.RecheckNever, v1.ReasonConverged),
+			map[string]cond{"Ready": {T, "Converged"}, "Synced": synced}, never, false},
+		{"act", decision(plan.Act, providers.StateActive, plan.RecheckSoon, v1.ReasonCanceling),
+			map[string]cond{"Ready": {F, "Canceling"}, "Synced": synced, "Reconciling": {T, "Canceling"}}, soon, false},
+		{"wait", decision(plan.Wait, "", plan.RecheckSoon, v1.ReasonPending),
+			map[string]cond{"Ready": {F, "Pending"}, "Synced": synced, "Reconciling": {T, "Pending"}}, soon, false},
+		{"stalled, terminal", decision(plan.Stalled, providers.StateCompleted, plan.RecheckNever, v1.ReasonAlreadyTerminal),
+			map[string]cond{"Ready": {F, "AlreadyTerminal"}, "Synced": synced, "Stalled": {T, "AlreadyTerminal"}}, never, false},
+		{"stalled, vendor may move", decision(plan.Stalled, providers.StateActive, plan.RecheckPoll, v1.ReasonIllegalTransition),
+			map[string]cond{"Ready": {F, "IllegalTransition"}, "Synced": synced, "Stalled": {T, "IllegalTransition"}}, poll, false},
+		{"404", vendorErr(providers.KindNotFound, 0),
+			map[string]cond{"Ready": {F, "OrderNotFound"}, "Synced": {F, "OrderNotFound"}, "Stalled": {T, "OrderNotFound"}}, slow, false},
+		{"401", vendorErr(providers.KindUnauthorized, 0),
+			map[string]cond{"Ready": {F, "CredentialsRejected"}, "Synced": {F, "CredentialsRejected"}, "Stalled": {T, "CredentialsRejected"}}, slow, true},
+		{"451", vendorErr(providers.KindLegalHold, 0),
+			map[string]cond{"Ready": {F, "LegalHold"}, "Synced": {F, "LegalHold"}, "Stalled": {T, "LegalHold"}}, slow, false},
+		{"409 refused", vendorErr(providers.KindRejected, 0),
+			map[string]cond{"Ready": {F, "IllegalTransition"}, "Synced": {F, "IllegalTransition"}, "Stalled": {T, "IllegalTransition"}}, poll, false},
+		{"429", vendorErr(providers.KindRateLimited, 7*time.Second),
+			map[string]cond{"Ready": {U, "RateLimited"}, "Synced": {F, "RateLimited"}, "Reconciling": {T, "RateLimited"}}, backoff, true},
+		{"503", vendorErr(providers.KindTransient, 0),
+			map[string]cond{"Ready": {U, "VendorUnavailable"}, "Synced": {F, "VendorUnavailable"}, "Reconciling": {T, "VendorUnavailable"}}, backoff, true},
+		{"not a provider error", errorOutcome(errors.New("dial tcp: connection refused"), "vendor", "o-1"),
+			map[string]cond{"Ready": {U, "VendorUnavailable"}, "Synced": {F, "VendorUnavailable"}, "Reconciling": {T, "VendorUnavailable"}}, backoff, true},
+		{"paused", pausedOutcome,
+			map[string]cond{"Ready": {U, "Paused"}, "Synced": {F, "Paused"}}, never, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o := &v1.VerificationOrder{ObjectMeta: metav1.ObjectMeta{Generation: 3}}
+			setConditions(o, c.out)
+			got := map[string]cond{}
+			for _, cd := range o.Status.Conditions {
+				got[cd.Type] = cond{cd.Status, cd.Reason}
+				if cd.ObservedGeneration != 3 {
+					t.Errorf("%s: observedGeneration %d, want 3", cd.Type, cd.ObservedGeneration)
+				}
+			}
+			if diff := cmp.Diff(c.want, got); diff != "" {
+				t.Errorf("conditions (-want +got):\n%s", diff)
+			}
+			if got := nextLook(t, c.out); got != c.next {
+				t.Errorf("next look %s, want %s", got, c.next)
+			}
+			if c.out.holdsDeletion != c.holdsDeletion {
+				t.Errorf("holdsDeletion %v, want %v", c.out.holdsDeletion, c.holdsDeletion)
+			}
+		})
+	}
+}
+
+// nextLook classifies requeue's answer for out.
+func nextLook(t *testing.T, out outcome) when {
+	t.Helper()
+	const pollEvery, slowEvery, backoffStep = time.Minute, time.Hour, 10 * time.Millisecond
+	r := &VerificationOrderReconciler{StalledRecheck: slowEvery, Backoff: backoffLimiter(backoffStep)}
+	after := r.requeue(types.NamespacedName{Name: "o"}, out, pollEvery).RequeueAfter
+	within := func(base time.Duration) bool { return after >= base && after <= base+base/10 }
+	switch {
+	case after == 0:
+		return never
+	case out.phase == phaseRetrying && after == max(backoffStep, out.retryAfter):
+		return backoff
+	case after == progressRecheck:
+		return soon
+	case within(pollEvery):
+		return poll
+	case within(slowEvery):
+		return slow
+	}
+	t.Fatalf("requeue after %s matches no schedule", after)
+	return ""
+}
+
+// TestRequeueBacksOffAndForgets checks that retries grow per order and that
+// any other outcome resets them.
+func TestRequeueBacksOffAndForgets(t *testing.T) {
+	r := &VerificationOrderReconciler{Backoff: backoffLimiter(time.Second)}
+	key := types.NamespacedName{Name: "o"}
+	fail := retrying(v1.ReasonVendorUnavailable, "m", 0)
+	var got []time.Duration
+	for range 3 {
+		got = append(got, r.requeue(key, fail, time.Minute).RequeueAfter)
+	}
+	if diff := cmp.Diff([]time.Duration{time.Second, 2 * time.Second, 4 * time.Second}, got); diff != "" {
+		t.Errorf("backoff (-want +got):\n%s", diff)
+	}
+	if after := r.requeue(key, retrying(v1.ReasonRateLimited, "m", time.Minute), time.Minute).RequeueAfter; after != time.Minute {
+		t.Errorf("a Retry-After longer than the backoff wins: got %s", after)
+	}
+	r.requeue(key, decisionOutcome(plan.Decision{Verdict: plan.Converged, Recheck: plan.RecheckPoll}), time.Minute)
+	if after := r.requeue(key, fail, time.Minute).RequeueAfter; after != time.Second {
+		t.Errorf("after a success the backoff starts over: got %s", after)
+	}
+}
+
+func backoffLimiter(base time.Duration) workqueue.TypedRateLimiter[types.NamespacedName] {
+	return workqueue.NewTypedItemExponentialFailureRateLimiter[types.NamespacedName](base, time.Hour)
+}
