@@ -1,6 +1,8 @@
 package controllers_test
 
 import (
+	"strings"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -64,26 +66,65 @@ var _ = Describe("API validation", func() {
 		}
 	}
 
+	reverify := func(requestID, reportID string) map[string]any {
+		return map[string]any{"verificationRequestID": requestID, "reportID": reportID}
+	}
 	DescribeTable("rejects a VerificationOrder",
 		func(spec map[string]any, fragments ...string) { rejected(order(spec), fragments...) },
 		Entry("with an unknown state", map[string]any{"orderID": "a", "state": "deleted"}, "spec.state", "Unsupported value"),
-		Entry("with both orderID and reverification", map[string]any{"orderID": "a", "reverification": map[string]any{"verificationRequestID": "r", "reportID": "p"}}, "exactly one of spec.orderID and spec.reverification"),
+		Entry("with state cancelled (British spelling)", map[string]any{"orderID": "a", "state": "cancelled"}, "spec.state", "Unsupported value"),
+		Entry("with state Canceled (capitalized)", map[string]any{"orderID": "a", "state": "Canceled"}, "spec.state", "Unsupported value"),
+		Entry("with a state that is not a string", map[string]any{"orderID": "a", "state": 1}, "spec.state"),
+		Entry("with both orderID and reverification", map[string]any{"orderID": "a", "reverification": reverify("r", "p")}, "exactly one of spec.orderID and spec.reverification"),
 		Entry("with neither orderID nor reverification", map[string]any{}, "exactly one of spec.orderID and spec.reverification"),
 		Entry("with an unknown cancellation reason", map[string]any{"orderID": "a", "cancellation": map[string]any{"reason": "bored"}}, "spec.cancellation.reason"),
+		Entry("with cancellation details over 1000 characters", map[string]any{"orderID": "a", "cancellation": map[string]any{"details": strings.Repeat("x", 1001)}}, "spec.cancellation.details", "1000"),
 		Entry("with an unknown deletionPolicy", map[string]any{"orderID": "a", "deletionPolicy": "Delete"}, "spec.deletionPolicy"),
+		Entry("with deletionPolicy in lower case", map[string]any{"orderID": "a", "deletionPolicy": "cancel"}, "spec.deletionPolicy"),
 		Entry("with an unknown managementPolicy", map[string]any{"orderID": "a", "managementPolicy": "Full"}, "spec.managementPolicy"),
 		Entry("without a provider name", map[string]any{"orderID": "a", "providerRef": map[string]any{"name": ""}}, "spec.providerRef.name"),
+		Entry("with a provider name over 253 characters", map[string]any{"orderID": "a", "providerRef": map[string]any{"name": strings.Repeat("p", 254)}}, "spec.providerRef.name"),
 		Entry("with an orderID that is not an id", map[string]any{"orderID": "a b/../c"}, "spec.orderID"),
+		Entry("with orderID ..", map[string]any{"orderID": ".."}, "spec.orderID"),
+		Entry("with orderID .", map[string]any{"orderID": "."}, "spec.orderID"),
+		Entry("with orderID ../x", map[string]any{"orderID": "../x"}, "spec.orderID"),
+		Entry("with orderID a/b", map[string]any{"orderID": "a/b"}, "spec.orderID"),
+		Entry("with orderID %2e%2e", map[string]any{"orderID": "%2e%2e"}, "spec.orderID"),
+		Entry("with orderID ?x=1", map[string]any{"orderID": "?x=1"}, "spec.orderID"),
+		Entry("with an orderID holding a space", map[string]any{"orderID": "a b"}, "spec.orderID"),
+		Entry("with an orderID holding a newline", map[string]any{"orderID": "a\nb"}, "spec.orderID"),
+		Entry("with an orderID starting with a dot", map[string]any{"orderID": ".hidden"}, "spec.orderID"),
+		Entry("with an orderID over 128 characters", map[string]any{"orderID": strings.Repeat("a", 129)}, "spec.orderID"),
+		Entry("with an orderID that is a number", map[string]any{"orderID": 42}, "spec.orderID"),
 		Entry("with a reverification missing its report", map[string]any{"reverification": map[string]any{"verificationRequestID": "r"}}, "spec.reverification.reportID"),
+		Entry("with a reverification of request ..", map[string]any{"reverification": reverify("..", "p")}, "spec.reverification.verificationRequestID"),
+		Entry("with a reverification of report ../x", map[string]any{"reverification": reverify("r", "../x")}, "spec.reverification.reportID"),
 	)
 
 	DescribeTable("rejects a VerificationProvider",
 		func(spec map[string]any, fragments ...string) { rejected(provider(spec), fragments...) },
 		Entry("with an unknown vendor", map[string]any{"vendor": "equifax"}, "spec.vendor", "Unsupported value"),
+		Entry("with a vendor in the wrong case", map[string]any{"vendor": "TrueWork"}, "spec.vendor", "Unsupported value"),
+		Entry("without a vendor", map[string]any{}, "spec.vendor", "Required value"),
 		Entry("with an unknown environment", map[string]any{"vendor": "truv", "environment": "staging"}, "spec.environment"),
 		Entry("with an endpoint that is not a URL", map[string]any{"vendor": "truv", "endpoint": "not a url"}, "spec.endpoint", "absolute http or https URL"),
+		Entry("with an ftp endpoint", map[string]any{"vendor": "truv", "endpoint": "ftp://vendor.example.com"}, "spec.endpoint", "absolute http or https URL"),
+		Entry("with a plain http endpoint to another host", map[string]any{"vendor": "truv", "endpoint": "http://vendor.example.com/v1"}, "spec.endpoint", "must use https"),
+		Entry("with a plain http endpoint on production, even on loopback", map[string]any{"vendor": "truv", "environment": "production", "endpoint": "http://127.0.0.1:8080"}, "spec.endpoint", "environment production needs an https endpoint"),
+		Entry("with a plain http endpoint to a private address", map[string]any{"vendor": "truv", "endpoint": "http://10.0.0.8"}, "spec.endpoint", "must use https"),
 		Entry("with a zero rate limit", map[string]any{"vendor": "truv", "rateLimit": map[string]any{"requestsPerSecond": 0}}, "spec.rateLimit.requestsPerSecond"),
+		Entry("with a rate limit over 1000/s", map[string]any{"vendor": "truv", "rateLimit": map[string]any{"requestsPerSecond": 1001}}, "spec.rateLimit.requestsPerSecond"),
 		Entry("with a poll interval under a second", map[string]any{"vendor": "truv", "pollInterval": "10ms"}, "spec.pollInterval", "at least 1s"),
+		Entry("with a poll interval that is not a duration", map[string]any{"vendor": "truv", "pollInterval": "soon"}, "spec.pollInterval"),
+		Entry("without a Secret name", map[string]any{"vendor": "truv", "credentialsSecretRef": map[string]any{"name": ""}}, "spec.credentialsSecretRef.name"),
+	)
+
+	DescribeTable("accepts a VerificationProvider endpoint",
+		func(spec map[string]any) { Expect(k8s.Create(ctx(), provider(spec))).To(Succeed()) },
+		Entry("https anywhere", map[string]any{"vendor": "truv", "environment": "production", "endpoint": "https://proxy.example.com/truv"}),
+		Entry("http to 127.0.0.1 in the sandbox", map[string]any{"vendor": "truv", "endpoint": "http://127.0.0.1:8080"}),
+		Entry("http to localhost in the sandbox", map[string]any{"vendor": "truv", "endpoint": "http://localhost:8080/v1"}),
+		Entry("http to [::1] in the sandbox", map[string]any{"vendor": "truv", "endpoint": "http://[::1]:8080"}),
 	)
 
 	It("rejects changing the provider of an order", func() {
@@ -115,6 +156,13 @@ var _ = Describe("API validation", func() {
 			u.Object["spec"].(map[string]any)["state"] = "canceled"
 			return k8s.Update(ctx(), u)
 		}).Should(Succeed())
+	})
+	It("rejects swapping a reverification for an orderID", func() {
+		updateRejected(order(map[string]any{"reverification": reverify("r", "p")}),
+			func(s map[string]any) {
+				delete(s, "reverification")
+				s["orderID"] = "a"
+			}, "spec.reverification", "cannot be removed")
 	})
 	It("rejects changing the vendor of a provider", func() {
 		updateRejected(provider(map[string]any{"vendor": "truv"}), func(s map[string]any) { s["vendor"] = "truework" }, "spec", "vendor is immutable")

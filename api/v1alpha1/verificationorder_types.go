@@ -42,6 +42,7 @@ const (
 // VerificationOrderSpec is the desired state of one vendor order.
 // +kubebuilder:validation:XValidation:rule="has(self.orderID) != has(self.reverification)",message="exactly one of spec.orderID and spec.reverification must be set"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.orderID) || (has(self.orderID) && self.orderID == oldSelf.orderID)",message="spec.orderID is immutable once set",fieldPath=".orderID"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.reverification) || has(self.reverification)",message="spec.reverification cannot be removed: a reverification in flight would be abandoned; delete this object instead",fieldPath=".reverification"
 type VerificationOrderSpec struct {
 	// providerRef names the VerificationProvider in this namespace.
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.providerRef is immutable"
@@ -51,7 +52,7 @@ type VerificationOrderSpec struct {
 	// orderID is the vendor's id of an existing order.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=128
-	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9_.:-]+$`
+	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9][A-Za-z0-9_.:-]*$`
 	// +optional
 	OrderID string `json:"orderID,omitempty"`
 
@@ -100,14 +101,14 @@ type Reverification struct {
 	// verificationRequestID is the completed request to reverify.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=128
-	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9_.:-]+$`
+	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9][A-Za-z0-9_.:-]*$`
 	// +required
 	VerificationRequestID string `json:"verificationRequestID"`
 
 	// reportID is the id of that request's report.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=128
-	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9_.:-]+$`
+	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9][A-Za-z0-9_.:-]*$`
 	// +required
 	ReportID string `json:"reportID"`
 }

@@ -26,6 +26,7 @@ const (
 
 // VerificationProviderSpec is one vendor account.
 // +kubebuilder:validation:XValidation:rule="self.vendor == oldSelf.vendor",message="vendor is immutable; create a new VerificationProvider for another vendor"
+// +kubebuilder:validation:XValidation:rule="!has(self.endpoint) || self.environment != 'production' || !self.endpoint.startsWith('http://')",message="environment production needs an https endpoint: credentials never travel in clear",fieldPath=".endpoint"
 type VerificationProviderSpec struct {
 	// vendor is the verification vendor this account belongs to.
 	// +required
@@ -38,9 +39,12 @@ type VerificationProviderSpec struct {
 	Environment Environment `json:"environment,omitempty"`
 
 	// endpoint overrides the vendor's base URL, e.g. to go through a proxy
-	// or to a simulator.
+	// or to a simulator. It must use https, except to a loopback host (a
+	// local simulator) outside production: credentials never travel in
+	// clear.
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:XValidation:rule="self == '' || isURL(self) && (url(self).getScheme() == 'https' || url(self).getScheme() == 'http')",message="endpoint must be an absolute http or https URL"
+	// +kubebuilder:validation:XValidation:rule="!self.startsWith('http://') || self.matches('^http://(localhost|127[.][0-9]+[.][0-9]+[.][0-9]+|[[]::1[]])(:[0-9]+)?(/.*)?$')",message="endpoint must use https; plain http is allowed only to a loopback host (localhost, 127.0.0.0/8, [::1])"
 	// +optional
 	Endpoint string `json:"endpoint,omitempty"`
 
