@@ -38,10 +38,12 @@ func (r *VerificationOrderReconciler) reconcileDelete(ctx context.Context, o *v1
 		return ctrl.Result{}, nil
 	}
 	key := objectKey(o)
-	rep := r.cancelForDeletion(ctx, o)
+	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), resultDeadline)
+	defer cancel()
+	rep := r.cancelForDeletion(work, o)
 	if rep.holdsDeletion {
-		r.record(o, rep)
-		if err := r.Status().Update(ctx, o); err != nil {
+		r.record(o, rep, o.Generation)
+		if err := r.writeStatus(work, o, rep, o.Generation); err != nil {
 			return afterStatusWrite(ctx, err)
 		}
 		return r.requeue(key, rep.outcome, rep.poll), nil
@@ -52,7 +54,7 @@ func (r *VerificationOrderReconciler) reconcileDelete(ctx context.Context, o *v1
 	}
 	r.Backoff.Forget(key)
 	controllerutil.RemoveFinalizer(o, CancelFinalizer)
-	return ctrl.Result{}, r.Update(ctx, o)
+	return ctrl.Result{}, r.Update(work, o)
 }
 
 // cancelForDeletion cancels the vendor order if the plan says it can be.

@@ -96,8 +96,7 @@ func errorOutcome(err error, vendor, orderID string) outcome {
 
 // setConditions writes the four kstatus conditions for an outcome: Ready
 // and Synced always, Reconciling and Stalled only while True.
-func setConditions(o *v1.VerificationOrder, out outcome) {
-	gen := o.Generation
+func setConditions(o *v1.VerificationOrder, out outcome, gen int64) {
 	set := func(t string, s metav1.ConditionStatus, reason v1.Reason, msg string) {
 		meta.SetStatusCondition(&o.Status.Conditions, metav1.Condition{Type: t, Status: s, Reason: string(reason), Message: msg, ObservedGeneration: gen})
 	}

@@ -82,7 +82,7 @@ func TestOutcomeTable(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			o := &v1.VerificationOrder{ObjectMeta: metav1.ObjectMeta{Generation: 3}}
-			setConditions(o, c.out)
+			setConditions(o, c.out, o.Generation)
 			got := map[string]cond{}
 			for _, cd := range o.Status.Conditions {
 				got[cd.Type] = cond{cd.Status, cd.Reason}

@@ -41,6 +41,10 @@ func SetupIndexes(ctx context.Context, mgr ctrl.Manager) error {
 	})
 }
 
+// reconcileTimeout bounds one reconcile: a few vendor calls, each bounded
+// by vendorTimeout, and the status writes.
+const reconcileTimeout = 2 * time.Minute
+
 // SetupWithManager watches orders, and the providers and Secrets they use,
 // so that fixing a provider or rotating a key heals Stalled orders at once.
 // Our own status writes do not trigger a reconcile (they change neither
@@ -58,7 +62,7 @@ func (r *VerificationOrderReconciler) SetupWithManager(mgr ctrl.Manager, workers
 		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.ordersForSecret),
 			builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).
 		Named("verificationorder").
-		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
+		WithOptions(controller.Options{MaxConcurrentReconciles: workers, ReconciliationTimeout: reconcileTimeout}).
 		Complete(r)
 }
 

@@ -103,6 +103,27 @@ var _ = Describe("Vendor operations beyond cancel", func() {
 		Expect(env.mutatingCalls(id)).To(Equal(1))
 	})
 
+	It("keeps the result of a txcloud cancel when someone edits the order during the call", func() {
+		env := startVendor("txcloud", nil)
+		id := env.vendorOrder("pending")
+		var o *v1.VerificationOrder
+		// A label edit while the cancel is in flight makes the status write
+		// that follows it conflict.
+		hooks.Before("POST", "/v1/identity/verifications/"+id+"/cancel", func() {
+			Eventually(func() error {
+				latest := fetch(o)
+				latest.Labels = map[string]string{"edited": "during-the-call"}
+				return k8s.Update(ctx(), latest)
+			}).Should(Succeed())
+		})
+		o = env.order(id, wantState(v1.DesiredCanceled))
+		o = expectReady(o, v1.ReasonConverged)
+		Expect(o.Labels).To(HaveKeyWithValue("edited", "during-the-call"))
+		Expect(o.Status.LastAppliedAction).To(BeEquivalentTo("Cancel"))
+		Expect(o.Status.State).To(BeEquivalentTo("canceled"))
+		Expect(env.mutatingCalls(id)).To(Equal(1))
+	})
+
 	It("holds a deletionPolicy Cancel deletion while the vendor is down, and cancels once it is back", func() {
 		env := startVendor("truv", nil)
 		id := env.vendorOrder("sent")

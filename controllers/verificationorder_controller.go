@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -31,7 +32,14 @@ const (
 	defaultStalledRecheck = 10 * time.Minute
 	progressRecheck       = 2 * time.Second
 	pollJitter            = 0.1
+	// resultDeadline bounds a reconcile's vendor calls and result write
+	// once the manager is stopping: above vendorTimeout, below the pod's
+	// terminationGracePeriodSeconds.
+	resultDeadline = 45 * time.Second
 )
+
+// resultWriteBackoff retries a status write that carries a vendor result.
+var resultWriteBackoff = wait.Backoff{Steps: 20, Duration: 50 * time.Millisecond, Factor: 1.5, Jitter: 0.1, Cap: 2 * time.Second}
 
 // VerificationOrderReconciler keeps one vendor order in its declared state:
 // observe at the vendor, plan, apply, record.
@@ -101,8 +109,14 @@ func (r *VerificationOrderReconciler) Reconcile(ctx context.Context, req ctrl.Re
 	}
 	before := o.Status.DeepCopy()
 	wasStalled := isTrue(o, v1.ConditionStalled)
-	rep := r.sync(ctx, o)
-	r.record(o, rep)
+	generation := o.Generation
+	// A vendor call that changed something must be followed by the write
+	// that records it, even when the manager is stopping: run both past
+	// shutdown, bounded (terminationGracePeriodSeconds covers it).
+	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), resultDeadline)
+	defer cancel()
+	rep := r.sync(ctx, work, o)
+	r.record(o, rep, generation)
 	if rep.phase == phaseStalled && !wasStalled {
 		log.FromContext(ctx).Info("stalled", "reason", rep.reason)
 		r.Recorder.Eventf(o, nil, corev1.EventTypeWarning, string(rep.reason), "Stall", "%s", rep.message)
@@ -111,7 +125,7 @@ func (r *VerificationOrderReconciler) Reconcile(ctx context.Context, req ctrl.Re
 		log.FromContext(ctx).V(1).Info("retrying", "reason", rep.reason, "retryAfter", rep.retryAfter)
 	}
 	if !equality.Semantic.DeepEqual(before, &o.Status) {
-		if err := r.Status().Update(ctx, o); err != nil {
+		if err := r.writeStatus(work, o, rep, generation); err != nil {
 			return afterStatusWrite(ctx, err)
 		}
 	}
@@ -119,8 +133,9 @@ func (r *VerificationOrderReconciler) Reconcile(ctx context.Context, req ctrl.Re
 }
 
 // sync observes, plans and applies. It changes nothing in o.Status but the
-// reverification intent (see reverify).
-func (r *VerificationOrderReconciler) sync(ctx context.Context, o *v1.VerificationOrder) report {
+// reverification intent (see reverify). Reads use ctx; mutating calls use
+// work, which shutdown does not cancel.
+func (r *VerificationOrderReconciler) sync(ctx, work context.Context, o *v1.VerificationOrder) report {
 	if isPaused(o) {
 		return report{outcome: pausedOutcome}
 	}
@@ -128,12 +143,12 @@ func (r *VerificationOrderReconciler) sync(ctx context.Context, o *v1.Verificati
 	if failed != nil {
 		return report{outcome: *failed}
 	}
-	rep := r.observePlanApply(ctx, o, conn)
+	rep := r.observePlanApply(ctx, work, o, conn)
 	rep.poll = conn.poll
 	return rep
 }
 
-func (r *VerificationOrderReconciler) observePlanApply(ctx context.Context, o *v1.VerificationOrder, conn *connection) report {
+func (r *VerificationOrderReconciler) observePlanApply(ctx, work context.Context, o *v1.VerificationOrder, conn *connection) report {
 	in := conn.planInput(o, o.Spec.Reverification != nil && o.Status.OrderID == "", r.now())
 	if d, refused := plan.Preflight(in); refused {
 		return report{outcome: decisionOutcome(d), decision: &d}
@@ -158,7 +173,7 @@ func (r *VerificationOrderReconciler) observePlanApply(ctx context.Context, o *v
 			message: fmt.Sprintf("%s managementPolicy is ObserveOnly, so nothing is done; planned action: %s.", d.Message, d.Action)}
 		return rep
 	}
-	return r.apply(ctx, o, conn, t, in, rep)
+	return r.apply(work, o, conn, t, in, rep)
 }
 
 // apply makes the one planned call and re-plans from the vendor's answer.
@@ -207,10 +222,10 @@ func withObserved(in plan.Input, obs providers.Observation) plan.Input {
 // record writes what a reconcile learned to status: the one place status
 // changes, but for the reverification intent. Only vendor-neutral words and
 // ids reach it: the Observation type has no field that can hold PII.
-func (r *VerificationOrderReconciler) record(o *v1.VerificationOrder, rep report) {
+func (r *VerificationOrderReconciler) record(o *v1.VerificationOrder, rep report, generation int64) {
 	now := metav1.NewTime(r.now())
 	s := &o.Status
-	s.ObservedGeneration = o.Generation
+	s.ObservedGeneration = generation
 	if rep.decision != nil {
 		s.PlannedAction = v1.Action(rep.decision.Action)
 	}
@@ -233,7 +248,39 @@ func (r *VerificationOrderReconciler) record(o *v1.VerificationOrder, rep report
 			s.Requests = append(s.Requests, v1.RequestStatus{ID: rq.ID, VendorState: rq.VendorState})
 		}
 	}
-	setConditions(o, rep.outcome)
+	setConditions(o, rep.outcome, generation)
+}
+
+// carriesResult: the report holds what a vendor did on our behalf, which
+// no later observation can tell again (txcloud reads a canceled
+// verification as expired; a reverification's new id).
+func (rep report) carriesResult() bool {
+	return rep.applied != providers.ActionNone || rep.reverified != "" || rep.withdrawIntent
+}
+
+// writeStatus writes o's status. A report that carries a result survives a
+// conflict (someone edited a label meanwhile, or the spec): the object is
+// read again past the cache and the report recorded on it, until the write
+// lands or ctx ends. The conditions keep the generation that was
+// reconciled, so a changed spec still reads as not yet observed.
+func (r *VerificationOrderReconciler) writeStatus(ctx context.Context, o *v1.VerificationOrder, rep report, generation int64) error {
+	err := r.Status().Update(ctx, o)
+	if !rep.carriesResult() {
+		return err
+	}
+	return retry.OnError(resultWriteBackoff, apierrors.IsConflict, func() error {
+		if err == nil || !apierrors.IsConflict(err) {
+			return err
+		}
+		latest := &v1.VerificationOrder{}
+		if err = r.Connector.Live.Get(ctx, client.ObjectKeyFromObject(o), latest); err != nil {
+			return err
+		}
+		r.record(latest, rep, generation)
+		err = r.Status().Update(ctx, latest)
+		latest.DeepCopyInto(o)
+		return err
+	})
 }
 
 // requeue decides when the order is looked at again: retries back off per
