@@ -38,7 +38,8 @@ type outcome struct {
 	// synced is false when the vendor could not be reached or refused.
 	synced bool
 	// recheck is when to look again, unless phase is phaseRetrying (backoff).
-	recheck    plan.Recheck
+	recheck plan.Recheck
+	// retryAfter: a retry, or a recheck soon, waits at least this long.
 	retryAfter time.Duration
 	// holdsDeletion: waiting can still let a Cancel-policy deletion cancel
 	// the vendor order (the vendor is down, the credentials will be fixed),
@@ -148,6 +149,9 @@ func (s Schedule) after(out outcome) time.Duration {
 	case plan.RecheckPoll:
 		return s.Poll
 	case plan.RecheckSoon:
+		if out.retryAfter > 0 {
+			return out.retryAfter // a repeat that backs off
+		}
 		return min(s.Soon, s.Poll)
 	case plan.RecheckSlow:
 		return s.Slow

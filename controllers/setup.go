@@ -115,6 +115,8 @@ type Options struct {
 	// Workers is how many orders are reconciled at once; zero means 8.
 	// Vendor calls stay within each provider's rate limit however many.
 	Workers int
+	// RepeatBackoff: see VerificationOrderReconciler.
+	RepeatBackoff time.Duration
 	// TraceReconcile: see VerificationOrderReconciler.Trace.
 	TraceReconcile func(types.NamespacedName) (done func(ctrl.Result))
 }
@@ -135,6 +137,6 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 		Client:    mgr.GetClient(),
 		Connector: &Connector{Cached: mgr.GetClient(), Live: mgr.GetAPIReader(), Registry: opts.Registry, Clients: clients},
 		Recorder:  mgr.GetEventRecorder("verification-operator"), StalledRecheck: opts.StalledRecheck,
-		Trace: opts.TraceReconcile,
+		RepeatBackoff: opts.RepeatBackoff, Trace: opts.TraceReconcile,
 	}).SetupWithManager(mgr, cmp.Or(opts.Workers, 8))
 }

@@ -46,16 +46,31 @@ var (
 	reconciles = &reconcileTracer{}
 )
 
-type hookTransport struct{ hooks sync.Map } // "METHOD path" -> func()
+type hookTransport struct {
+	hooks    sync.Map // "METHOD path" -> func(), once
+	rewrites sync.Map // "METHOD path" -> method, every time
+}
 
 func (h *hookTransport) Before(method, path string, f func()) {
 	h.hooks.Store(method+" "+path, f)
 	DeferCleanup(func() { h.hooks.Delete(method + " " + path) })
 }
 
+// Rewrite sends every "method path" request as newMethod instead, e.g. a
+// cancel as a read, to play a vendor that accepts a call and ignores it.
+func (h *hookTransport) Rewrite(method, path, newMethod string) {
+	h.rewrites.Store(method+" "+path, newMethod)
+	DeferCleanup(func() { h.rewrites.Delete(method + " " + path) })
+}
+
 func (h *hookTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if f, ok := h.hooks.LoadAndDelete(r.Method + " " + r.URL.Path); ok {
+	key := r.Method + " " + r.URL.Path
+	if f, ok := h.hooks.LoadAndDelete(key); ok {
 		f.(func())()
+	}
+	if m, ok := h.rewrites.Load(key); ok {
+		r = r.Clone(r.Context())
+		r.Method, r.Body, r.ContentLength = m.(string), http.NoBody, 0
 	}
 	return http.DefaultTransport.RoundTrip(r)
 }
@@ -95,7 +110,7 @@ var _ = BeforeSuite(func() {
 	Expect(err).NotTo(HaveOccurred())
 	ctx, cancel := context.WithCancel(context.Background())
 	stopMgr = cancel
-	Expect(controllers.Setup(ctx, mgr, controllers.Options{Registry: registry.Default(), Transport: hooks, TraceReconcile: reconciles.trace})).To(Succeed())
+	Expect(controllers.Setup(ctx, mgr, controllers.Options{Registry: registry.Default(), Transport: hooks, TraceReconcile: reconciles.trace, RepeatBackoff: 100 * time.Millisecond})).To(Succeed())
 	go func() {
 		defer GinkgoRecover()
 		Expect(mgr.Start(ctx)).To(Succeed())

@@ -103,6 +103,21 @@ var _ = Describe("Vendor operations beyond cancel", func() {
 		Expect(env.mutatingCalls(id)).To(Equal(1))
 	})
 
+	It("stops repeating a cancel the vendor accepts but ignores, with VendorIgnoredAction", func() {
+		env := startVendor("accountchek", nil)
+		id := env.vendorOrder("opened")
+		// AccountChek answers the PATCH with 200 and the order, unchanged.
+		hooks.Rewrite("PATCH", "/v1/accountchekorders/"+id, "GET")
+		o := expectStalled(env.order(id, wantState(v1.DesiredCanceled)), v1.ReasonVendorIgnoredAction)
+		Expect(o.Status.AppliedCount).To(BeEquivalentTo(5))
+		Expect(o.Status.LastAppliedAction).To(BeEquivalentTo("Cancel"))
+		Expect(meta.FindStatusCondition(o.Status.Conditions, v1.ConditionStalled).Message).To(ContainSubstring("5 times"))
+		reads := env.Sim.CountCalls(id, "GET")
+		Expect(reads).To(Equal(11), "5 cancels (sent as reads), 5 observations before them and the one that stalled")
+		reconcileAgain(o)
+		Expect(env.Sim.CountCalls(id, "GET")).To(Equal(reads+1), "looking again only observes")
+	})
+
 	It("keeps the result of a txcloud cancel when someone edits the order during the call", func() {
 		env := startVendor("txcloud", nil)
 		id := env.vendorOrder("pending")

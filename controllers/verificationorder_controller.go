@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
@@ -36,6 +37,9 @@ const (
 	// once the manager is stopping: above vendorTimeout, below the pod's
 	// terminationGracePeriodSeconds.
 	resultDeadline = 45 * time.Second
+	// maxAppliedCount is how many times an accepted action that does not
+	// move the order is repeated (after 2s, 4s, 8s, ...) before stalling.
+	maxAppliedCount = 5
 )
 
 // resultWriteBackoff retries a status write that carries a vendor result.
@@ -55,6 +59,9 @@ type VerificationOrderReconciler struct {
 	// Backoff spaces retries of transient vendor failures. Required;
 	// SetupWithManager fills in DefaultBackoff when it is nil.
 	Backoff workqueue.TypedRateLimiter[types.NamespacedName]
+	// RepeatBackoff is the first wait before repeating an action the vendor
+	// accepted without the order moving; it doubles each time. Zero means 2s.
+	RepeatBackoff time.Duration
 	// Trace, when set, is called as each reconcile starts, and what it
 	// returns with the result as it ends: the test suites wait on it
 	// instead of sleeping.
@@ -168,6 +175,13 @@ func (r *VerificationOrderReconciler) observePlanApply(ctx, work context.Context
 	if d.Verdict != plan.Act {
 		return rep
 	}
+	if n := o.Status.AppliedCount; n >= maxAppliedCount && d.Action == providers.Action(o.Status.LastAppliedAction) {
+		rep.outcome = stalled(v1.ReasonVendorIgnoredAction, fmt.Sprintf(
+			"%s accepted %s %d times in a row, but the order is still %s; no more calls are made. Ask %s why; the controller keeps watching and converges if the order moves.",
+			conn.vendor.Name, d.Action, n, obs.VendorState, conn.vendor.Name), plan.RecheckPoll)
+		rep.outcome.synced = true
+		return rep
+	}
 	if o.Spec.ManagementPolicy == v1.ManagementObserveOnly {
 		rep.outcome = outcome{phase: phaseReady, reason: v1.ReasonObserveOnly, synced: true, recheck: plan.RecheckPoll,
 			message: fmt.Sprintf("%s managementPolicy is ObserveOnly, so nothing is done; planned action: %s.", d.Message, d.Action)}
@@ -202,7 +216,19 @@ func (r *VerificationOrderReconciler) apply(ctx context.Context, o *v1.Verificat
 		"%s accepted %s for order %s.", conn.vendor.Name, action, obs.ID)
 	in.Reverify, in.LastApplied = t.reverify, action
 	rep.learn(t, obs, plan.Plan(withObserved(in, obs)))
+	if rep.decision.Verdict == plan.Act {
+		// Accepted, yet the order did not move: look again later each time.
+		rep.retryAfter = cmp.Or(r.RepeatBackoff, progressRecheck) << (min(appliedCount(o, action), 9) - 1)
+	}
 	return rep
+}
+
+// appliedCount is how many times in a row action will have been applied.
+func appliedCount(o *v1.VerificationOrder, action providers.Action) int32 {
+	if providers.Action(o.Status.LastAppliedAction) != action {
+		return 1
+	}
+	return o.Status.AppliedCount + 1
 }
 
 // learn takes in what the vendor said about t and what the plan made of it.
@@ -239,7 +265,11 @@ func (r *VerificationOrderReconciler) record(o *v1.VerificationOrder, rep report
 		s.OrderID = rep.reverified
 	}
 	if rep.applied != providers.ActionNone {
+		s.AppliedCount = appliedCount(o, rep.applied)
 		s.LastAppliedAction, s.LastAppliedTime = v1.Action(rep.applied), &now
+	}
+	if rep.decision != nil && rep.decision.Verdict != plan.Act {
+		s.AppliedCount = 0 // the order moved, or nothing is left to do
 	}
 	if obs := rep.order; obs != nil {
 		s.OrderID, s.VendorState, s.State = obs.ID, obs.VendorState, v1.ObservedState(rep.decision.State)

@@ -41,6 +41,7 @@ const (
 	ReasonNotReverifiable              Reason = "NotReverifiable"
 	ReasonReverificationWindowClosed   Reason = "ReverificationWindowClosed"
 	ReasonReverificationOutcomeUnknown Reason = "ReverificationOutcomeUnknown"
+	ReasonVendorIgnoredAction          Reason = "VendorIgnoredAction"
 
 	// Neither: no vendor call is made.
 	ReasonPaused Reason = "Paused"

@@ -186,6 +186,12 @@ type VerificationOrderStatus struct {
 	// +optional
 	LastAppliedTime *metav1.Time `json:"lastAppliedTime,omitempty"`
 
+	// appliedCount is how many times in a row the vendor accepted
+	// lastAppliedAction without the order moving. The controller backs off
+	// between attempts and stops after a few (reason VendorIgnoredAction).
+	// +optional
+	AppliedCount int32 `json:"appliedCount,omitempty"`
+
 	// reverificationRequestedTime is recorded before the reverify call.
 	// Set with orderID still empty, it means a call may have reached the
 	// vendor without its result being recorded, so the call is not repeated.
