@@ -32,6 +32,11 @@ var _ = Describe("VerificationProvider", func() {
 			latest := &v1.VerificationProvider{}
 			Expect(k8s.Get(ctx(), client.ObjectKeyFromObject(p), latest)).To(Succeed())
 			latest.Spec.Environment = env
+			if env == v1.EnvironmentProduction {
+				// Production takes https only. Nothing listens there: these
+				// credentials must be refused before any call.
+				latest.Spec.Endpoint = "https://127.0.0.1:1"
+			}
 			return k8s.Update(ctx(), latest)
 		}).Should(Succeed())
 	}
