@@ -54,6 +54,18 @@ func (c *ClientCache) Cached(p *v1.VerificationProvider, version string) (provid
 	return e.client, true
 }
 
+// Last returns the client last built for p, whatever its version: the
+// credentials of a Secret that has been deleted since.
+func (c *ClientCache) Last(p *v1.VerificationProvider) (providers.Client, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.entries[key(p)]
+	if e == nil || e.client == nil {
+		return nil, false
+	}
+	return e.client, true
+}
+
 // Build makes (and caches) the client of vendor for provider p with the
 // credentials in secret.
 func (c *ClientCache) Build(p *v1.VerificationProvider, vendor providers.Vendor, secret *corev1.Secret) (providers.Client, error) {

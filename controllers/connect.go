@@ -49,7 +49,7 @@ func (c *Connector) Connect(ctx context.Context, o *v1.VerificationOrder) (*conn
 		out := stalled(v1.ReasonProviderNotReady, err.Error(), plan.RecheckNever)
 		return nil, &out
 	}
-	vc, err := c.client(ctx, p, vendor)
+	vc, err := c.client(ctx, o, p, vendor)
 	if err != nil {
 		if providers.KindOf(err) == providers.KindUnauthorized {
 			out := errorOutcome(err, vendor.Name, "")
@@ -65,21 +65,36 @@ func (c *Connector) Connect(ctx context.Context, o *v1.VerificationOrder) (*conn
 }
 
 // client returns the cached client for p, or builds one from the Secret.
-func (c *Connector) client(ctx context.Context, p *v1.VerificationProvider, vendor providers.Vendor) (providers.Client, error) {
+func (c *Connector) client(ctx context.Context, o *v1.VerificationOrder, p *v1.VerificationProvider, vendor providers.Vendor) (providers.Client, error) {
 	key := types.NamespacedName{Namespace: p.Namespace, Name: p.Spec.CredentialsSecretRef.Name}
 	meta := &metav1.PartialObjectMetadata{}
 	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
 	if err := c.Cached.Get(ctx, key, meta); err != nil {
-		return nil, secretError(err, key.Name)
+		return c.lastGood(p, o, secretError(err, key.Name))
 	}
 	if vc, ok := c.Clients.Cached(p, Version(p, meta)); ok {
 		return vc, nil
 	}
 	secret := &corev1.Secret{}
 	if err := c.Live.Get(ctx, key, secret); err != nil {
-		return nil, secretError(err, key.Name)
+		return c.lastGood(p, o, secretError(err, key.Name))
 	}
 	return c.Clients.Build(p, vendor, secret)
+}
+
+// lastGood lets the cancel of an order being deleted use the credentials
+// last built for its provider when the Secret is already gone, as it is
+// when a namespace is deleted: the provider's in-use finalizer keeps the
+// provider, but nothing keeps the Secret.
+func (c *Connector) lastGood(p *v1.VerificationProvider, o *v1.VerificationOrder, err error) (providers.Client, error) {
+	var missing errSecretNotFound
+	if o.DeletionTimestamp.IsZero() || !errors.As(err, &missing) {
+		return nil, err
+	}
+	if vc, ok := c.Clients.Last(p); ok {
+		return vc, nil
+	}
+	return nil, err
 }
 
 func secretError(err error, name string) error {

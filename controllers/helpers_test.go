@@ -113,6 +113,13 @@ func fetch(o *v1.VerificationOrder) *v1.VerificationOrder {
 	return latest
 }
 
+func fetchProvider(p *v1.VerificationProvider) *v1.VerificationProvider {
+	GinkgoHelper()
+	latest := &v1.VerificationProvider{}
+	Expect(k8s.Get(ctx(), client.ObjectKeyFromObject(p), latest)).To(Succeed())
+	return latest
+}
+
 // expectCondition waits until o has the condition with status and reason,
 // stamped with o's current generation.
 func expectCondition(o *v1.VerificationOrder, condition string, status metav1.ConditionStatus, reason v1.Reason) *v1.VerificationOrder {

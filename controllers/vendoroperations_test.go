@@ -7,7 +7,9 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
@@ -137,6 +139,52 @@ var _ = Describe("Vendor operations beyond cancel", func() {
 		Expect(o.Status.LastAppliedAction).To(BeEquivalentTo("Cancel"))
 		Expect(o.Status.State).To(BeEquivalentTo("canceled"))
 		Expect(env.mutatingCalls(id)).To(Equal(1))
+	})
+
+	It("cancels a deletionPolicy Cancel order when its whole namespace is deleted, Secret and provider first", func() {
+		env := startVendor("truv", nil)
+		id := env.vendorOrder("sent")
+		o := env.order(id, func(o *v1.VerificationOrder) { o.Spec.DeletionPolicy = v1.DeletionCancel })
+		expectReady(o, v1.ReasonConverged)
+		Eventually(func() []string {
+			p := &v1.VerificationProvider{}
+			Expect(k8s.Get(ctx(), client.ObjectKeyFromObject(env.Provider), p)).To(Succeed())
+			return p.Finalizers
+		}).Should(ContainElement(controllers.ProviderInUseFinalizer), "the provider is marked in use")
+
+		// envtest runs no namespace controller: delete what it would, in
+		// the order that hurts most.
+		Expect(k8s.Delete(ctx(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: env.NS}})).To(Succeed())
+		Expect(k8s.Delete(ctx(), env.Secret)).To(Succeed())
+		Expect(k8s.Delete(ctx(), env.Provider)).To(Succeed())
+		Expect(k8s.Delete(ctx(), o)).To(Succeed())
+
+		expectGone(o)
+		Expect(env.vendorState(id)).To(Equal("canceled"), "canceled with the last good credentials")
+		Expect(env.mutatingCalls(id)).To(Equal(1))
+		Eventually(func() bool {
+			return apierrors.IsNotFound(k8s.Get(ctx(), client.ObjectKeyFromObject(env.Provider), &v1.VerificationProvider{}))
+		}).Should(BeTrue(), "the provider goes once its last Cancel order has")
+	})
+
+	It("keeps a provider that Cancel orders use until they are gone", func() {
+		env := startVendor("accountchek", nil)
+		id := env.vendorOrder("opened")
+		o := env.order(id, func(o *v1.VerificationOrder) { o.Spec.DeletionPolicy = v1.DeletionCancel })
+		expectReady(o, v1.ReasonConverged)
+		Eventually(func() []string { return fetchProvider(env.Provider).Finalizers }).Should(ContainElement(controllers.ProviderInUseFinalizer))
+		Expect(k8s.Delete(ctx(), env.Provider)).To(Succeed())
+		Eventually(func() string {
+			c := meta.FindStatusCondition(fetchProvider(env.Provider).Status.Conditions, v1.ConditionReady)
+			return c.Reason
+		}).Should(BeEquivalentTo(v1.ReasonInUse))
+
+		Expect(k8s.Delete(ctx(), o)).To(Succeed())
+		expectGone(o)
+		Expect(env.vendorState(id)).To(Equal("canceled"))
+		Eventually(func() bool {
+			return apierrors.IsNotFound(k8s.Get(ctx(), client.ObjectKeyFromObject(env.Provider), &v1.VerificationProvider{}))
+		}).Should(BeTrue())
 	})
 
 	It("holds a deletionPolicy Cancel deletion while the vendor is down, and cancels once it is back", func() {

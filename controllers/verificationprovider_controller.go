@@ -3,14 +3,18 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -18,6 +22,10 @@ import (
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 	"github.com/ordersync/verification-operator/providers"
 )
+
+// ProviderInUseFinalizer holds a VerificationProvider while orders with
+// deletionPolicy Cancel may still need it to cancel.
+const ProviderInUseFinalizer = "verification.ordersync.dev/in-use"
 
 // VerificationProviderReconciler reports whether a provider's Secret holds
 // well-formed credentials for its vendor and environment. It never calls the
@@ -31,8 +39,9 @@ type VerificationProviderReconciler struct {
 	Clients *ClientCache
 }
 
-// +kubebuilder:rbac:groups=verification.ordersync.dev,resources=verificationproviders,verbs=get;list;watch
+// +kubebuilder:rbac:groups=verification.ordersync.dev,resources=verificationproviders,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=verification.ordersync.dev,resources=verificationproviders/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=verification.ordersync.dev,resources=verificationproviders/finalizers,verbs=update
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
 
 // Reconcile checks the provider's credentials and sets Ready.
@@ -44,10 +53,21 @@ func (r *VerificationProviderReconciler) Reconcile(ctx context.Context, req ctrl
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
+	users, err := r.cancelingOrders(ctx, p)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if done, err := r.syncInUse(ctx, p, users); done || err != nil {
+		return ctrl.Result{}, err
+	}
 	before := p.Status.DeepCopy()
 	status, reason, message, err := r.check(ctx, p)
 	if err != nil {
 		return ctrl.Result{}, err
+	}
+	if !p.DeletionTimestamp.IsZero() {
+		status, reason = metav1.ConditionFalse, v1.ReasonInUse
+		message = fmt.Sprintf("Being deleted: waiting for %d VerificationOrders with deletionPolicy Cancel to cancel at the vendor first.", users)
 	}
 	p.Status.ObservedGeneration = p.Generation
 	meta.SetStatusCondition(&p.Status.Conditions, metav1.Condition{
@@ -56,6 +76,48 @@ func (r *VerificationProviderReconciler) Reconcile(ctx context.Context, req ctrl
 		return ctrl.Result{}, nil
 	}
 	return afterStatusWrite(ctx, r.Status().Update(ctx, p))
+}
+
+// cancelingOrders counts the orders that may still need p to cancel their
+// vendor order: those holding the cancel-on-delete finalizer.
+func (r *VerificationProviderReconciler) cancelingOrders(ctx context.Context, p *v1.VerificationProvider) (int, error) {
+	var list v1.VerificationOrderList
+	if err := r.List(ctx, &list, client.InNamespace(p.Namespace), client.MatchingFields{orderProviderIndex: p.Name}); err != nil {
+		return 0, err
+	}
+	n := 0
+	for i := range list.Items {
+		if controllerutil.ContainsFinalizer(&list.Items[i], CancelFinalizer) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// syncInUse keeps the in-use finalizer on p while orders with deletionPolicy
+// Cancel use it, as Crossplane's ProviderConfigUsage does: deleting a
+// namespace deletes the provider with the orders, and the orders need it to
+// cancel. done: p is gone or going, and there is nothing more to report.
+func (r *VerificationProviderReconciler) syncInUse(ctx context.Context, p *v1.VerificationProvider, users int) (done bool, err error) {
+	has := controllerutil.ContainsFinalizer(p, ProviderInUseFinalizer)
+	switch {
+	case !p.DeletionTimestamp.IsZero() && users == 0:
+		if !has {
+			return true, nil
+		}
+		controllerutil.RemoveFinalizer(p, ProviderInUseFinalizer)
+		return true, r.Update(ctx, p)
+	case !p.DeletionTimestamp.IsZero():
+		return false, nil // keep waiting; each order that goes reconciles p
+	case (users > 0) != has:
+		if users > 0 {
+			controllerutil.AddFinalizer(p, ProviderInUseFinalizer)
+		} else {
+			controllerutil.RemoveFinalizer(p, ProviderInUseFinalizer)
+		}
+		return false, r.Update(ctx, p)
+	}
+	return false, nil
 }
 
 func (r *VerificationProviderReconciler) check(ctx context.Context, p *v1.VerificationProvider) (metav1.ConditionStatus, v1.Reason, string, error) {
@@ -85,8 +147,23 @@ func (r *VerificationProviderReconciler) SetupWithManager(mgr ctrl.Manager) erro
 		For(&v1.VerificationProvider{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.providersForSecret),
 			builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).
+		Watches(&v1.VerificationOrder{}, handler.EnqueueRequestsFromMapFunc(providerOfOrder),
+			builder.WithPredicates(finalizersChanged())).
 		Named("verificationprovider").
 		Complete(r)
+}
+
+func providerOfOrder(_ context.Context, obj client.Object) []reconcile.Request {
+	o := obj.(*v1.VerificationOrder)
+	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.Namespace, Name: o.Spec.ProviderRef.Name}}}
+}
+
+// finalizersChanged passes orders created or deleted, and updates that add
+// or remove a finalizer: what changes how many orders need their provider.
+func finalizersChanged() predicate.Predicate {
+	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+		return !slices.Equal(e.ObjectOld.GetFinalizers(), e.ObjectNew.GetFinalizers())
+	}}
 }
 
 func (r *VerificationProviderReconciler) providersForSecret(ctx context.Context, obj client.Object) []reconcile.Request {

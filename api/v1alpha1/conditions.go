@@ -56,4 +56,5 @@ const (
 	ReasonSecretNotFound     Reason = "SecretNotFound"
 	ReasonInvalidCredentials Reason = "InvalidCredentials"
 	ReasonUnknownVendor      Reason = "UnknownVendor"
+	ReasonInUse              Reason = "InUse" // being deleted; Cancel-policy orders still need it
 )
