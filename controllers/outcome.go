@@ -89,10 +89,23 @@ func errorOutcome(err error, vendor, orderID string) outcome {
 	case providers.KindRejected:
 		return stalled(v1.ReasonIllegalTransition, fmt.Sprintf("%s refused the request: %s.", vendor, perr.Message), plan.RecheckPoll)
 	case providers.KindRateLimited:
-		return retrying(v1.ReasonRateLimited, fmt.Sprintf("Rate limited calling %s: %s; retrying after backoff.", vendor, perr.Message), perr.RetryAfter)
+		wait, note := clampRetryAfter(perr.RetryAfter)
+		return retrying(v1.ReasonRateLimited, fmt.Sprintf("Rate limited calling %s: %s; retrying after backoff.%s", vendor, perr.Message, note), wait)
 	default:
-		return retrying(v1.ReasonVendorUnavailable, fmt.Sprintf("Could not reach %s: %s; retrying with backoff.", vendor, perr.Message), perr.RetryAfter)
+		wait, note := clampRetryAfter(perr.RetryAfter)
+		return retrying(v1.ReasonVendorUnavailable, fmt.Sprintf("Could not reach %s: %s; retrying with backoff.%s", vendor, perr.Message, note), wait)
 	}
+}
+
+// maxRetryAfter caps a vendor's Retry-After: a misconfigured proxy asking
+// for a year must not park an order for a year.
+const maxRetryAfter = 15 * time.Minute
+
+func clampRetryAfter(d time.Duration) (time.Duration, string) {
+	if d <= maxRetryAfter {
+		return d, ""
+	}
+	return maxRetryAfter, fmt.Sprintf(" The vendor asked to wait %s; the controller waits %s at most.", d.Round(time.Second), maxRetryAfter)
 }
 
 // setConditions writes the four kstatus conditions for an outcome: Ready

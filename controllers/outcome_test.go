@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,6 +73,8 @@ func TestOutcomeTable(t *testing.T) {
 			map[string]cond{"Ready": {F, "IllegalTransition"}, "Synced": {F, "IllegalTransition"}, "Stalled": {T, "IllegalTransition"}}, poll, false},
 		{"429", vendorErr(providers.KindRateLimited, 7*time.Second),
 			map[string]cond{"Ready": {U, "RateLimited"}, "Synced": {F, "RateLimited"}, "Reconciling": {T, "RateLimited"}}, backoff, true},
+		{"429 asking for a year", vendorErr(providers.KindRateLimited, 365*24*time.Hour),
+			map[string]cond{"Ready": {U, "RateLimited"}, "Synced": {F, "RateLimited"}, "Reconciling": {T, "RateLimited"}}, backoff, true},
 		{"503", vendorErr(providers.KindTransient, 0),
 			map[string]cond{"Ready": {U, "VendorUnavailable"}, "Synced": {F, "VendorUnavailable"}, "Reconciling": {T, "VendorUnavailable"}}, backoff, true},
 		{"not a provider error", errorOutcome(errors.New("dial tcp: connection refused"), "vendor", "o-1"),
@@ -141,6 +144,13 @@ func TestRequeueBacksOffAndForgets(t *testing.T) {
 	}
 	if after := r.requeue(key, retrying(v1.ReasonRateLimited, "m", time.Minute), time.Minute).RequeueAfter; after != time.Minute {
 		t.Errorf("a Retry-After longer than the backoff wins: got %s", after)
+	}
+	year := errorOutcome(&providers.Error{Kind: providers.KindRateLimited, RetryAfter: 365 * 24 * time.Hour}, "vendor", "o-1")
+	if after := r.requeue(key, year, time.Minute).RequeueAfter; after != maxRetryAfter {
+		t.Errorf("a Retry-After of a year waits %s, want the %s cap", after, maxRetryAfter)
+	}
+	if !strings.Contains(year.message, "asked to wait 8760h0m0s") {
+		t.Errorf("the condition must say the wait was capped: %q", year.message)
 	}
 	r.requeue(key, decisionOutcome(plan.Decision{Verdict: plan.Converged, Recheck: plan.RecheckPoll}), time.Minute)
 	if after := r.requeue(key, fail, time.Minute).RequeueAfter; after != time.Second {
