@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -125,6 +126,9 @@ type Options struct {
 // the test suites use it too, so every entry point runs the same wiring.
 func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 	if err := SetupIndexes(ctx, mgr); err != nil {
+		return err
+	}
+	if err := registerFleetMetrics(mgr, metrics.Registry); err != nil {
 		return err
 	}
 	clients := &ClientCache{Transport: opts.Transport}

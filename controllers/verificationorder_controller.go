@@ -114,6 +114,9 @@ func (r *VerificationOrderReconciler) Reconcile(ctx context.Context, req ctrl.Re
 	if err := r.syncFinalizer(ctx, o); err != nil {
 		return ctrl.Result{}, err
 	}
+	if err := r.markReconciling(ctx, o); err != nil {
+		return afterStatusWrite(ctx, err)
+	}
 	before := o.Status.DeepCopy()
 	wasStalled := isTrue(o, v1.ConditionStalled)
 	generation := o.Generation
@@ -137,6 +140,19 @@ func (r *VerificationOrderReconciler) Reconcile(ctx context.Context, req ctrl.Re
 		}
 	}
 	return r.requeue(req.NamespacedName, rep.outcome, rep.poll), nil
+}
+
+// markReconciling gives an order the controller has never looked at
+// Ready=Unknown and Reconciling=True before any vendor call, so that kstatus
+// (kubectl wait, Flux, Argo CD) never reads a new order as done before it
+// was observed: an object without conditions reads as Current.
+func (r *VerificationOrderReconciler) markReconciling(ctx context.Context, o *v1.VerificationOrder) error {
+	if len(o.Status.Conditions) > 0 || isPaused(o) {
+		return nil
+	}
+	setConditions(o, outcome{phase: phaseProgressing, reason: v1.ReasonPending,
+		message: "The controller is looking at the order at the vendor."}, o.Generation)
+	return r.Status().Update(ctx, o)
 }
 
 // sync observes, plans and applies. It changes nothing in o.Status but the

@@ -7,18 +7,21 @@ import (
 	"strings"
 	"time"
 
+	kstatus "github.com/fluxcd/cli-utils/pkg/kstatus/status"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 	"github.com/ordersync/verification-operator/controllers"
+	"github.com/ordersync/verification-operator/providers/registry"
 	"github.com/ordersync/verification-operator/providers/simulator"
 	"github.com/ordersync/verification-operator/providers/simulators"
 )
@@ -240,41 +243,69 @@ func expectGone(o *v1.VerificationOrder) {
 
 func itoa(i int) string { return strconv.Itoa(i) }
 
-var _ = Describe("Vendor call metrics", func() {
-	It("count calls by vendor, method and code, and carry no ids in labels", func() {
+var _ = Describe("kstatus", func() {
+	kstatusOf := func(o *v1.VerificationOrder) kstatus.Status {
+		GinkgoHelper()
+		u := &unstructured.Unstructured{}
+		u.SetGroupVersionKind(v1.GroupVersion.WithKind("VerificationOrder"))
+		Expect(k8s.Get(ctx(), client.ObjectKeyFromObject(o), u)).To(Succeed())
+		res, err := kstatus.Compute(u)
+		Expect(err).NotTo(HaveOccurred())
+		return res.Status
+	}
+	It("reads a new order as InProgress until the vendor has been observed, then Current", func() {
 		env := startVendor("accountchek", nil)
 		id := env.vendorOrder("opened")
-		expectReady(env.order(id, wantState(v1.DesiredCanceled)), v1.ReasonConverged)
+		var o *v1.VerificationOrder
+		var during kstatus.Status
+		hooks.Before("GET", "/v1/accountchekorders/"+id, func() { during = kstatusOf(o) })
+		o = env.order(id)
+		expectReady(o, v1.ReasonConverged)
+		Expect(during).To(Equal(kstatus.InProgressStatus), "while the first vendor call is in flight")
+		Expect(kstatusOf(o)).To(Equal(kstatus.CurrentStatus))
+	})
+	It("reads a Stalled order as Failed", func() {
+		env := startVendor("accountchek", nil)
+		o := expectStalled(env.order(env.vendorOrder("closed"), wantState(v1.DesiredCanceled)), v1.ReasonAlreadyTerminal)
+		Expect(kstatusOf(o)).To(Equal(kstatus.FailedStatus))
+	})
+})
+
+var _ = Describe("Metrics", func() {
+	It("count vendor calls and orders by closed label sets, never ids, names or namespaces", func() {
+		env := startVendor("accountchek", nil)
+		id := env.vendorOrder("opened")
+		o := expectReady(env.order(id, wantState(v1.DesiredCanceled)), v1.ReasonConverged)
 
 		families, err := ctrlmetrics.Registry.Gather()
 		Expect(err).NotTo(HaveOccurred())
-		allowed := map[string][]string{
-			"vendor": {"truework", "truv", "accountchek", "txcloud"},
-			"method": {"get", "put", "patch", "post"},
+		allowed := map[string]string{
+			"vendor": "^(" + strings.Join(append(registry.Default().Names(), "unknown"), "|") + ")$",
+			"method": "^(get|put|patch|post)$",
+			"code":   "^[1-5][0-9][0-9]$",
+			"state":  "^(|active|canceled|closed|completed|expired|failed)$",
+			"reason": "^([A-Z][A-Za-z]+)?$",
+			"ready":  "^(true|false)$",
 		}
-		var patches float64
+		values := map[string]float64{}
 		for _, f := range families {
-			if !strings.HasPrefix(f.GetName(), "verification_operator_vendor_") {
+			if !strings.HasPrefix(f.GetName(), "verification_operator_") {
 				continue
 			}
 			for _, m := range f.GetMetric() {
-				labels := map[string]string{}
+				var key []string
 				for _, l := range m.GetLabel() {
-					labels[l.GetName()] = l.GetValue()
-					if want, ok := allowed[l.GetName()]; ok {
-						Expect(want).To(ContainElement(l.GetValue()), "label %s", l.GetName())
-					} else {
-						Expect(l.GetName()).To(Equal("code"))
-						Expect(l.GetValue()).To(MatchRegexp(`^[1-5][0-9][0-9]$`))
-					}
-					Expect(l.GetValue()).NotTo(ContainSubstring(id))
+					Expect(allowed).To(HaveKey(l.GetName()), "metric %s", f.GetName())
+					Expect(l.GetValue()).To(MatchRegexp(allowed[l.GetName()]), "metric %s label %s", f.GetName(), l.GetName())
+					Expect(l.GetValue()).NotTo(Or(ContainSubstring(id), ContainSubstring(o.Name), ContainSubstring(o.Namespace)))
+					key = append(key, l.GetName()+"="+l.GetValue())
 				}
-				if f.GetName() == "verification_operator_vendor_requests_total" && labels["vendor"] == "accountchek" && labels["method"] == "patch" && labels["code"] == "200" {
-					patches = m.GetCounter().GetValue()
-				}
+				values[f.GetName()+"{"+strings.Join(key, ",")+"}"] = m.GetCounter().GetValue() + m.GetGauge().GetValue()
 			}
 		}
-		Expect(patches).To(BeNumerically(">=", 1))
+		Expect(values).To(HaveKeyWithValue("verification_operator_vendor_requests_total{code=200,method=patch,vendor=accountchek}", BeNumerically(">=", 1)))
+		Expect(values).To(HaveKeyWithValue("verification_operator_orders{reason=Converged,state=canceled,vendor=accountchek}", BeNumerically(">=", 1)))
+		Expect(values).To(HaveKeyWithValue("verification_operator_provider_ready{ready=true,vendor=accountchek}", BeNumerically(">=", 1)))
 	})
 })
 

@@ -112,3 +112,13 @@ func (r Registry) Get(name string) (Vendor, error) {
 	}
 	return v, nil
 }
+
+// Names lists the vendors' names, sorted.
+func (r Registry) Names() []string {
+	names := make([]string, 0, len(r))
+	for name := range r {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
