@@ -7,8 +7,10 @@ CONTAINER_TOOL ?= docker
 LOCALBIN ?= $(shell pwd)/bin
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
 KUSTOMIZE ?= $(LOCALBIN)/kustomize
+GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
 KUSTOMIZE_VERSION ?= v5.8.2
+GOLANGCI_LINT_VERSION ?= v2.15.0
 
 # The local control plane (kube-apiserver, etcd) built from source by
 # hack/build-control-plane.sh. A KUBEBUILDER_ASSETS set by the caller wins.
@@ -49,12 +51,20 @@ fmt: ## Run go fmt.
 vet: ## Run go vet.
 	go vet ./...
 
+.PHONY: lint
+lint: golangci-lint ## Run golangci-lint (.golangci.yml).
+	$(GOLANGCI_LINT) run
+
+.PHONY: lint-fix
+lint-fix: golangci-lint ## Run golangci-lint and apply its fixes.
+	$(GOLANGCI_LINT) run --fix
+
 .PHONY: sandbox
 sandbox: envtest ## Run the local sandbox: control plane, vendor simulators, samples and the operator (docs/sandbox.md).
 	go run ./cmd/sandbox
 
 .PHONY: test
-test: manifests generate fmt vet envtest kustomize ## Run every test: unit, conformance, envtest suites against a real API server.
+test: manifests generate fmt vet lint envtest kustomize ## Run every test: unit, conformance, envtest suites against a real API server.
 	go test $(GOTEST_FLAGS) ./... -coverprofile cover.out
 
 .PHONY: envtest
@@ -94,3 +104,8 @@ $(CONTROLLER_GEN):
 kustomize: $(KUSTOMIZE) ## Build kustomize into bin/.
 $(KUSTOMIZE):
 	GOBIN=$(LOCALBIN) go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+
+.PHONY: golangci-lint
+golangci-lint: $(GOLANGCI_LINT) ## Build golangci-lint into bin/.
+$(GOLANGCI_LINT):
+	GOBIN=$(LOCALBIN) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)

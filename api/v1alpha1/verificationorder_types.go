@@ -11,6 +11,7 @@ const PausedAnnotation = "verification.ordersync.dev/paused"
 // +kubebuilder:validation:Enum=active;canceled;closed
 type DesiredState string
 
+// The states a user may declare.
 const (
 	DesiredActive   DesiredState = "active"
 	DesiredCanceled DesiredState = "canceled"
@@ -25,6 +26,7 @@ type CancellationReason string
 // +kubebuilder:validation:Enum=Orphan;Cancel
 type DeletionPolicy string
 
+// The deletion policies: leave the vendor order alone, or cancel it first.
 const (
 	DeletionOrphan DeletionPolicy = "Orphan"
 	DeletionCancel DeletionPolicy = "Cancel"
@@ -34,6 +36,7 @@ const (
 // +kubebuilder:validation:Enum=Manage;ObserveOnly
 type ManagementPolicy string
 
+// The management policies: act at the vendor, or only observe and plan.
 const (
 	ManagementManage      ManagementPolicy = "Manage"
 	ManagementObserveOnly ManagementPolicy = "ObserveOnly"
@@ -232,8 +235,4 @@ type VerificationOrderList struct {
 	metav1.TypeMeta `json:",inline"`
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []VerificationOrder `json:"items"`
-}
-
-func init() {
-	SchemeBuilder.Register(&VerificationOrder{}, &VerificationOrderList{})
 }

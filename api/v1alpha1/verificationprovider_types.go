@@ -8,6 +8,7 @@ import (
 // +kubebuilder:validation:Enum=truework;truv;accountchek;txcloud
 type Vendor string
 
+// The supported vendors.
 const (
 	VendorTruework    Vendor = "truework"
 	VendorTruv        Vendor = "truv"
@@ -19,6 +20,7 @@ const (
 // +kubebuilder:validation:Enum=sandbox;production
 type Environment string
 
+// The vendor environments.
 const (
 	EnvironmentSandbox    Environment = "sandbox"
 	EnvironmentProduction Environment = "production"
@@ -131,8 +133,4 @@ type VerificationProviderList struct {
 	metav1.TypeMeta `json:",inline"`
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []VerificationProvider `json:"items"`
-}
-
-func init() {
-	SchemeBuilder.Register(&VerificationProvider{}, &VerificationProviderList{})
 }

@@ -2,6 +2,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"flag"
 	"os"
 
@@ -21,34 +22,55 @@ import (
 
 func main() {
 	var metricsAddr, probeAddr, leaderElectionNS string
-	var leaderElect, secureMetrics bool
+	var leaderElect, secureMetrics, enableHTTP2 bool
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "Address of the metrics endpoint, e.g. :8443 (HTTPS) or :8080 (HTTP); 0 disables it.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address of the health and readiness probes.")
 	flag.BoolVar(&leaderElect, "leader-elect", false, "Elect a leader, so that only one replica acts on vendors.")
 	flag.StringVar(&leaderElectionNS, "leader-election-namespace", os.Getenv("POD_NAMESPACE"),
 		"Namespace of the leader election Lease; empty means the pod's own (only known in-cluster).")
 	flag.BoolVar(&secureMetrics, "metrics-secure", true, "Serve metrics over HTTPS, authenticated and authorized by the API server.")
+	flag.BoolVar(&enableHTTP2, "enable-http2", false,
+		"Let the metrics server speak HTTP/2. Off by default because of the HTTP/2 Stream Cancellation and Rapid Reset CVEs.")
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	log := ctrl.Log.WithName("setup")
 
-	if err := run(metricsAddr, probeAddr, leaderElectionNS, leaderElect, secureMetrics); err != nil {
+	metrics := metricsOptions(metricsAddr, secureMetrics, enableHTTP2)
+	if err := run(metrics, probeAddr, leaderElectionNS, leaderElect); err != nil {
 		log.Error(err, "manager exited")
 		os.Exit(1)
 	}
 }
 
-func run(metricsAddr, probeAddr, leaderElectionNS string, leaderElect, secureMetrics bool) error {
+// metricsOptions configures the metrics server: served on addr ("0"
+// disables it), over HTTPS with the API server authenticating and
+// authorizing each scrape if secure, and over HTTP/1.1 only unless
+// enableHTTP2, as kubebuilder scaffolds it: HTTP/2 exposes the server to the
+// Stream Cancellation and Rapid Reset CVEs (GHSA-qppj-fm5r-hxr3,
+// GHSA-4374-p667-p6c8) and a scraper does not need it.
+func metricsOptions(addr string, secure, enableHTTP2 bool) metricsserver.Options {
+	metrics := metricsserver.Options{BindAddress: addr, SecureServing: secure}
+	if secure {
+		metrics.FilterProvider = filters.WithAuthenticationAndAuthorization
+	}
+	if !enableHTTP2 {
+		metrics.TLSOpts = append(metrics.TLSOpts, disableHTTP2)
+	}
+	return metrics
+}
+
+// disableHTTP2 makes a TLS server offer only HTTP/1.1 in ALPN.
+func disableHTTP2(c *tls.Config) {
+	c.NextProtos = []string{"http/1.1"}
+}
+
+func run(metrics metricsserver.Options, probeAddr, leaderElectionNS string, leaderElect bool) error {
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(v1.AddToScheme(scheme))
 
-	metrics := metricsserver.Options{BindAddress: metricsAddr, SecureServing: secureMetrics}
-	if secureMetrics {
-		metrics.FilterProvider = filters.WithAuthenticationAndAuthorization
-	}
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
 		Scheme:                  scheme,
 		Metrics:                 metrics,

@@ -13,8 +13,9 @@ import (
 // offlineVendors are simulators without servers: filling samples only uses
 // their Go API.
 func offlineVendors() []*vendor {
-	var out []*vendor
-	for _, sv := range simulators.All() {
+	all := simulators.All()
+	out := make([]*vendor, 0, len(all))
+	for _, sv := range all {
 		out = append(out, &vendor{Vendor: sv, Sim: sv.New(), URL: "http://127.0.0.1:1"})
 	}
 	return out

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"crypto/tls"
+	"slices"
+	"testing"
+)
+
+// nextProtos applies tlsOpts to a TLS config that, like net/http's server,
+// offers h2 and http/1.1, and returns what it then offers.
+func nextProtos(tlsOpts []func(*tls.Config)) []string {
+	c := &tls.Config{NextProtos: []string{"h2", "http/1.1"}}
+	for _, o := range tlsOpts {
+		o(c)
+	}
+	return c.NextProtos
+}
+
+func TestMetricsOptionsHTTP2(t *testing.T) {
+	for _, tc := range []struct {
+		enableHTTP2 bool
+		want        []string
+	}{
+		{false, []string{"http/1.1"}},
+		{true, []string{"h2", "http/1.1"}},
+	} {
+		m := metricsOptions(":8443", true, tc.enableHTTP2)
+		if got := nextProtos(m.TLSOpts); !slices.Equal(got, tc.want) {
+			t.Errorf("enableHTTP2=%v: NextProtos %q, want %q", tc.enableHTTP2, got, tc.want)
+		}
+	}
+}
+
+func TestMetricsOptionsSecure(t *testing.T) {
+	m := metricsOptions(":8443", true, false)
+	if m.BindAddress != ":8443" || !m.SecureServing || m.FilterProvider == nil {
+		t.Errorf("secure: BindAddress %q, SecureServing %v, FilterProvider set %v; want :8443, true, true",
+			m.BindAddress, m.SecureServing, m.FilterProvider != nil)
+	}
+	m = metricsOptions(":8080", false, false)
+	if m.BindAddress != ":8080" || m.SecureServing || m.FilterProvider != nil {
+		t.Errorf("insecure: BindAddress %q, SecureServing %v, FilterProvider set %v; want :8080, false, false",
+			m.BindAddress, m.SecureServing, m.FilterProvider != nil)
+	}
+}
