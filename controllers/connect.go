@@ -17,9 +17,9 @@ import (
 	"github.com/ordersync/verification-operator/providers"
 )
 
-// connection is an order's provider, resolved: the vendor's description, a
+// Connection is an order's provider, resolved: the vendor's description, a
 // client holding the provider's credentials, and how often to poll.
-type connection struct {
+type Connection struct {
 	vendor providers.Vendor
 	client providers.Client
 	poll   time.Duration
@@ -37,9 +37,9 @@ type Connector struct {
 	Clients  *ClientCache
 }
 
-// Connect resolves the order's provider, or returns the outcome that tells a
+// connect resolves the order's provider, or returns the outcome that tells a
 // person what is missing.
-func (c *Connector) Connect(ctx context.Context, o *v1.VerificationOrder) (*connection, *outcome) {
+func (c *Connector) connect(ctx context.Context, o *v1.VerificationOrder) (*Connection, *outcome) {
 	p := &v1.VerificationProvider{}
 	if err := c.Cached.Get(ctx, types.NamespacedName{Namespace: o.Namespace, Name: o.Spec.ProviderRef.Name}, p); err != nil {
 		return nil, connectFailure(err, fmt.Sprintf("VerificationProvider %q was not found in namespace %q; create it or fix spec.providerRef.", o.Spec.ProviderRef.Name, o.Namespace))
@@ -57,7 +57,7 @@ func (c *Connector) Connect(ctx context.Context, o *v1.VerificationOrder) (*conn
 		}
 		return nil, connectFailure(err, fmt.Sprintf("VerificationProvider %q: %v", p.Name, err))
 	}
-	conn := &connection{vendor: vendor, client: vc, poll: defaultPollInterval}
+	conn := &Connection{vendor: vendor, client: vc, poll: defaultPollInterval}
 	if p.Spec.PollInterval != nil {
 		conn.poll = p.Spec.PollInterval.Duration
 	}
@@ -124,7 +124,7 @@ func connectFailure(err error, message string) *outcome {
 
 // planInput is the plan's view of order o; reverify says whether the
 // object observed is a request still to be reverified.
-func (conn *connection) planInput(o *v1.VerificationOrder, reverify bool, now time.Time) plan.Input {
+func (conn *Connection) planInput(o *v1.VerificationOrder, reverify bool, now time.Time) plan.Input {
 	return plan.Input{
 		Vendor:       conn.vendor.Name,
 		Desired:      desired(o),

@@ -66,7 +66,7 @@ func (r *VerificationOrderReconciler) cancelForDeletion(ctx context.Context, o *
 	if o.Spec.ManagementPolicy == v1.ManagementObserveOnly {
 		return report{} // ObserveOnly never acts, not even on deletion
 	}
-	conn, failed := r.Connector.Connect(ctx, o)
+	conn, failed := r.Connector.connect(ctx, o)
 	if failed != nil {
 		return report{outcome: *failed}
 	}

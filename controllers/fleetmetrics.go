@@ -18,11 +18,11 @@ import (
 // state words, condition reasons): never a name, a namespace or an id.
 var (
 	ordersDesc = prometheus.NewDesc("verification_operator_orders",
-		"VerificationOrders by vendor, observed state and Ready reason.", []string{"vendor", "state", "reason"}, nil)
+		"VerificationOrders by vendor, observed state and Ready reason.", []string{labelVendor, "state", "reason"}, nil)
 	stalledDesc = prometheus.NewDesc("verification_operator_orders_stalled",
-		"VerificationOrders whose Stalled condition is True, by vendor and reason.", []string{"vendor", "reason"}, nil)
+		"VerificationOrders whose Stalled condition is True, by vendor and reason.", []string{labelVendor, "reason"}, nil)
 	providersDesc = prometheus.NewDesc("verification_operator_provider_ready",
-		"VerificationProviders by vendor and whether they are Ready.", []string{"vendor", "ready"}, nil)
+		"VerificationProviders by vendor and whether they are Ready.", []string{labelVendor, "ready"}, nil)
 )
 
 // fleetCollector reports the gauges above.

@@ -135,7 +135,7 @@ func TestRequeueBacksOffAndForgets(t *testing.T) {
 	r := &VerificationOrderReconciler{Backoff: backoffLimiter(time.Second)}
 	key := types.NamespacedName{Name: "o"}
 	fail := retrying(v1.ReasonVendorUnavailable, "m", 0)
-	var got []time.Duration
+	got := make([]time.Duration, 0, 3)
 	for range 3 {
 		got = append(got, r.requeue(key, fail, time.Minute).RequeueAfter)
 	}

@@ -35,7 +35,7 @@ type target struct {
 // request the vendor created, else the request to reverify. A reverification
 // in doubt (intent recorded, no result) is resolved first: rep says what was
 // learned, and done means the reconcile ends with it.
-func (r *VerificationOrderReconciler) target(ctx context.Context, o *v1.VerificationOrder, conn *connection) (t target, rep report, done bool) {
+func (r *VerificationOrderReconciler) target(ctx context.Context, o *v1.VerificationOrder, conn *Connection) (t target, rep report, done bool) {
 	src := o.Spec.Reverification
 	if src == nil {
 		return target{client: conn.client, id: o.Spec.OrderID}, rep, false
@@ -65,7 +65,7 @@ func reverifyInDoubt(o *v1.VerificationOrder) bool {
 // created an object. Found: it is the request to manage. Not found: the call
 // never landed, so the intent is withdrawn. Unknowable: stop and say what a
 // person must check.
-func (r *VerificationOrderReconciler) recoverReverification(ctx context.Context, o *v1.VerificationOrder, conn *connection) (found string, rep report, done bool) {
+func (r *VerificationOrderReconciler) recoverReverification(ctx context.Context, o *v1.VerificationOrder, conn *Connection) (found string, rep report, done bool) {
 	src := o.Spec.Reverification
 	since := o.Status.ReverificationRequestedTime.Time
 	finder, ok := conn.client.(providers.ReverificationFinder)
@@ -73,7 +73,7 @@ func (r *VerificationOrderReconciler) recoverReverification(ctx context.Context,
 		rep.outcome = stalled(v1.ReasonReverificationOutcomeUnknown, fmt.Sprintf(
 			"A reverify call for request %s was sent at %s but its result was not recorded, and %s offers no way to look it up. Check the vendor for a request created from report %s; then recreate this object with spec.orderID set to it, or delete it.",
 			src.VerificationRequestID, since.UTC().Format("2006-01-02T15:04:05Z"), conn.vendor.Name, src.ReportID), plan.RecheckNever)
-		rep.outcome.synced = true
+		rep.synced = true
 		return "", rep, true
 	}
 	obs, ok, err := finder.FindReverification(ctx, src.VerificationRequestID, since)
@@ -97,7 +97,7 @@ func (r *VerificationOrderReconciler) recoverReverification(ctx context.Context,
 
 // reverify records the intent, then calls the vendor. The intent is the one
 // status write outside Reconcile's: it must land before the call.
-func (r *VerificationOrderReconciler) reverify(ctx context.Context, o *v1.VerificationOrder, conn *connection, rep *report) (providers.Observation, error) {
+func (r *VerificationOrderReconciler) reverify(ctx context.Context, o *v1.VerificationOrder, conn *Connection, rep *report) (providers.Observation, error) {
 	now := metav1.NewTime(r.now())
 	o.Status.ReverificationRequestedTime = &now
 	if err := r.Status().Update(ctx, o); err != nil {

@@ -72,7 +72,7 @@ var _ = Describe("API validation", func() {
 	DescribeTable("rejects a VerificationOrder",
 		func(spec map[string]any, fragments ...string) { rejected(order(spec), fragments...) },
 		Entry("with an unknown state", map[string]any{"orderID": "a", "state": "deleted"}, "spec.state", "Unsupported value"),
-		Entry("with state cancelled (British spelling)", map[string]any{"orderID": "a", "state": "cancelled"}, "spec.state", "Unsupported value"),
+		Entry("with state cancelled (British spelling)", map[string]any{"orderID": "a", "state": "cancelled"}, "spec.state", "Unsupported value"), //nolint:misspell // the spelling under test
 		Entry("with state Canceled (capitalized)", map[string]any{"orderID": "a", "state": "Canceled"}, "spec.state", "Unsupported value"),
 		Entry("with a state that is not a string", map[string]any{"orderID": "a", "state": 1}, "spec.state"),
 		Entry("with both orderID and reverification", map[string]any{"orderID": "a", "reverification": reverify("r", "p")}, "exactly one of spec.orderID and spec.reverification"),

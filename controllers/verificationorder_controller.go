@@ -162,7 +162,7 @@ func (r *VerificationOrderReconciler) sync(ctx, work context.Context, o *v1.Veri
 	if isPaused(o) {
 		return report{outcome: pausedOutcome}
 	}
-	conn, failed := r.Connector.Connect(ctx, o)
+	conn, failed := r.Connector.connect(ctx, o)
 	if failed != nil {
 		return report{outcome: *failed}
 	}
@@ -171,7 +171,7 @@ func (r *VerificationOrderReconciler) sync(ctx, work context.Context, o *v1.Veri
 	return rep
 }
 
-func (r *VerificationOrderReconciler) observePlanApply(ctx, work context.Context, o *v1.VerificationOrder, conn *connection) report {
+func (r *VerificationOrderReconciler) observePlanApply(ctx, work context.Context, o *v1.VerificationOrder, conn *Connection) report {
 	in := conn.planInput(o, o.Spec.Reverification != nil && o.Status.OrderID == "", r.now())
 	if d, refused := plan.Preflight(in); refused {
 		return report{outcome: decisionOutcome(d), decision: &d}
@@ -195,7 +195,7 @@ func (r *VerificationOrderReconciler) observePlanApply(ctx, work context.Context
 		rep.outcome = stalled(v1.ReasonVendorIgnoredAction, fmt.Sprintf(
 			"%s accepted %s %d times in a row, but the order is still %s; no more calls are made. Ask %s why; the controller keeps watching and converges if the order moves.",
 			conn.vendor.Name, d.Action, n, obs.VendorState, conn.vendor.Name), plan.RecheckPoll)
-		rep.outcome.synced = true
+		rep.synced = true
 		return rep
 	}
 	if o.Spec.ManagementPolicy == v1.ManagementObserveOnly {
@@ -207,7 +207,7 @@ func (r *VerificationOrderReconciler) observePlanApply(ctx, work context.Context
 }
 
 // apply makes the one planned call and re-plans from the vendor's answer.
-func (r *VerificationOrderReconciler) apply(ctx context.Context, o *v1.VerificationOrder, conn *connection, t target, in plan.Input, rep report) report {
+func (r *VerificationOrderReconciler) apply(ctx context.Context, o *v1.VerificationOrder, conn *Connection, t target, in plan.Input, rep report) report {
 	action := rep.decision.Action
 	var obs providers.Observation
 	var err error

@@ -293,7 +293,7 @@ var _ = Describe("Metrics", func() {
 				continue
 			}
 			for _, m := range f.GetMetric() {
-				var key []string
+				key := make([]string, 0, len(m.GetLabel()))
 				for _, l := range m.GetLabel() {
 					Expect(allowed).To(HaveKey(l.GetName()), "metric %s", f.GetName())
 					Expect(l.GetValue()).To(MatchRegexp(allowed[l.GetName()]), "metric %s label %s", f.GetName(), l.GetName())

@@ -35,13 +35,13 @@ type Input struct {
 type Verdict int
 
 const (
-	// Converged: the order is where the spec wants it (Ready).
+	// Converged means the order is where the spec wants it (Ready).
 	Converged Verdict = iota + 1
-	// Act: apply Decision.Action.
+	// Act means: apply Decision.Action.
 	Act
-	// Wait: nothing to do yet; look again soon.
+	// Wait means there is nothing to do yet; look again soon.
 	Wait
-	// Stalled: nothing this controller can do helps until the vendor or a
+	// Stalled means nothing this controller can do helps until the vendor or a
 	// person moves.
 	Stalled
 )
@@ -65,13 +65,13 @@ func (v Verdict) String() string {
 type Recheck int
 
 const (
-	// RecheckNever: the order is terminal, or only a change to the object helps.
+	// RecheckNever means never by itself: the order is terminal, or only a change to the object helps.
 	RecheckNever Recheck = iota
-	// RecheckPoll: at the poll interval, since the vendor may move the order.
+	// RecheckPoll means at the poll interval, since the vendor may move the order.
 	RecheckPoll
-	// RecheckSoon: within seconds: an action was just applied.
+	// RecheckSoon means within seconds: an action was just applied.
 	RecheckSoon
-	// RecheckSlow: now and then, since an outside fix (the vendor's support,
+	// RecheckSlow means now and then, since an outside fix (the vendor's support,
 	// a Secret that is not ours) is likely.
 	RecheckSlow
 )
