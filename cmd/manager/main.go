@@ -4,12 +4,16 @@ package main
 import (
 	"crypto/tls"
 	"flag"
+	"fmt"
 	"os"
+	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
@@ -20,28 +24,67 @@ import (
 	"github.com/ordersync/verification-operator/providers/registry"
 )
 
-func main() {
-	var metricsAddr, probeAddr, leaderElectionNS string
-	var leaderElect, secureMetrics, enableHTTP2 bool
-	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "Address of the metrics endpoint, e.g. :8443 (HTTPS) or :8080 (HTTP); 0 disables it.")
-	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address of the health and readiness probes.")
-	flag.BoolVar(&leaderElect, "leader-elect", false, "Elect a leader, so that only one replica acts on vendors.")
-	flag.StringVar(&leaderElectionNS, "leader-election-namespace", os.Getenv("POD_NAMESPACE"),
+// flags are the manager's command line, documented in the README.
+type flags struct {
+	metricsAddr, metricsCertPath, probeAddr string
+	leaderElect                             bool
+	leaderElectionNS                        string
+	secureMetrics, enableHTTP2              bool
+	watchNamespaces                         string
+	workers                                 int
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) (flags, error) {
+	var f flags
+	fs.StringVar(&f.metricsAddr, "metrics-bind-address", "0", "Address of the metrics endpoint, e.g. :8443 (HTTPS) or :8080 (HTTP); 0 disables it.")
+	fs.StringVar(&f.metricsCertPath, "metrics-cert-path", "", "Directory holding tls.crt and tls.key for the metrics server; empty means a self-signed certificate.")
+	fs.StringVar(&f.probeAddr, "health-probe-bind-address", ":8081", "Address of the health and readiness probes.")
+	fs.BoolVar(&f.leaderElect, "leader-elect", true, "Elect a leader, so that only one replica acts on vendors. Turn off only for a single replica you run by hand.")
+	fs.StringVar(&f.leaderElectionNS, "leader-election-namespace", os.Getenv("POD_NAMESPACE"),
 		"Namespace of the leader election Lease; empty means the pod's own (only known in-cluster).")
-	flag.BoolVar(&secureMetrics, "metrics-secure", true, "Serve metrics over HTTPS, authenticated and authorized by the API server.")
-	flag.BoolVar(&enableHTTP2, "enable-http2", false,
+	fs.BoolVar(&f.secureMetrics, "metrics-secure", true, "Serve metrics over HTTPS, authenticated and authorized by the API server.")
+	fs.BoolVar(&f.enableHTTP2, "enable-http2", false,
 		"Let the metrics server speak HTTP/2. Off by default because of the HTTP/2 Stream Cancellation and Rapid Reset CVEs.")
+	fs.StringVar(&f.watchNamespaces, "watch-namespaces", "",
+		"Comma-separated namespaces to watch (orders, providers, Secrets); empty means all. Lets the manager run under RoleBindings only.")
+	fs.IntVar(&f.workers, "workers", 8, "How many orders are reconciled at once; vendor calls stay within each provider's rate limit however many.")
+	if err := fs.Parse(args); err != nil {
+		return f, err
+	}
+	if f.workers < 1 {
+		return f, fmt.Errorf("--workers must be at least 1, got %d", f.workers)
+	}
+	return f, nil
+}
+
+func main() {
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
-	flag.Parse()
+	f, err := parseFlags(flag.CommandLine, os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	log := ctrl.Log.WithName("setup")
-
-	metrics := metricsOptions(metricsAddr, secureMetrics, enableHTTP2)
-	if err := run(metrics, probeAddr, leaderElectionNS, leaderElect); err != nil {
+	if err := run(f); err != nil {
 		log.Error(err, "manager exited")
 		os.Exit(1)
 	}
+}
+
+// cacheOptions confines the informers to the watched namespaces, if any.
+func cacheOptions(watchNamespaces string) cache.Options {
+	var opts cache.Options
+	for _, ns := range strings.Split(watchNamespaces, ",") {
+		if ns = strings.TrimSpace(ns); ns != "" {
+			if opts.DefaultNamespaces == nil {
+				opts.DefaultNamespaces = map[string]cache.Config{}
+			}
+			opts.DefaultNamespaces[ns] = cache.Config{}
+		}
+	}
+	return opts
 }
 
 // metricsOptions configures the metrics server: served on addr ("0"
@@ -50,8 +93,8 @@ func main() {
 // enableHTTP2, as kubebuilder scaffolds it: HTTP/2 exposes the server to the
 // Stream Cancellation and Rapid Reset CVEs (GHSA-qppj-fm5r-hxr3,
 // GHSA-4374-p667-p6c8) and a scraper does not need it.
-func metricsOptions(addr string, secure, enableHTTP2 bool) metricsserver.Options {
-	metrics := metricsserver.Options{BindAddress: addr, SecureServing: secure}
+func metricsOptions(addr string, secure, enableHTTP2 bool, certPath string) metricsserver.Options {
+	metrics := metricsserver.Options{BindAddress: addr, SecureServing: secure, CertDir: certPath}
 	if secure {
 		metrics.FilterProvider = filters.WithAuthenticationAndAuthorization
 	}
@@ -66,24 +109,35 @@ func disableHTTP2(c *tls.Config) {
 	c.NextProtos = []string{"http/1.1"}
 }
 
-func run(metrics metricsserver.Options, probeAddr, leaderElectionNS string, leaderElect bool) error {
+// gracefulShutdown lets in-flight vendor calls and the writes of their
+// results finish (see controllers' resultDeadline); below the pod's
+// terminationGracePeriodSeconds.
+const gracefulShutdown = 50 * time.Second
+
+func run(f flags) error {
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(v1.AddToScheme(scheme))
 
+	shutdown := gracefulShutdown
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
 		Scheme:                  scheme,
-		Metrics:                 metrics,
-		HealthProbeBindAddress:  probeAddr,
-		LeaderElection:          leaderElect,
+		Metrics:                 metricsOptions(f.metricsAddr, f.secureMetrics, f.enableHTTP2, f.metricsCertPath),
+		HealthProbeBindAddress:  f.probeAddr,
+		LeaderElection:          f.leaderElect,
 		LeaderElectionID:        "verification-operator.ordersync.dev",
-		LeaderElectionNamespace: leaderElectionNS,
+		LeaderElectionNamespace: f.leaderElectionNS,
+		// A new leader must not act while the old one may still finish a
+		// call: the old one gives up the Lease only after its reconciles end.
+		LeaderElectionReleaseOnCancel: true,
+		GracefulShutdownTimeout:       &shutdown,
+		Cache:                         cacheOptions(f.watchNamespaces),
 	})
 	if err != nil {
 		return err
 	}
 	ctx := ctrl.SetupSignalHandler()
-	if err := controllers.Setup(ctx, mgr, controllers.Options{Registry: registry.Default()}); err != nil {
+	if err := controllers.Setup(ctx, mgr, controllers.Options{Registry: registry.Default(), Workers: f.workers}); err != nil {
 		return err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

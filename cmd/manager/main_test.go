@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/tls"
+	"flag"
 	"slices"
 	"testing"
 )
@@ -24,7 +25,7 @@ func TestMetricsOptionsHTTP2(t *testing.T) {
 		{false, []string{"http/1.1"}},
 		{true, []string{"h2", "http/1.1"}},
 	} {
-		m := metricsOptions(":8443", true, tc.enableHTTP2)
+		m := metricsOptions(":8443", true, tc.enableHTTP2, "")
 		if got := nextProtos(m.TLSOpts); !slices.Equal(got, tc.want) {
 			t.Errorf("enableHTTP2=%v: NextProtos %q, want %q", tc.enableHTTP2, got, tc.want)
 		}
@@ -32,14 +33,45 @@ func TestMetricsOptionsHTTP2(t *testing.T) {
 }
 
 func TestMetricsOptionsSecure(t *testing.T) {
-	m := metricsOptions(":8443", true, false)
+	m := metricsOptions(":8443", true, false, "")
 	if m.BindAddress != ":8443" || !m.SecureServing || m.FilterProvider == nil {
 		t.Errorf("secure: BindAddress %q, SecureServing %v, FilterProvider set %v; want :8443, true, true",
 			m.BindAddress, m.SecureServing, m.FilterProvider != nil)
 	}
-	m = metricsOptions(":8080", false, false)
+	m = metricsOptions(":8080", false, false, "")
 	if m.BindAddress != ":8080" || m.SecureServing || m.FilterProvider != nil {
 		t.Errorf("insecure: BindAddress %q, SecureServing %v, FilterProvider set %v; want :8080, false, false",
 			m.BindAddress, m.SecureServing, m.FilterProvider != nil)
+	}
+}
+
+func TestFlagsDefaults(t *testing.T) {
+	f, err := parseFlags(flag.NewFlagSet("manager", flag.ContinueOnError), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !f.leaderElect {
+		t.Error("leader election must be on by default: two replicas must never both act on vendors")
+	}
+	if f.enableHTTP2 || !f.secureMetrics {
+		t.Errorf("metrics must default to HTTPS without HTTP/2: %+v", f)
+	}
+	if f.workers != 8 {
+		t.Errorf("workers default %d, want 8", f.workers)
+	}
+	if _, err := parseFlags(flag.NewFlagSet("manager", flag.ContinueOnError), []string{"--workers=0"}); err == nil {
+		t.Error("--workers=0 must be refused")
+	}
+}
+
+func TestCacheOptionsWatchNamespaces(t *testing.T) {
+	if got := cacheOptions("").DefaultNamespaces; got != nil {
+		t.Errorf("no --watch-namespaces must watch every namespace, got %v", got)
+	}
+	got := cacheOptions(" team-a, team-b ,,").DefaultNamespaces
+	_, a := got["team-a"]
+	_, b := got["team-b"]
+	if len(got) != 2 || !a || !b {
+		t.Errorf("DefaultNamespaces = %v, want team-a and team-b", got)
 	}
 }

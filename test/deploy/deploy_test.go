@@ -256,6 +256,8 @@ var _ = Describe("The installer (config/default, as in dist/install.yaml)", Orde
 		})
 	})
 
+	confinedToNamespaces()
+
 	Context("negative control", func() {
 		It("forbids a ServiceAccount bound to nothing, so the token path is really RBAC-limited", func(ctx SpecContext) {
 			ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "deploy-unbound-"}}

@@ -215,8 +215,9 @@ func startManager(bin, kubeconfig string, args ...string) *testutil.Process {
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
 	p := testutil.Start(cmd)
 	DeferCleanup(func() {
-		// The manager's terminationGracePeriodSeconds is 10.
-		Expect(p.Terminate(15*time.Second)).To(BeTrue(), "manager did not exit within 15s of SIGTERM")
+		// Idle, the manager stops at once; its terminationGracePeriodSeconds
+		// is 60, for the vendor calls it lets finish.
+		Expect(p.Terminate(60*time.Second)).To(BeTrue(), "manager did not exit within 60s of SIGTERM")
 		Expect(p.Err()).NotTo(HaveOccurred(), "manager exited with an error after SIGTERM")
 	})
 	return p
