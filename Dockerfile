@@ -1,5 +1,9 @@
+# Base images are pinned by digest (the tag says which release the digest
+# is), so a rebuild cannot silently pick up a different image; bump both
+# together, e.g. with Renovate or Dependabot.
+#
 # Build the manager binary. The Go version matches go.mod's go directive.
-FROM golang:1.26 AS builder
+FROM golang:1.26@sha256:3aff6657219a4d9c14e27fb1d8976c49c29fddb70ba835014f477e1c70636647 AS builder
 ARG TARGETOS
 ARG TARGETARCH
 
@@ -23,7 +27,7 @@ RUN CGO_ENABLED=0 GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} go build -a -o ma
 
 # Use distroless as a minimal base image to package the manager binary.
 # Refer to https://github.com/GoogleContainerTools/distroless for more details.
-FROM gcr.io/distroless/static:nonroot
+FROM gcr.io/distroless/static:nonroot@sha256:e2e927ec666bae08560abb3c55d0659eceabb657f56b6782ab500a9fc7f555e3
 WORKDIR /
 COPY --from=builder /workspace/manager .
 # The numeric user lets the kubelet check runAsNonRoot.
