@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -89,11 +90,23 @@ func (r *VerificationOrderReconciler) recoverReverification(ctx context.Context,
 	case ok:
 		rep.reverified = obs.ID
 		return obs.ID, rep, false
-	default:
-		rep.withdrawIntent = true
-		return "", rep, false
 	}
+	if wait := reverifySettle - r.now().Sub(since); wait > 0 {
+		// Not visible yet is not "never landed": the call may still be in
+		// flight past our timeout, or another replica may be making it.
+		rep.outcome = outcome{phase: phaseProgressing, reason: v1.ReasonReverifying, synced: true, recheck: plan.RecheckSoon, retryAfter: wait,
+			message: fmt.Sprintf("A reverify call for request %s was sent at %s and %s does not show its result yet; the controller decides at %s whether it never landed.",
+				src.VerificationRequestID, since.UTC().Format(time.RFC3339), conn.vendor.Name, since.Add(reverifySettle).UTC().Format(time.RFC3339))}
+		return "", rep, true
+	}
+	rep.withdrawIntent = true
+	return "", rep, false
 }
+
+// reverifySettle is how long after a recorded intent a reverification not
+// found at the vendor may still be in flight: longer than one call may take
+// (vendorTimeout), with a margin for a slow vendor and a leader handover.
+const reverifySettle = vendorTimeout + 2*time.Minute
 
 // reverify records the intent, then calls the vendor. The intent is the one
 // status write outside Reconcile's: it must land before the call.

@@ -316,18 +316,27 @@ var _ = Describe("Vendor operations beyond cancel", func() {
 			Expect(sim.Reverifications(req)).To(HaveLen(1), "reverify was called again")
 		})
 
-		It("reverifies when a recorded intent never reached the vendor", func() {
+		It("waits for a recent intent to settle, then reverifies when it never reached the vendor", func() {
 			req, report := completedRequest()
 			o := env.order("", reverification(req, report), isolated)
 			// An intent with no call behind it: the process died between
 			// recording the intent and calling the vendor.
+			recorded := time.Now()
 			Eventually(func() error {
 				latest := fetch(o)
-				now := metav1.Now()
-				latest.Status.ReverificationRequestedTime = &now
+				latest.Status.ReverificationRequestedTime = &metav1.Time{Time: recorded}
 				return k8s.Status().Update(ctx(), latest)
 			}).Should(Succeed())
 			r := newIsolatedReconciler(k8s)
+			clock := recorded.Add(time.Minute) // within the settle time: it may still be in flight
+			r.Now = func() time.Time { return clock }
+			res, err := r.Reconcile(ctx(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(o)})
+			Expect(err).NotTo(HaveOccurred())
+			Expect(res.RequeueAfter).To(BeNumerically("~", 90*time.Second, time.Second), "looks again when the intent has settled")
+			Expect(sim.Reverifications(req)).To(BeEmpty(), "no second call while the first may be in flight")
+			expectCondition(o, v1.ConditionReconciling, metav1.ConditionTrue, v1.ReasonReverifying)
+
+			clock = recorded.Add(3 * time.Minute)
 			Eventually(func() string {
 				_, err := r.Reconcile(ctx(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(o)})
 				Expect(err).NotTo(HaveOccurred())
