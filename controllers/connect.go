@@ -52,7 +52,7 @@ func (c *Connector) connect(ctx context.Context, o *v1.VerificationOrder) (*Conn
 	vc, err := c.client(ctx, o, p, vendor)
 	if err != nil {
 		if providers.KindOf(err) == providers.KindUnauthorized {
-			out := errorOutcome(err, vendor.Name, "")
+			out := errorOutcome(err, vendor.Name, "", providers.ActionNone)
 			return nil, &out
 		}
 		return nil, connectFailure(err, fmt.Sprintf("VerificationProvider %q: %v", p.Name, err))

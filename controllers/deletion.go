@@ -77,7 +77,7 @@ func (r *VerificationOrderReconciler) cancelForDeletion(ctx context.Context, o *
 	}
 	obs, err := t.client.Observe(ctx, t.id)
 	if err != nil {
-		rep.outcome = errorOutcome(err, conn.vendor.Name, t.id)
+		rep.outcome = errorOutcome(err, conn.vendor.Name, t.id, providers.ActionNone)
 		return rep
 	}
 	in := withObserved(conn.planInput(o, false, r.now()), obs)
@@ -87,7 +87,7 @@ func (r *VerificationOrderReconciler) cancelForDeletion(ctx context.Context, o *
 		return rep
 	}
 	if _, err := t.client.Cancel(ctx, t.id, cancellation(o)); err != nil {
-		rep.outcome = errorOutcome(err, conn.vendor.Name, t.id)
+		rep.outcome = errorOutcome(err, conn.vendor.Name, t.id, providers.ActionCancel)
 		return rep
 	}
 	r.Recorder.Eventf(o, nil, corev1.EventTypeNormal, string(providers.ActionCancel), "Delete",

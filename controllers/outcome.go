@@ -71,24 +71,29 @@ func retrying(reason v1.Reason, message string, retryAfter time.Duration) outcom
 var pausedOutcome = outcome{phase: phasePaused, reason: v1.ReasonPaused, recheck: plan.RecheckNever, holdsDeletion: true,
 	message: fmt.Sprintf("Annotation %s is \"true\": no vendor calls are made. Remove it to resume.", v1.PausedAnnotation)}
 
-// errorOutcome turns a vendor error into conditions a person can act on.
-func errorOutcome(err error, vendor, orderID string) outcome {
+// errorOutcome turns the vendor error of a read (action ActionNone) or of
+// an action into conditions a person can act on.
+func errorOutcome(err error, vendor, orderID string, action providers.Action) outcome {
 	var perr *providers.Error
 	if !errors.As(err, &perr) {
 		perr = &providers.Error{Kind: providers.KindTransient, Message: providers.Sanitize(err.Error())}
 	}
-	switch perr.Kind {
-	case providers.KindNotFound:
+	switch {
+	case perr.Kind == providers.KindNotFound:
 		return stalled(v1.ReasonOrderNotFound, fmt.Sprintf("%s has no order %q visible to these credentials. Check spec.orderID and that the provider's account owns the order.", vendor, orderID), plan.RecheckSlow)
-	case providers.KindUnauthorized:
+	case perr.Kind == providers.KindUnauthorized:
 		out := stalled(v1.ReasonCredentialsRejected, fmt.Sprintf("The %s credentials were refused: %s. Fix the provider's Secret; the order is retried as soon as it changes.", vendor, perr.Message), plan.RecheckSlow)
 		out.holdsDeletion = true // fixing the Secret lets the cancel through
 		return out
-	case providers.KindLegalHold:
+	case perr.Kind == providers.KindLegalHold:
 		return stalled(v1.ReasonLegalHold, fmt.Sprintf("%s may not process this order for legal reasons (HTTP 451): %s. Contact the vendor.", vendor, perr.Message), plan.RecheckSlow)
-	case providers.KindRejected:
-		return stalled(v1.ReasonIllegalTransition, fmt.Sprintf("%s refused the request: %s.", vendor, perr.Message), plan.RecheckPoll)
-	case providers.KindRateLimited:
+	case perr.Kind == providers.KindRejected && perr.StatusCode >= 300 && perr.StatusCode < 400:
+		return stalled(v1.ReasonVendorRedirected, fmt.Sprintf("%s answered with a redirect (HTTP %d): %s. The operator never follows redirects, which could send the credentials to another host or turn a cancel into a read. Point spec.endpoint at the vendor's API itself, or fix the proxy in between.", vendor, perr.StatusCode, perr.Message), plan.RecheckSlow)
+	case perr.Kind == providers.KindRejected && action == providers.ActionNone:
+		return stalled(v1.ReasonVendorRejectedRequest, fmt.Sprintf("%s refused to read order %q: %s. Check spec.orderID and the provider's settings; the controller checks again now and then.", vendor, orderID, perr.Message), plan.RecheckSlow)
+	case perr.Kind == providers.KindRejected:
+		return stalled(v1.ReasonIllegalTransition, fmt.Sprintf("%s refused %s: %s.", vendor, action, perr.Message), plan.RecheckPoll)
+	case perr.Kind == providers.KindRateLimited:
 		wait, note := clampRetryAfter(perr.RetryAfter)
 		return retrying(v1.ReasonRateLimited, fmt.Sprintf("Rate limited calling %s: %s; retrying after backoff.%s", vendor, perr.Message, note), wait)
 	default:

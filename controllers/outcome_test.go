@@ -40,7 +40,7 @@ func TestOutcomeTable(t *testing.T) {
 		return decisionOutcome(plan.Decision{Verdict: v, State: state, Recheck: recheck, Reason: reason, Message: "m"})
 	}
 	vendorErr := func(kind providers.ErrorKind, retryAfter time.Duration) outcome {
-		return errorOutcome(&providers.Error{Kind: kind, Message: "m", RetryAfter: retryAfter}, "vendor", "o-1")
+		return errorOutcome(&providers.Error{Kind: kind, Message: "m", RetryAfter: retryAfter}, "vendor", "o-1", providers.ActionCancel)
 	}
 	const T, F, U = metav1.ConditionTrue, metav1.ConditionFalse, metav1.ConditionUnknown
 	synced := cond{T, string(v1.ReasonSynced)}
@@ -71,13 +71,17 @@ func TestOutcomeTable(t *testing.T) {
 			map[string]cond{"Ready": {F, "LegalHold"}, "Synced": {F, "LegalHold"}, "Stalled": {T, "LegalHold"}}, slow, false},
 		{"409 refused", vendorErr(providers.KindRejected, 0),
 			map[string]cond{"Ready": {F, "IllegalTransition"}, "Synced": {F, "IllegalTransition"}, "Stalled": {T, "IllegalTransition"}}, poll, false},
+		{"400 on a read", errorOutcome(&providers.Error{Kind: providers.KindRejected, StatusCode: 400, Message: "m"}, "vendor", "o-1", providers.ActionNone),
+			map[string]cond{"Ready": {F, "VendorRejectedRequest"}, "Synced": {F, "VendorRejectedRequest"}, "Stalled": {T, "VendorRejectedRequest"}}, slow, false},
+		{"307 redirect", errorOutcome(&providers.Error{Kind: providers.KindRejected, StatusCode: 307, Message: "m"}, "vendor", "o-1", providers.ActionCancel),
+			map[string]cond{"Ready": {F, "VendorRedirected"}, "Synced": {F, "VendorRedirected"}, "Stalled": {T, "VendorRedirected"}}, slow, false},
 		{"429", vendorErr(providers.KindRateLimited, 7*time.Second),
 			map[string]cond{"Ready": {U, "RateLimited"}, "Synced": {F, "RateLimited"}, "Reconciling": {T, "RateLimited"}}, backoff, true},
 		{"429 asking for a year", vendorErr(providers.KindRateLimited, 365*24*time.Hour),
 			map[string]cond{"Ready": {U, "RateLimited"}, "Synced": {F, "RateLimited"}, "Reconciling": {T, "RateLimited"}}, backoff, true},
 		{"503", vendorErr(providers.KindTransient, 0),
 			map[string]cond{"Ready": {U, "VendorUnavailable"}, "Synced": {F, "VendorUnavailable"}, "Reconciling": {T, "VendorUnavailable"}}, backoff, true},
-		{"not a provider error", errorOutcome(errors.New("dial tcp: connection refused"), "vendor", "o-1"),
+		{"not a provider error", errorOutcome(errors.New("dial tcp: connection refused"), "vendor", "o-1", providers.ActionNone),
 			map[string]cond{"Ready": {U, "VendorUnavailable"}, "Synced": {F, "VendorUnavailable"}, "Reconciling": {T, "VendorUnavailable"}}, backoff, true},
 		{"paused", pausedOutcome,
 			map[string]cond{"Ready": {U, "Paused"}, "Synced": {F, "Paused"}}, never, true},
@@ -145,7 +149,7 @@ func TestRequeueBacksOffAndForgets(t *testing.T) {
 	if after := r.requeue(key, retrying(v1.ReasonRateLimited, "m", time.Minute), time.Minute).RequeueAfter; after != time.Minute {
 		t.Errorf("a Retry-After longer than the backoff wins: got %s", after)
 	}
-	year := errorOutcome(&providers.Error{Kind: providers.KindRateLimited, RetryAfter: 365 * 24 * time.Hour}, "vendor", "o-1")
+	year := errorOutcome(&providers.Error{Kind: providers.KindRateLimited, RetryAfter: 365 * 24 * time.Hour}, "vendor", "o-1", providers.ActionNone)
 	if after := r.requeue(key, year, time.Minute).RequeueAfter; after != maxRetryAfter {
 		t.Errorf("a Retry-After of a year waits %s, want the %s cap", after, maxRetryAfter)
 	}

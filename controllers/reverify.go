@@ -85,7 +85,7 @@ func (r *VerificationOrderReconciler) recoverReverification(ctx context.Context,
 			src.VerificationRequestID, conn.vendor.Name, err, src.ReportID), plan.RecheckSlow)
 		return "", rep, true
 	case err != nil:
-		rep.outcome = errorOutcome(err, conn.vendor.Name, src.VerificationRequestID)
+		rep.outcome = errorOutcome(err, conn.vendor.Name, src.VerificationRequestID, providers.ActionNone)
 		return "", rep, true
 	case ok:
 		rep.reverified = obs.ID

@@ -183,7 +183,7 @@ func (r *VerificationOrderReconciler) observePlanApply(ctx, work context.Context
 	in.Reverify = t.reverify
 	obs, err := t.client.Observe(ctx, t.id)
 	if err != nil {
-		rep.outcome = errorOutcome(err, conn.vendor.Name, t.id)
+		rep.outcome = errorOutcome(err, conn.vendor.Name, t.id, providers.ActionNone)
 		return rep
 	}
 	rep.learn(t, obs, plan.Plan(withObserved(in, obs)))
@@ -220,7 +220,7 @@ func (r *VerificationOrderReconciler) apply(ctx context.Context, o *v1.Verificat
 		obs, err = t.client.Cancel(ctx, t.id, cancellation(o))
 	}
 	if err != nil {
-		rep.outcome = errorOutcome(err, conn.vendor.Name, t.id)
+		rep.outcome = errorOutcome(err, conn.vendor.Name, t.id, action)
 		return rep
 	}
 	if action == providers.ActionReverify {

@@ -42,6 +42,8 @@ const (
 	ReasonReverificationWindowClosed   Reason = "ReverificationWindowClosed"
 	ReasonReverificationOutcomeUnknown Reason = "ReverificationOutcomeUnknown"
 	ReasonVendorIgnoredAction          Reason = "VendorIgnoredAction"
+	ReasonVendorRejectedRequest        Reason = "VendorRejectedRequest" // a read refused as malformed (400, 406, ...)
+	ReasonVendorRedirected             Reason = "VendorRedirected"      // never followed: see docs/reliability.md
 
 	// Neither: no vendor call is made.
 	ReasonPaused Reason = "Paused"
