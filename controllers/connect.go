@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
+	"github.com/ordersync/verification-operator/controllers/budget"
 	"github.com/ordersync/verification-operator/controllers/plan"
 	"github.com/ordersync/verification-operator/providers"
 )
@@ -22,7 +23,10 @@ import (
 type Connection struct {
 	vendor providers.Vendor
 	client providers.Client
-	poll   time.Duration
+	// budget is the vendor account's request budget.
+	budget *budget.Budget
+	// poll is the provider's pollInterval, before the budget stretches it.
+	poll time.Duration
 }
 
 // Connector turns an order's provider and its Secret into a connection. It
@@ -49,7 +53,7 @@ func (c *Connector) connect(ctx context.Context, o *v1.VerificationOrder) (*Conn
 		out := stalled(v1.ReasonProviderNotReady, err.Error(), plan.RecheckNever)
 		return nil, &out
 	}
-	vc, err := c.client(ctx, o, p, vendor)
+	vc, account, err := c.client(ctx, o, p, vendor)
 	if err != nil {
 		if providers.KindOf(err) == providers.KindUnauthorized {
 			out := errorOutcome(err, vendor.Name, "", providers.ActionNone)
@@ -57,7 +61,8 @@ func (c *Connector) connect(ctx context.Context, o *v1.VerificationOrder) (*Conn
 		}
 		return nil, connectFailure(err, fmt.Sprintf("VerificationProvider %q: %v", p.Name, err))
 	}
-	conn := &Connection{vendor: vendor, client: vc, poll: defaultPollInterval}
+	conn := &Connection{vendor: vendor, client: vc, poll: defaultPollInterval,
+		budget: c.Clients.Budgets.For(account, Limits(p, vendor))}
 	if p.Spec.PollInterval != nil {
 		conn.poll = p.Spec.PollInterval.Duration
 	}
@@ -65,15 +70,15 @@ func (c *Connector) connect(ctx context.Context, o *v1.VerificationOrder) (*Conn
 }
 
 // client returns the cached client for p, or builds one from the Secret.
-func (c *Connector) client(ctx context.Context, o *v1.VerificationOrder, p *v1.VerificationProvider, vendor providers.Vendor) (providers.Client, error) {
+func (c *Connector) client(ctx context.Context, o *v1.VerificationOrder, p *v1.VerificationProvider, vendor providers.Vendor) (providers.Client, string, error) {
 	key := types.NamespacedName{Namespace: p.Namespace, Name: p.Spec.CredentialsSecretRef.Name}
 	meta := &metav1.PartialObjectMetadata{}
 	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
 	if err := c.Cached.Get(ctx, key, meta); err != nil {
 		return c.lastGood(p, o, secretError(err, key.Name))
 	}
-	if vc, ok := c.Clients.Cached(p, Version(p, meta)); ok {
-		return vc, nil
+	if vc, account, ok := c.Clients.Cached(p, Version(p, meta)); ok {
+		return vc, account, nil
 	}
 	secret := &corev1.Secret{}
 	if err := c.Live.Get(ctx, key, secret); err != nil {
@@ -86,15 +91,15 @@ func (c *Connector) client(ctx context.Context, o *v1.VerificationOrder, p *v1.V
 // last built for its provider when the Secret is already gone, as it is
 // when a namespace is deleted: the provider's in-use finalizer keeps the
 // provider, but nothing keeps the Secret.
-func (c *Connector) lastGood(p *v1.VerificationProvider, o *v1.VerificationOrder, err error) (providers.Client, error) {
+func (c *Connector) lastGood(p *v1.VerificationProvider, o *v1.VerificationOrder, err error) (providers.Client, string, error) {
 	var missing errSecretNotFound
 	if o.DeletionTimestamp.IsZero() || !errors.As(err, &missing) {
-		return nil, err
+		return nil, "", err
 	}
-	if vc, ok := c.Clients.Last(p); ok {
-		return vc, nil
+	if vc, account, ok := c.Clients.Last(p); ok {
+		return vc, account, nil
 	}
-	return nil, err
+	return nil, "", err
 }
 
 func secretError(err error, name string) error {

@@ -8,7 +8,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
-	"github.com/ordersync/verification-operator/controllers/plan"
 	"github.com/ordersync/verification-operator/providers"
 )
 
@@ -28,11 +27,12 @@ func (r *VerificationOrderReconciler) syncFinalizer(ctx context.Context, o *v1.V
 }
 
 // reconcileDelete cancels the vendor order of a deleted order with
-// deletionPolicy Cancel, then releases it. Only failures that waiting can
-// cure (outcome.holdsDeletion) hold the deletion; anything that can never
-// succeed (the order is terminal, gone, or the provider was deleted with
-// the namespace) releases it with a Warning event, so a namespace deletion
-// never hangs on a vendor.
+// deletionPolicy Cancel, then releases it. It runs the same loop as any
+// order, wanting canceled. Only what waiting can cure (outcome.holdsDeletion,
+// or a cancel under way) holds the deletion; anything that can never succeed
+// (the order is terminal, gone, or the provider was deleted with the
+// namespace) releases it with a Warning event, so a namespace deletion never
+// hangs on a vendor.
 func (r *VerificationOrderReconciler) reconcileDelete(ctx context.Context, o *v1.VerificationOrder) (ctrl.Result, error) {
 	if !controllerutil.ContainsFinalizer(o, CancelFinalizer) {
 		return ctrl.Result{}, nil
@@ -40,57 +40,30 @@ func (r *VerificationOrderReconciler) reconcileDelete(ctx context.Context, o *v1
 	key := objectKey(o)
 	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), resultDeadline)
 	defer cancel()
-	rep := r.cancelForDeletion(work, o)
-	if rep.holdsDeletion {
+	var rep report // ObserveOnly never acts, not even on deletion
+	if o.Spec.ManagementPolicy != v1.ManagementObserveOnly {
+		canceling := o.DeepCopy()
+		canceling.Spec.State = v1.DesiredCanceled
+		rep = r.sync(ctx, work, canceling, true)
+	}
+	switch {
+	case rep.phase == phaseQueued:
+		return ctrl.Result{RequeueAfter: rep.retryAfter}, nil
+	case rep.holdsDeletion || rep.phase == phaseProgressing:
 		r.record(o, rep, o.Generation)
 		if err := r.writeStatus(work, o, rep, o.Generation); err != nil {
 			return afterStatusWrite(ctx, err)
 		}
 		return r.requeue(key, rep.outcome, rep.poll), nil
-	}
-	if rep.phase == phaseStalled {
+	case rep.phase == phaseStalled:
 		r.Recorder.Eventf(o, nil, corev1.EventTypeWarning, string(rep.reason), "Delete",
 			"Deleted without canceling at the vendor: %s", rep.message)
+	case rep.applied == providers.ActionCancel:
+		r.Recorder.Eventf(o, nil, corev1.EventTypeNormal, string(providers.ActionCancel), "Delete",
+			"%s canceled the order before deletion.", o.Spec.ProviderRef.Name)
 	}
 	r.Backoff.Forget(key)
+	r.Connector.Clients.Budgets.ForgetOrder(key)
 	controllerutil.RemoveFinalizer(o, CancelFinalizer)
 	return ctrl.Result{}, r.Update(work, o)
-}
-
-// cancelForDeletion cancels the vendor order if the plan says it can be.
-// The finalizer may go unless the report holds the deletion.
-func (r *VerificationOrderReconciler) cancelForDeletion(ctx context.Context, o *v1.VerificationOrder) report {
-	if isPaused(o) {
-		return report{outcome: pausedOutcome} // removing the annotation resumes the deletion
-	}
-	if o.Spec.ManagementPolicy == v1.ManagementObserveOnly {
-		return report{} // ObserveOnly never acts, not even on deletion
-	}
-	conn, failed := r.Connector.connect(ctx, o)
-	if failed != nil {
-		return report{outcome: *failed}
-	}
-	t, rep, done := r.target(ctx, o, conn)
-	rep.poll = conn.poll
-	if done || t.reverify {
-		return rep // the reverification created nothing to cancel, or we cannot tell
-	}
-	obs, err := t.client.Observe(ctx, t.id)
-	if err != nil {
-		rep.outcome = errorOutcome(err, conn.vendor.Name, t.id, providers.ActionNone)
-		return rep
-	}
-	in := withObserved(conn.planInput(o, false, r.now()), obs)
-	in.Desired = v1.DesiredCanceled
-	if d := plan.Plan(in); d.Action != providers.ActionCancel {
-		rep.outcome = decisionOutcome(d)
-		return rep
-	}
-	if _, err := t.client.Cancel(ctx, t.id, cancellation(o)); err != nil {
-		rep.outcome = errorOutcome(err, conn.vendor.Name, t.id, providers.ActionCancel)
-		return rep
-	}
-	r.Recorder.Eventf(o, nil, corev1.EventTypeNormal, string(providers.ActionCancel), "Delete",
-		"%s canceled order %s before deletion.", conn.vendor.Name, t.id)
-	return rep
 }

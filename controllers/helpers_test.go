@@ -78,6 +78,17 @@ func (e *vendorEnv) vendorState(id string) string {
 
 func (e *vendorEnv) mutatingCalls(id string) int { return e.Sim.CountCalls(id, e.MutatingMethod) }
 
+// acceptedMutatingCalls counts the mutating calls the vendor answered 2xx.
+func (e *vendorEnv) acceptedMutatingCalls(id string) int {
+	n := 0
+	for _, c := range e.Sim.Calls(id) {
+		if c.Method == e.MutatingMethod && c.Status/100 == 2 {
+			n++
+		}
+	}
+	return n
+}
+
 // order creates a VerificationOrder for vendor order id; mutate adjusts it.
 func (e *vendorEnv) order(id string, mutate ...func(*v1.VerificationOrder)) *v1.VerificationOrder {
 	GinkgoHelper()

@@ -27,6 +27,9 @@ const (
 	phaseStalled
 	// phasePaused: the pause annotation is set; no vendor calls.
 	phasePaused
+	// phaseQueued: the vendor account has no call to spare now; the order
+	// comes back when its reserved call is due. Nothing new is known.
+	phaseQueued
 )
 
 // outcome is one reconcile's conclusion: the conditions it sets, when the
@@ -41,6 +44,9 @@ type outcome struct {
 	recheck plan.Recheck
 	// retryAfter: a retry, or a recheck soon, waits at least this long.
 	retryAfter time.Duration
+	// accountPause: the vendor asked to slow down; the whole account
+	// pauses this long, not only this order.
+	accountPause time.Duration
 	// holdsDeletion: waiting can still let a Cancel-policy deletion cancel
 	// the vendor order (the vendor is down, the credentials will be fixed),
 	// so the finalizer stays. Otherwise the deletion goes ahead without it.
@@ -95,12 +101,17 @@ func errorOutcome(err error, vendor, orderID string, action providers.Action) ou
 		return stalled(v1.ReasonIllegalTransition, fmt.Sprintf("%s refused %s: %s.", vendor, action, perr.Message), plan.RecheckPoll)
 	case perr.Kind == providers.KindRateLimited:
 		wait, note := clampRetryAfter(perr.RetryAfter)
-		return retrying(v1.ReasonRateLimited, fmt.Sprintf("Rate limited calling %s: %s; retrying after backoff.%s", vendor, perr.Message, note), wait)
+		out := retrying(v1.ReasonRateLimited, fmt.Sprintf("Rate limited calling %s: %s; the account pauses, then this order retries.%s", vendor, perr.Message, note), wait)
+		out.accountPause = max(wait, minAccountPause)
+		return out
 	default:
 		wait, note := clampRetryAfter(perr.RetryAfter)
 		return retrying(v1.ReasonVendorUnavailable, fmt.Sprintf("Could not reach %s: %s; retrying with backoff.%s", vendor, perr.Message, note), wait)
 	}
 }
+
+// minAccountPause pauses an account that answered 429 without a Retry-After.
+const minAccountPause = time.Second
 
 // maxRetryAfter caps a vendor's Retry-After: a misconfigured proxy asking
 // for a year must not park an order for a year.

@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/retry"
 	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -105,7 +106,10 @@ func (r *VerificationOrderReconciler) Reconcile(ctx context.Context, req ctrl.Re
 	}
 	o := &v1.VerificationOrder{}
 	if err := r.Get(ctx, req.NamespacedName, o); err != nil {
-		r.Backoff.Forget(req.NamespacedName)
+		if apierrors.IsNotFound(err) {
+			r.Backoff.Forget(req.NamespacedName)
+			r.Connector.Clients.Budgets.ForgetOrder(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !o.DeletionTimestamp.IsZero() {
@@ -125,7 +129,10 @@ func (r *VerificationOrderReconciler) Reconcile(ctx context.Context, req ctrl.Re
 	// shutdown, bounded (terminationGracePeriodSeconds covers it).
 	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), resultDeadline)
 	defer cancel()
-	rep := r.sync(ctx, work, o)
+	rep := r.sync(ctx, work, o, false)
+	if rep.phase == phaseQueued {
+		return ctrl.Result{RequeueAfter: rep.retryAfter}, nil // keeps its priority
+	}
 	r.record(o, rep, generation)
 	if rep.phase == phaseStalled && !wasStalled {
 		log.FromContext(ctx).Info("stalled", "reason", rep.reason)
@@ -158,7 +165,7 @@ func (r *VerificationOrderReconciler) markReconciling(ctx context.Context, o *v1
 // sync observes, plans and applies. It changes nothing in o.Status but the
 // reverification intent (see reverify). Reads use ctx; mutating calls use
 // work, which shutdown does not cancel.
-func (r *VerificationOrderReconciler) sync(ctx, work context.Context, o *v1.VerificationOrder) report {
+func (r *VerificationOrderReconciler) sync(ctx, work context.Context, o *v1.VerificationOrder, deleting bool) report {
 	if isPaused(o) {
 		return report{outcome: pausedOutcome}
 	}
@@ -166,21 +173,56 @@ func (r *VerificationOrderReconciler) sync(ctx, work context.Context, o *v1.Veri
 	if failed != nil {
 		return report{outcome: *failed}
 	}
-	rep := r.observePlanApply(ctx, work, o, conn)
-	rep.poll = conn.poll
+	key := objectKey(o)
+	rep := r.observePlanApply(ctx, work, o, conn, key, deleting)
+	if rep.accountPause > 0 {
+		conn.budget.Pause(r.now().Add(rep.accountPause))
+	}
+	if rep.phase != phaseQueued && rep.phase != phaseRetrying {
+		conn.budget.Polled(key, rep.recheck == plan.RecheckPoll)
+	}
+	rep.poll = conn.budget.PollInterval(conn.poll)
 	return rep
 }
 
-func (r *VerificationOrderReconciler) observePlanApply(ctx, work context.Context, o *v1.VerificationOrder, conn *Connection) report {
+// observePlanApply is the loop: observe, plan, apply. Each vendor call is
+// paid from the account's budget first; when it has nothing now, the order
+// is queued until its reserved call is due and the worker moves on.
+func (r *VerificationOrderReconciler) observePlanApply(ctx, work context.Context, o *v1.VerificationOrder, conn *Connection, key types.NamespacedName, deleting bool) report {
 	in := conn.planInput(o, o.Spec.Reverification != nil && o.Status.OrderID == "", r.now())
 	if d, refused := plan.Preflight(in); refused {
 		return report{outcome: decisionOutcome(d), decision: &d}
 	}
 	t, rep, done := r.target(ctx, o, conn)
-	if done {
-		return rep
+	if done || deleting && t.reverify {
+		return rep // a reverification that created nothing has nothing to cancel
 	}
 	in.Reverify = t.reverify
+	if obs, ok := r.recentObservation(o, t, conn); ok {
+		d := plan.Plan(withObserved(in, obs))
+		if obs.State.Terminal() && d.Verdict != plan.Act {
+			// A terminal order never changes at the vendor: nothing to ask.
+			rep.outcome, rep.decision = decisionOutcome(d), &d
+			return rep
+		}
+		if r.mayAct(o, d) {
+			// The order was observed within its poll interval: act on that,
+			// without reading it again. Every vendor answers an action with
+			// the order's new state, and refuses an illegal one itself.
+			if wait := conn.budget.Take(key, r.now()); wait > 0 {
+				return queued(rep, wait)
+			}
+			rep.decision = &d
+			acted, refused := r.apply(work, o, conn, t, in, rep)
+			if !refused || conn.budget.Take(key, r.now()) > 0 {
+				return acted // a refusal is reported; the next look observes
+			}
+			// Refused: observe, and report what the vendor says now.
+		}
+	}
+	if wait := conn.budget.Take(key, r.now()); wait > 0 {
+		return queued(rep, wait)
+	}
 	obs, err := t.client.Observe(ctx, t.id)
 	if err != nil {
 		rep.outcome = errorOutcome(err, conn.vendor.Name, t.id, providers.ActionNone)
@@ -191,23 +233,68 @@ func (r *VerificationOrderReconciler) observePlanApply(ctx, work context.Context
 	if d.Verdict != plan.Act {
 		return rep
 	}
-	if n := o.Status.AppliedCount; n >= maxAppliedCount && d.Action == providers.Action(o.Status.LastAppliedAction) {
+	if ignored(o, *d) {
 		rep.outcome = stalled(v1.ReasonVendorIgnoredAction, fmt.Sprintf(
 			"%s accepted %s %d times in a row, but the order is still %s; no more calls are made. Ask %s why; the controller keeps watching and converges if the order moves.",
-			conn.vendor.Name, d.Action, n, obs.VendorState, conn.vendor.Name), plan.RecheckPoll)
+			conn.vendor.Name, d.Action, o.Status.AppliedCount, obs.VendorState, conn.vendor.Name), plan.RecheckPoll)
 		rep.synced = true
 		return rep
 	}
-	if o.Spec.ManagementPolicy == v1.ManagementObserveOnly {
+	if o.Spec.ManagementPolicy == v1.ManagementObserveOnly && !deleting {
 		rep.outcome = outcome{phase: phaseReady, reason: v1.ReasonObserveOnly, synced: true, recheck: plan.RecheckPoll,
 			message: fmt.Sprintf("%s managementPolicy is ObserveOnly, so nothing is done; planned action: %s.", d.Message, d.Action)}
 		return rep
 	}
-	return r.apply(work, o, conn, t, in, rep)
+	if wait := conn.budget.Take(key, r.now()); wait > 0 {
+		// Record what was observed; the action follows when its call is
+		// due, on this fresh observation.
+		rep.retryAfter = wait
+		return rep
+	}
+	acted, _ := r.apply(work, o, conn, t, in, rep)
+	return acted
+}
+
+// recentObservation is what status says about t, when it can stand in
+// for reading it again: of the same vendor object, and terminal (it never
+// changes) or read within the poll interval and not followed by a refusal
+// (a Stalled order is read again first).
+func (r *VerificationOrderReconciler) recentObservation(o *v1.VerificationOrder, t target, conn *Connection) (providers.Observation, bool) {
+	s := o.Status
+	if t.reverify || s.OrderID != t.id || s.VendorState == "" || s.LastObservedTime == nil {
+		return providers.Observation{}, false
+	}
+	obs := providers.Observation{ID: s.OrderID, VendorState: s.VendorState, State: providers.State(s.State)}
+	if obs.State.Terminal() {
+		return obs, true
+	}
+	if isTrue(o, v1.ConditionStalled) || r.now().Sub(s.LastObservedTime.Time) > conn.poll {
+		return providers.Observation{}, false
+	}
+	return obs, true
+}
+
+// mayAct: the plan acts, and nothing stops this controller from doing so.
+func (r *VerificationOrderReconciler) mayAct(o *v1.VerificationOrder, d plan.Decision) bool {
+	return d.Verdict == plan.Act && o.Spec.ManagementPolicy != v1.ManagementObserveOnly && !ignored(o, d)
+}
+
+// ignored: the vendor accepted this action maxAppliedCount times in a row
+// without the order moving; it is not repeated.
+func ignored(o *v1.VerificationOrder, d plan.Decision) bool {
+	return o.Status.AppliedCount >= maxAppliedCount && d.Action == providers.Action(o.Status.LastAppliedAction)
+}
+
+// queued: the account has no call to spare now; come back when the
+// order's reserved call is due. Nothing new is known, so status is kept.
+func queued(rep report, wait time.Duration) report {
+	rep.outcome = outcome{phase: phaseQueued, retryAfter: wait, holdsDeletion: true}
+	return rep
 }
 
 // apply makes the one planned call and re-plans from the vendor's answer.
-func (r *VerificationOrderReconciler) apply(ctx context.Context, o *v1.VerificationOrder, conn *Connection, t target, in plan.Input, rep report) report {
+// refused: the vendor refused the call as it was (it was not applied).
+func (r *VerificationOrderReconciler) apply(ctx context.Context, o *v1.VerificationOrder, conn *Connection, t target, in plan.Input, rep report) (report, bool) {
 	action := rep.decision.Action
 	var obs providers.Observation
 	var err error
@@ -221,7 +308,7 @@ func (r *VerificationOrderReconciler) apply(ctx context.Context, o *v1.Verificat
 	}
 	if err != nil {
 		rep.outcome = errorOutcome(err, conn.vendor.Name, t.id, action)
-		return rep
+		return rep, providers.KindOf(err) == providers.KindRejected
 	}
 	if action == providers.ActionReverify {
 		t = target{client: t.client, id: obs.ID} // the answer is the new request, to manage from now on
@@ -236,7 +323,7 @@ func (r *VerificationOrderReconciler) apply(ctx context.Context, o *v1.Verificat
 		// Accepted, yet the order did not move: look again later each time.
 		rep.retryAfter = cmp.Or(r.RepeatBackoff, progressRecheck) << (min(appliedCount(o, action), 9) - 1)
 	}
-	return rep
+	return rep, false
 }
 
 // appliedCount is how many times in a row action will have been applied.
@@ -331,10 +418,12 @@ func (r *VerificationOrderReconciler) writeStatus(ctx context.Context, o *v1.Ver
 
 // requeue decides when the order is looked at again: retries back off per
 // order (never sooner than the vendor's Retry-After), anything else follows
-// the outcome's recheck, with jitter.
+// the outcome's recheck, with jitter. Routine looks (polls, retries,
+// rechecks) go behind a person's change in the queue.
 func (r *VerificationOrderReconciler) requeue(key types.NamespacedName, out outcome, poll time.Duration) ctrl.Result {
+	routine := ptr.To(routinePriority)
 	if out.phase == phaseRetrying {
-		return ctrl.Result{RequeueAfter: max(r.Backoff.When(key), out.retryAfter)}
+		return ctrl.Result{RequeueAfter: max(r.Backoff.When(key), out.retryAfter), Priority: routine}
 	}
 	r.Backoff.Forget(key)
 	s := Schedule{Poll: defaultPollInterval, Soon: progressRecheck, Slow: r.stalledRecheck()}
@@ -342,14 +431,18 @@ func (r *VerificationOrderReconciler) requeue(key types.NamespacedName, out outc
 		s.Poll = poll
 	}
 	after := s.after(out)
-	if after == 0 {
+	switch {
+	case after == 0:
 		return ctrl.Result{}
+	case out.recheck == plan.RecheckSoon:
+		return ctrl.Result{RequeueAfter: after} // following up on an action: keeps its priority
 	}
-	if out.recheck == plan.RecheckSoon {
-		return ctrl.Result{RequeueAfter: after}
-	}
-	return ctrl.Result{RequeueAfter: wait.Jitter(after, pollJitter)}
+	return ctrl.Result{RequeueAfter: wait.Jitter(after, pollJitter), Priority: routine}
 }
+
+// routinePriority is below the default priority (0) that a change to an
+// order, its provider or its Secret is queued with.
+const routinePriority = -10
 
 func (r *VerificationOrderReconciler) stalledRecheck() time.Duration {
 	if r.StalledRecheck > 0 {

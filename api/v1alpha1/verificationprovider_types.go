@@ -67,6 +67,16 @@ type VerificationProviderSpec struct {
 	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1s')",message="pollInterval must be at least 1s"
 	// +optional
 	PollInterval *metav1.Duration `json:"pollInterval,omitempty"`
+
+	// pollBudgetPercent is the share of the rate limit that routine polls
+	// may use, so that cancels always have headroom. When the orders'
+	// polls would need more, each order is polled less often than
+	// pollInterval (status.effectivePollInterval says how often).
+	// +kubebuilder:default=50
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100
+	// +optional
+	PollBudgetPercent *int32 `json:"pollBudgetPercent,omitempty"`
 }
 
 // SecretReference names a Secret in the same namespace.
@@ -98,6 +108,17 @@ type VerificationProviderStatus struct {
 	// observedGeneration is the generation the status describes.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// orders is how many orders of this provider's vendor account are
+	// polled routinely (not terminal).
+	// +optional
+	Orders int32 `json:"orders,omitempty"`
+
+	// effectivePollInterval is how often each of those orders is polled:
+	// spec.pollInterval, or longer when the polls would otherwise use more
+	// than spec.pollBudgetPercent of the rate limit.
+	// +optional
+	EffectivePollInterval *metav1.Duration `json:"effectivePollInterval,omitempty"`
 
 	// conditions: Ready is True when the Secret exists and holds
 	// well-formed credentials for the vendor and environment.

@@ -1,0 +1,200 @@
+// Package budget spends each vendor account's request budget without
+// making anyone wait. An order that may not call the vendor now is given a
+// reservation and told when it is due, so the worker serves another order
+// meanwhile; one account's backlog never holds a worker, and so never delays
+// another account's orders.
+//
+// A Budget also keeps routine polls within a share of the account's rate,
+// so that a person's change always has headroom, and pauses the whole
+// account when the vendor says it is rate limited.
+package budget
+
+import (
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// Limits are one account's budget.
+type Limits struct {
+	// RequestsPerSecond and Burst are the client-side token bucket.
+	RequestsPerSecond float64
+	Burst             int
+	// PollShare is the part of RequestsPerSecond routine polls may use on
+	// average, in (0, 1]; the poll interval stretches to fit it.
+	PollShare float64
+}
+
+// margin keeps the client's bucket a little slower than the vendor's, so
+// that scheduling jitter never makes the vendor's own bucket overflow.
+const margin = 0.97
+
+// Budget is one vendor account's request budget, shared by every order that
+// calls the account, whichever provider object names it.
+type Budget struct {
+	mu      sync.Mutex
+	limits  Limits
+	limiter *rate.Limiter
+	// pausedUntil: the vendor said 429 with a Retry-After.
+	pausedUntil time.Time
+	// held are calls reserved for orders, by when each is due.
+	held map[types.NamespacedName]time.Time
+	// polled are the orders that are polled routinely (not terminal).
+	polled map[types.NamespacedName]struct{}
+}
+
+func newBudget(l Limits) *Budget {
+	l = l.normalized()
+	return &Budget{limits: l, limiter: rate.NewLimiter(rate.Limit(l.RequestsPerSecond*margin), l.Burst), // starts full
+		held: map[types.NamespacedName]time.Time{}, polled: map[types.NamespacedName]struct{}{}}
+}
+
+func (l Limits) normalized() Limits {
+	l.Burst = max(l.Burst, 1)
+	if l.PollShare <= 0 || l.PollShare > 1 {
+		l.PollShare = DefaultPollShare
+	}
+	return l
+}
+
+func (b *Budget) setLimits(l Limits) {
+	b.limits = l
+	b.limiter.SetLimit(rate.Limit(l.RequestsPerSecond * margin))
+	b.limiter.SetBurst(l.Burst)
+}
+
+// DefaultPollShare is the part of an account's rate routine polls may use.
+const DefaultPollShare = 0.5
+
+// Take spends one call for order at now. It returns zero when the order may
+// call now. Otherwise the call is reserved for the order and Take returns
+// how long until it is due: the order should come back then, when Take
+// returns zero at once. Reservations are served in the order they were
+// made, so no order starves.
+func (b *Budget) Take(order types.NamespacedName, now time.Time) time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if due, ok := b.held[order]; ok {
+		if due.After(now) {
+			return due.Sub(now)
+		}
+		delete(b.held, order)
+		if !now.Before(b.pausedUntil) {
+			return 0 // the reserved call is due
+		}
+		// The account was paused after the reservation was made: reserve
+		// again, after the pause.
+	}
+	from := now
+	if from.Before(b.pausedUntil) {
+		from = b.pausedUntil
+	}
+	r := b.limiter.ReserveN(from, 1)
+	due := from.Add(r.DelayFrom(from))
+	if !due.After(now) {
+		return 0
+	}
+	b.held[order] = due
+	return due.Sub(now)
+}
+
+// Pause stops every call of the account until until: the vendor answered
+// 429, and its Retry-After applies to the account, not only to one order.
+func (b *Budget) Pause(until time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if until.After(b.pausedUntil) {
+		b.pausedUntil = until
+	}
+}
+
+// Forget drops what the budget keeps about an order that is gone.
+func (b *Budget) Forget(order types.NamespacedName) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.held, order)
+	delete(b.polled, order)
+}
+
+// Polled records whether order is polled routinely (it is not terminal).
+func (b *Budget) Polled(order types.NamespacedName, polled bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if polled {
+		b.polled[order] = struct{}{}
+	} else {
+		delete(b.polled, order)
+	}
+}
+
+// PollInterval is how often each polled order may be observed: the
+// configured interval, stretched so that all polls together use at most
+// PollShare of the account's rate.
+func (b *Budget) PollInterval(configured time.Duration) time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return stretch(configured, len(b.polled), b.limits)
+}
+
+// Orders is how many orders are polled routinely.
+func (b *Budget) Orders() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.polled)
+}
+
+func stretch(configured time.Duration, orders int, l Limits) time.Duration {
+	pollRate := l.RequestsPerSecond * margin * l.PollShare
+	if pollRate <= 0 {
+		return configured
+	}
+	needed := time.Duration(float64(orders) / pollRate * float64(time.Second))
+	return max(configured, needed)
+}
+
+// Registry holds one Budget per vendor account.
+type Registry struct {
+	mu      sync.Mutex
+	budgets map[string]*Budget
+}
+
+// For returns the account's budget, with its limits brought up to date.
+func (r *Registry) For(account string, l Limits) *Budget {
+	l = l.normalized()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.budgets == nil {
+		r.budgets = map[string]*Budget{}
+	}
+	b := r.budgets[account]
+	if b == nil {
+		b = newBudget(l)
+		r.budgets[account] = b
+		return b
+	}
+	b.mu.Lock()
+	if b.limits != l {
+		b.setLimits(l)
+	}
+	b.mu.Unlock()
+	return b
+}
+
+// Get returns the account's budget if there is one.
+func (r *Registry) Get(account string) (*Budget, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	b, ok := r.budgets[account]
+	return b, ok
+}
+
+// ForgetOrder drops what every budget keeps about an order that is gone.
+func (r *Registry) ForgetOrder(order types.NamespacedName) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, b := range r.budgets {
+		b.Forget(order)
+	}
+}

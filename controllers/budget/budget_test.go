@@ -1,0 +1,135 @@
+package budget
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+)
+
+var t0 = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+
+func order(i int) types.NamespacedName { return types.NamespacedName{Namespace: "ns", Name: fmt.Sprintf("o-%d", i)} }
+
+// tenPerSecond is Truework's published limit.
+var tenPerSecond = Limits{RequestsPerSecond: 10, Burst: 10}
+
+func TestTakeNeverWaitsAndReservesInOrder(t *testing.T) {
+	var r Registry
+	b := r.For("truework|key-a", tenPerSecond)
+	// The burst goes at once.
+	for i := range 10 {
+		if d := b.Take(order(i), t0); d != 0 {
+			t.Fatalf("call %d within the burst must go now, got a wait of %s", i, d)
+		}
+	}
+	// Then each order is told when its call is due, one interval apart,
+	// in the order they asked.
+	var last time.Duration
+	for i := 10; i < 20; i++ {
+		d := b.Take(order(i), t0)
+		if d <= last {
+			t.Fatalf("order %d due after %s, not after the previous one's %s", i, d, last)
+		}
+		last = d
+	}
+	if want := seconds(10 / (10 * margin)); last < want-time.Millisecond || last > want+time.Millisecond {
+		t.Errorf("the 10th reservation is due after %s, want %s", last, want)
+	}
+	// Coming back early changes nothing; coming back when due calls at once.
+	early := b.Take(order(15), t0.Add(100*time.Millisecond))
+	if early <= 0 {
+		t.Errorf("an order that comes back early must wait for its reservation")
+	}
+	if d := b.Take(order(15), t0.Add(time.Second)); d != 0 {
+		t.Errorf("a due reservation must call at once, got %s", d)
+	}
+}
+
+func TestANewBudgetStartsWithItsBurst(t *testing.T) {
+	var r Registry
+	b := r.For("txcloud|key", Limits{RequestsPerSecond: 1, Burst: 5})
+	for i := range 5 {
+		if d := b.Take(order(i), t0); d != 0 {
+			t.Fatalf("call %d of a fresh burst of 5 waits %s", i, d)
+		}
+	}
+	if d := b.Take(order(5), t0); d == 0 {
+		t.Fatal("the 6th call must wait")
+	}
+}
+
+func TestAccountsAreIndependent(t *testing.T) {
+	var r Registry
+	busy := r.For("truework|key-a", tenPerSecond)
+	for i := range 600 {
+		busy.Take(order(i), t0) // a backlog of 600 at one account
+	}
+	idle := r.For("accountchek|key-b", tenPerSecond)
+	for i := range 10 {
+		if d := idle.Take(order(1000+i), t0); d != 0 {
+			t.Fatalf("another account's backlog delayed order %d by %s", i, d)
+		}
+	}
+	if same := r.For("truework|key-a", tenPerSecond); same != busy {
+		t.Error("two providers of one account must share one budget")
+	}
+}
+
+func TestPauseAppliesToTheWholeAccount(t *testing.T) {
+	var r Registry
+	b := r.For("txcloud|key", tenPerSecond)
+	reserved := b.Take(order(1), t0) // within the burst: goes now
+	if reserved != 0 {
+		t.Fatal("first call must go")
+	}
+	for i := range 9 {
+		b.Take(order(100+i), t0) // empty the burst
+	}
+	due := b.Take(order(2), t0) // reserved before the pause
+	b.Pause(t0.Add(30 * time.Second))
+	if d := b.Take(order(3), t0.Add(time.Second)); d < 29*time.Second {
+		t.Errorf("a new call during the pause must wait for it to end, waits %s", d)
+	}
+	if d := b.Take(order(2), t0.Add(due)); d < 29*time.Second-due {
+		t.Errorf("a reservation due during the pause must move after it, waits %s", d)
+	}
+	b.Pause(t0.Add(10 * time.Second)) // a shorter pause does not shorten it
+	if d := b.Take(order(4), t0.Add(20*time.Second)); d < 10*time.Second {
+		t.Errorf("the longer pause must hold, waits %s", d)
+	}
+}
+
+func TestPollIntervalStretchesToTheShare(t *testing.T) {
+	var r Registry
+	b := r.For("truework|key", tenPerSecond) // polls may use 5 rps (x margin)
+	for i := range 100 {
+		b.Polled(order(i), true)
+	}
+	if got := b.PollInterval(5 * time.Minute); got != 5*time.Minute {
+		t.Errorf("100 orders every 5m fit the share: got %s", got)
+	}
+	for i := range 10000 {
+		b.Polled(order(i), true)
+	}
+	got := b.PollInterval(5 * time.Minute)
+	want := seconds(10000 / (10 * margin * DefaultPollShare))
+	if got != want {
+		t.Errorf("10,000 orders: poll interval %s, want %s (polls within half the budget)", got, want)
+	}
+	b.Polled(order(0), false)
+	b.Forget(order(1))
+	if n := b.Orders(); n != 9998 {
+		t.Errorf("orders %d, want 9998", n)
+	}
+	custom := r.For("truv|key", Limits{RequestsPerSecond: 10, Burst: 10, PollShare: 1})
+	for i := range 10000 {
+		custom.Polled(order(i), true)
+	}
+	if got := custom.PollInterval(time.Minute); got >= want {
+		t.Errorf("a larger poll share must stretch less: %s", got)
+	}
+}
+
+func seconds(f float64) time.Duration { return time.Duration(f * float64(time.Second)) }
