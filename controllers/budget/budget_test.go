@@ -10,7 +10,9 @@ import (
 
 var t0 = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
-func order(i int) types.NamespacedName { return types.NamespacedName{Namespace: "ns", Name: fmt.Sprintf("o-%d", i)} }
+func order(i int) types.NamespacedName {
+	return types.NamespacedName{Namespace: "ns", Name: fmt.Sprintf("o-%d", i)}
+}
 
 // tenPerSecond is Truework's published limit.
 var tenPerSecond = Limits{RequestsPerSecond: 10, Burst: 10}
