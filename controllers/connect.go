@@ -27,6 +27,8 @@ type Connection struct {
 	budget *budget.Budget
 	// poll is the provider's pollInterval, before the budget stretches it.
 	poll time.Duration
+	// provider is the VerificationProvider, as read.
+	provider *v1.VerificationProvider
 }
 
 // Connector turns an order's provider and its Secret into a connection. It
@@ -61,7 +63,7 @@ func (c *Connector) connect(ctx context.Context, o *v1.VerificationOrder) (*Conn
 		}
 		return nil, connectFailure(err, fmt.Sprintf("VerificationProvider %q: %v", p.Name, err))
 	}
-	conn := &Connection{vendor: vendor, client: vc, poll: defaultPollInterval,
+	conn := &Connection{vendor: vendor, client: vc, poll: defaultPollInterval, provider: p,
 		budget: c.Clients.Budgets.For(account, Limits(p, vendor))}
 	if p.Spec.PollInterval != nil {
 		conn.poll = p.Spec.PollInterval.Duration

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
+	ctrl "sigs.k8s.io/controller-runtime"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 	"github.com/ordersync/verification-operator/controllers/plan"
@@ -164,4 +166,33 @@ func TestRequeueBacksOffAndForgets(t *testing.T) {
 
 func backoffLimiter(base time.Duration) workqueue.TypedRateLimiter[types.NamespacedName] {
 	return workqueue.NewTypedItemExponentialFailureRateLimiter[types.NamespacedName](base, time.Hour)
+}
+
+// TestRoutineLooksGoBehindAPersonsChange checks the queue priorities: a
+// change to an order is queued at the default priority 0; routine looks
+// (polls, retries, rechecks) go below it, while the follow-up of an action
+// and a wait for the vendor's budget keep the priority they came with.
+func TestRoutineLooksGoBehindAPersonsChange(t *testing.T) {
+	r := &VerificationOrderReconciler{Backoff: backoffLimiter(time.Second)}
+	key := types.NamespacedName{Name: "o"}
+	priority := func(res ctrl.Result) string {
+		if res.Priority == nil {
+			return "kept"
+		}
+		return fmt.Sprint(*res.Priority)
+	}
+	cases := map[string]struct {
+		out  outcome
+		want string
+	}{
+		"poll":            {decisionOutcome(plan.Decision{Verdict: plan.Converged, Recheck: plan.RecheckPoll}), "-10"},
+		"stalled, slow":   {stalled(v1.ReasonOrderNotFound, "m", plan.RecheckSlow), "-10"},
+		"retry":           {retrying(v1.ReasonVendorUnavailable, "m", 0), "-10"},
+		"after an action": {decisionOutcome(plan.Decision{Verdict: plan.Act, Recheck: plan.RecheckSoon}), "kept"},
+	}
+	for name, c := range cases {
+		if got := priority(r.requeue(key, c.out, time.Minute)); got != c.want {
+			t.Errorf("%s: priority %s, want %s", name, got, c.want)
+		}
+	}
 }

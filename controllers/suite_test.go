@@ -103,7 +103,7 @@ var _ = BeforeSuite(func() {
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:  scheme,
 		Metrics: metricsserver.Options{BindAddress: "0"},
-		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
+		Cache: cache.Options{DefaultTransform: controllers.TrimForCache, ByObject: map[client.Object]cache.ByObject{
 			&v1.VerificationOrder{}: {Label: labels.NewSelector().Add(*notIsolated)},
 		}},
 	})

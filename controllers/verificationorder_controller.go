@@ -18,6 +18,7 @@ import (
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
@@ -63,6 +64,9 @@ type VerificationOrderReconciler struct {
 	// RepeatBackoff is the first wait before repeating an action the vendor
 	// accepted without the order moving; it doubles each time. Zero means 2s.
 	RepeatBackoff time.Duration
+	// BudgetChanged, when set, is told which provider's account changed how
+	// many orders it polls, so the provider's status can say so.
+	BudgetChanged chan<- event.GenericEvent
 	// Trace, when set, is called as each reconcile starts, and what it
 	// returns with the result as it ends: the test suites wait on it
 	// instead of sleeping.
@@ -178,8 +182,8 @@ func (r *VerificationOrderReconciler) sync(ctx, work context.Context, o *v1.Veri
 	if rep.accountPause > 0 {
 		conn.budget.Pause(r.now().Add(rep.accountPause))
 	}
-	if rep.phase != phaseQueued && rep.phase != phaseRetrying {
-		conn.budget.Polled(key, rep.recheck == plan.RecheckPoll)
+	if rep.phase != phaseQueued && rep.phase != phaseRetrying && conn.budget.Polled(key, rep.recheck == plan.RecheckPoll, r.now()) {
+		r.reportBudget(conn.provider)
 	}
 	rep.poll = conn.budget.PollInterval(conn.poll)
 	return rep
@@ -209,8 +213,8 @@ func (r *VerificationOrderReconciler) observePlanApply(ctx, work context.Context
 			// The order was observed within its poll interval: act on that,
 			// without reading it again. Every vendor answers an action with
 			// the order's new state, and refuses an illegal one itself.
-			if wait := conn.budget.Take(key, r.now()); wait > 0 {
-				return queued(rep, wait)
+			if due := conn.budget.Take(key, r.now()); due > 0 {
+				return queued(rep, due)
 			}
 			rep.decision = &d
 			acted, refused := r.apply(work, o, conn, t, in, rep)
@@ -220,8 +224,8 @@ func (r *VerificationOrderReconciler) observePlanApply(ctx, work context.Context
 			// Refused: observe, and report what the vendor says now.
 		}
 	}
-	if wait := conn.budget.Take(key, r.now()); wait > 0 {
-		return queued(rep, wait)
+	if due := conn.budget.Take(key, r.now()); due > 0 {
+		return queued(rep, due)
 	}
 	obs, err := t.client.Observe(ctx, t.id)
 	if err != nil {
@@ -245,14 +249,23 @@ func (r *VerificationOrderReconciler) observePlanApply(ctx, work context.Context
 			message: fmt.Sprintf("%s managementPolicy is ObserveOnly, so nothing is done; planned action: %s.", d.Message, d.Action)}
 		return rep
 	}
-	if wait := conn.budget.Take(key, r.now()); wait > 0 {
+	if due := conn.budget.Take(key, r.now()); due > 0 {
 		// Record what was observed; the action follows when its call is
 		// due, on this fresh observation.
-		rep.retryAfter = wait
+		rep.retryAfter = due
 		return rep
 	}
 	acted, _ := r.apply(work, o, conn, t, in, rep)
 	return acted
+}
+
+// reportBudget asks the provider reconciler to refresh p's status; never
+// blocking: the provider's periodic refresh catches up on a dropped one.
+func (r *VerificationOrderReconciler) reportBudget(p *v1.VerificationProvider) {
+	select {
+	case r.BudgetChanged <- event.GenericEvent{Object: p}:
+	default:
+	}
 }
 
 // recentObservation is what status says about t, when it can stand in
@@ -287,8 +300,8 @@ func ignored(o *v1.VerificationOrder, d plan.Decision) bool {
 
 // queued: the account has no call to spare now; come back when the
 // order's reserved call is due. Nothing new is known, so status is kept.
-func queued(rep report, wait time.Duration) report {
-	rep.outcome = outcome{phase: phaseQueued, retryAfter: wait, holdsDeletion: true}
+func queued(rep report, due time.Duration) report {
+	rep.outcome = outcome{phase: phaseQueued, retryAfter: due, holdsDeletion: true}
 	return rep
 }
 

@@ -1,11 +1,15 @@
 package controllers_test
 
 import (
+	"time"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
@@ -61,6 +65,37 @@ var _ = Describe("VerificationProvider", func() {
 		o := expectStalled(env.order(id, wantState(v1.DesiredCanceled)), v1.ReasonCredentialsRejected)
 		reconcileAgain(o)
 		Expect(env.Sim.Calls(id)).To(BeEmpty())
+	})
+
+	It("reports its account's polled orders, and stretches their poll interval to fit the poll budget", func() {
+		env := startVendor("accountchek", nil)
+		Eventually(func() error {
+			p := fetchProvider(env.Provider)
+			p.Spec.RateLimit = &v1.RateLimit{RequestsPerSecond: 1, Burst: 5}
+			p.Spec.PollBudgetPercent = ptr.To[int32](10) // polls may use 0.1 requests/s
+			return k8s.Update(ctx(), p)
+		}).Should(Succeed())
+		for range 3 {
+			expectReady(env.order(env.vendorOrder("opened")), v1.ReasonConverged)
+		}
+		Eventually(func(g Gomega) {
+			p := fetchProvider(env.Provider)
+			g.Expect(p.Status.Orders).To(BeEquivalentTo(3))
+			g.Expect(p.Status.EffectivePollInterval).NotTo(BeNil())
+			// 3 orders at 0.1 requests/s (less the 3% margin): every 31s, not every 2s.
+			g.Expect(p.Status.EffectivePollInterval.Duration).To(Equal(31 * time.Second))
+		}).Should(Succeed())
+		Eventually(func() []string {
+			var list eventsv1.EventList
+			Expect(k8s.List(ctx(), &list, client.InNamespace(env.NS))).To(Succeed())
+			var reasons []string
+			for _, e := range list.Items {
+				if e.Regarding.Name == env.Provider.Name {
+					reasons = append(reasons, e.Reason)
+				}
+			}
+			return reasons
+		}).Should(ContainElement("PollsStretched"))
 	})
 
 	It("refuses a Truv sandbox secret on production", func() {

@@ -75,7 +75,7 @@ func main() {
 
 // cacheOptions confines the informers to the watched namespaces, if any.
 func cacheOptions(watchNamespaces string) cache.Options {
-	var opts cache.Options
+	opts := cache.Options{DefaultTransform: controllers.TrimForCache}
 	for _, ns := range strings.Split(watchNamespaces, ",") {
 		if ns = strings.TrimSpace(ns); ns != "" {
 			if opts.DefaultNamespaces == nil {

@@ -43,6 +43,9 @@ type Budget struct {
 	held map[types.NamespacedName]time.Time
 	// polled are the orders that are polled routinely (not terminal).
 	polled map[types.NamespacedName]struct{}
+	// reported is when Polled last said the count is worth reporting;
+	// changed is when the count last changed.
+	reported, changed time.Time
 }
 
 func newBudget(l Limits) *Budget {
@@ -119,15 +122,31 @@ func (b *Budget) Forget(order types.NamespacedName) {
 }
 
 // Polled records whether order is polled routinely (it is not terminal).
-func (b *Budget) Polled(order types.NamespacedName, polled bool) {
+// report is true when the count changed and was last reported more than
+// ReportEvery ago: the provider's status is worth refreshing.
+func (b *Budget) Polled(order types.NamespacedName, polled bool, now time.Time) (report bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	_, was := b.polled[order]
 	if polled {
 		b.polled[order] = struct{}{}
 	} else {
 		delete(b.polled, order)
 	}
+	if was == polled {
+		return false
+	}
+	b.changed = now
+	if now.Sub(b.reported) < ReportEvery {
+		return false // the report before asked to look again (Settling)
+	}
+	b.reported = now
+	return true
 }
+
+// ReportEvery spaces the refreshes of a provider's status while its
+// account's polled orders change.
+const ReportEvery = 5 * time.Second
 
 // PollInterval is how often each polled order may be observed: the
 // configured interval, stretched so that all polls together use at most
@@ -143,6 +162,15 @@ func (b *Budget) Orders() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return len(b.polled)
+}
+
+// Settling says whether the count changed within ReportEvery of now, so a report made
+// now may miss changes that Polled did not report; look again after
+// ReportEvery.
+func (b *Budget) Settling(now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return now.Sub(b.changed) < ReportEvery
 }
 
 func stretch(configured time.Duration, orders int, l Limits) time.Duration {

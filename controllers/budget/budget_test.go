@@ -107,27 +107,27 @@ func TestPollIntervalStretchesToTheShare(t *testing.T) {
 	var r Registry
 	b := r.For("truework|key", tenPerSecond) // polls may use 5 rps (x margin)
 	for i := range 100 {
-		b.Polled(order(i), true)
+		b.Polled(order(i), true, t0)
 	}
 	if got := b.PollInterval(5 * time.Minute); got != 5*time.Minute {
 		t.Errorf("100 orders every 5m fit the share: got %s", got)
 	}
 	for i := range 10000 {
-		b.Polled(order(i), true)
+		b.Polled(order(i), true, t0)
 	}
 	got := b.PollInterval(5 * time.Minute)
 	want := seconds(10000 / (10 * margin * DefaultPollShare))
 	if got != want {
 		t.Errorf("10,000 orders: poll interval %s, want %s (polls within half the budget)", got, want)
 	}
-	b.Polled(order(0), false)
+	b.Polled(order(0), false, t0)
 	b.Forget(order(1))
 	if n := b.Orders(); n != 9998 {
 		t.Errorf("orders %d, want 9998", n)
 	}
 	custom := r.For("truv|key", Limits{RequestsPerSecond: 10, Burst: 10, PollShare: 1})
 	for i := range 10000 {
-		custom.Polled(order(i), true)
+		custom.Polled(order(i), true, t0)
 	}
 	if got := custom.PollInterval(time.Minute); got >= want {
 		t.Errorf("a larger poll share must stretch less: %s", got)
@@ -135,3 +135,26 @@ func TestPollIntervalStretchesToTheShare(t *testing.T) {
 }
 
 func seconds(f float64) time.Duration { return time.Duration(f * float64(time.Second)) }
+
+func TestPolledReportsChangesNowAndThen(t *testing.T) {
+	var r Registry
+	b := r.For("truv|key", tenPerSecond)
+	if !b.Polled(order(1), true, t0) {
+		t.Error("the first polled order is worth reporting")
+	}
+	if b.Polled(order(2), true, t0.Add(time.Second)) {
+		t.Error("a change within ReportEvery of the last report is not")
+	}
+	if b.Polled(order(2), true, t0.Add(time.Minute)) {
+		t.Error("no change is not worth reporting")
+	}
+	if !b.Settling(t0.Add(time.Second)) {
+		t.Error("right after an unreported change the count is settling")
+	}
+	if b.Settling(t0.Add(time.Minute)) {
+		t.Error("a minute later it has settled")
+	}
+	if !b.Polled(order(3), true, t0.Add(time.Minute)) {
+		t.Error("a change after ReportEvery is")
+	}
+}
