@@ -78,6 +78,9 @@ func (r *VerificationOrderReconciler) recoverReverification(ctx context.Context,
 		return "", rep, true
 	}
 	obs, ok, err := finder.FindReverification(ctx, src.VerificationRequestID, since)
+	if ok {
+		obs, err = providers.Checked(obs, err)
+	}
 	switch {
 	case err != nil && providers.KindOf(err) == providers.KindOutcomeUnknown:
 		rep.outcome = stalled(v1.ReasonReverificationOutcomeUnknown, fmt.Sprintf(
@@ -118,6 +121,11 @@ func (r *VerificationOrderReconciler) reverify(ctx context.Context, o *v1.Verifi
 	}
 	src := o.Spec.Reverification
 	obs, err := conn.client.(providers.Reverifier).Reverify(ctx, src.VerificationRequestID, src.ReportID)
+	if err == nil && obs.Check() != nil {
+		// Created, but the answer does not say what: the intent stays, and
+		// the lookup finds the new request.
+		return providers.Observation{}, obs.Check()
+	}
 	if err != nil {
 		// The vendor answered and refused: nothing was created, so the
 		// intent is withdrawn and a later attempt is safe. Transient

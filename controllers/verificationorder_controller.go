@@ -227,7 +227,7 @@ func (r *VerificationOrderReconciler) observePlanApply(ctx, work context.Context
 	if due := conn.budget.Take(key, r.now()); due > 0 {
 		return queued(rep, due)
 	}
-	obs, err := t.client.Observe(ctx, t.id)
+	obs, err := providers.Checked(t.client.Observe(ctx, t.id))
 	if err != nil {
 		rep.outcome = errorOutcome(err, conn.vendor.Name, t.id, providers.ActionNone)
 		return rep
@@ -319,6 +319,10 @@ func (r *VerificationOrderReconciler) apply(ctx context.Context, o *v1.Verificat
 	default:
 		obs, err = t.client.Cancel(ctx, t.id, cancellation(o))
 	}
+	// An answer without a usable id or state fails like a read would; the
+	// action may have landed, and repeating it is safe (every vendor takes
+	// a repeated cancel or close as a no-op; reverify checks its own).
+	obs, err = providers.Checked(obs, err)
 	if err != nil {
 		rep.outcome = errorOutcome(err, conn.vendor.Name, t.id, action)
 		return rep, providers.KindOf(err) == providers.KindRejected

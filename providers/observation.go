@@ -1,6 +1,9 @@
 package providers
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // State is the vendor-neutral state of an order. The words are lowercase on
 // purpose: they are what users write in spec.state and read in status.state.
@@ -64,4 +67,64 @@ func (t StateTable) Normalize(word string) State {
 		return s
 	}
 	return StateActive
+}
+
+// Limits on what a vendor may put in an Observation, which reaches status:
+// an id as long as the API's own spec.orderID limit, a state word of a
+// sensible length. Beyond them the answer is not an order.
+const (
+	MaxIDLen    = 128
+	MaxWordLen  = 64
+	maxRequests = 50
+)
+
+// Check refuses an observation that lacks what the controller needs (an id
+// and a state word) or carries ids or words too long or unprintable: such
+// an answer would make every status write invalid, or is not the order at
+// all. The error is transient: the vendor may answer properly next time.
+func (o Observation) Check() error {
+	if err := checkField("order id", o.ID, MaxIDLen); err != nil {
+		return err
+	}
+	if err := checkField("state", o.VendorState, MaxWordLen); err != nil {
+		return err
+	}
+	if len(o.Requests) > maxRequests {
+		return Errorf(KindTransient, 0, "the vendor's answer lists %d parts, more than %d", len(o.Requests), maxRequests)
+	}
+	for _, r := range o.Requests {
+		if err := checkField("part id", r.ID, MaxIDLen); err != nil {
+			return err
+		}
+		if err := checkField("part state", r.VendorState, MaxWordLen); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Checked passes a client's answer through Check.
+func Checked(o Observation, err error) (Observation, error) {
+	if err != nil {
+		return o, err
+	}
+	if err := o.Check(); err != nil {
+		return Observation{}, err
+	}
+	return o, nil
+}
+
+func checkField(what, v string, maxLen int) error {
+	switch {
+	case v == "":
+		return &Error{Kind: KindTransient, Message: "the vendor's answer has no " + what}
+	case len(v) > maxLen:
+		return &Error{Kind: KindTransient, Message: fmt.Sprintf("the vendor's answer has a %s of %d characters, more than %d", what, len(v), maxLen)}
+	}
+	for _, r := range v {
+		if r < 0x20 || r > 0x7e {
+			return &Error{Kind: KindTransient, Message: fmt.Sprintf("the vendor's answer has a %s with characters other than printable ASCII", what)}
+		}
+	}
+	return nil
 }

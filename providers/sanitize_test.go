@@ -5,6 +5,16 @@ import (
 	"testing"
 )
 
+func TestSanitizeRedactsTheProvidersCredentials(t *testing.T) {
+	got := Sanitize("user ordersync-svc with secret Zq9#xLpe2 refused", "Zq9#xLpe2", "abc")
+	if strings.Contains(got, "Zq9#xLpe2") {
+		t.Errorf("credential kept: %q", got)
+	}
+	if !strings.Contains(got, "refused") || !strings.Contains(got, "ordersync-svc") {
+		t.Errorf("message lost: %q", got)
+	}
+}
+
 func TestSanitize(t *testing.T) {
 	cases := []struct {
 		in         string
@@ -22,6 +32,18 @@ func TestSanitize(t *testing.T) {
 		{in: "phone 706-123-4567", mustNot: []string{"706-123-4567", "4567"}},
 		{in: "retry in 30 seconds, limit 429", mustRemain: []string{"30 seconds", "429"}},
 		{in: strings.Repeat("x", 1000), mustRemain: []string{"..."}},
+		// Separators and scripts that split or hide a number.
+		{in: "ssn 123_45_6789", mustNot: []string{"6789", "123"}},
+		{in: "ssn 123/45/6789", mustNot: []string{"6789"}},
+		{in: "ssn 123,45,6789", mustNot: []string{"6789"}},
+		{in: "ssn 123\u00a045\u00a06789", mustNot: []string{"6789"}},
+		{in: "ssn 123\u201345\u20136789", mustNot: []string{"6789"}},
+		{in: "ssn \uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff19", mustNot: []string{"\uff16\uff17\uff18\uff19", "\uff11"}},
+		// Credentials echoed back.
+		{in: "invalid key tw_sk_test_abcdef0123456789abcdef0123456789", mustNot: []string{"abcdef0123456789"}, mustRemain: []string{"invalid key"}},
+		{in: "key txc_live_AbCdEf123456 revoked", mustNot: []string{"AbCdEf123456"}, mustRemain: []string{"revoked"}},
+		{in: "secret sandbox-0123456789abcdef0123 unknown", mustNot: []string{"0123456789abcdef"}},
+		{in: "wrong password 'hunter2!'", mustNot: []string{"hunter2"}, mustRemain: []string{"wrong"}},
 	}
 	for _, c := range cases {
 		got := Sanitize(c.in)

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +34,8 @@ type Client struct {
 	// hint) from an error response. It must not return PII: the result is
 	// passed through providers.Sanitize, but return only message fields.
 	DecodeError func(status int, body []byte) (message string, retryAfter time.Duration)
+	// Secrets are the credential values, redacted from every message.
+	Secrets []string
 }
 
 // Request is one call.
@@ -87,6 +90,9 @@ func (c *Client) Do(ctx context.Context, req Request, out any) (int, error) {
 }
 
 func (c *Client) newRequest(ctx context.Context, req Request) (*http.Request, error) {
+	if err := checkPath(req.Path); err != nil {
+		return nil, err
+	}
 	var body io.Reader
 	if req.Body != nil {
 		b, err := json.Marshal(req.Body)
@@ -124,9 +130,41 @@ func (c *Client) statusError(resp *http.Response, body []byte) *providers.Error 
 			e.Message += " (" + contentKind(resp, body) + ")"
 		}
 	}
-	e.Message = providers.Sanitize(e.Message)
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		e.Message = "redirected to " + redirectTarget(resp) + "; not followed"
+	}
+	e.Message = providers.Sanitize(e.Message, c.Secrets...)
 	e.RetryAfter = max(ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()), hint)
 	return e
+}
+
+// redirectTarget names where a redirect pointed, without its path (which
+// may carry ids) or query.
+func redirectTarget(resp *http.Response) string {
+	loc, err := resp.Location()
+	if err != nil {
+		return "an unreadable location"
+	}
+	return loc.Scheme + "://" + loc.Host
+}
+
+// refuseRedirects is every client's CheckRedirect. Following one would send
+// the credentials to another host (Go strips only Authorization and Cookie,
+// not Truv's or AccountChek's headers), in clear after an https→http hop,
+// and would replay a cancel's PATCH or POST as a GET whose 200 would read
+// as the cancel's answer. The 3xx is reported instead.
+func refuseRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// checkPath refuses a path with a dot segment ("." or "..", also escaped):
+// an id like ".." would otherwise reach a collection or the API root once
+// the path is normalized.
+func checkPath(p string) error {
+	for _, seg := range strings.Split(p, "/") {
+		if u, err := url.PathUnescape(seg); err == nil && (u == "." || u == "..") || strings.EqualFold(seg, "%2e") || strings.EqualFold(seg, "%2e%2e") {
+			return &providers.Error{Kind: providers.KindRejected, Message: fmt.Sprintf("refusing a request path with a dot segment (%q): not a valid id", seg)}
+		}
+	}
+	return nil
 }
 
 // KindForStatus is the meaning of an HTTP status shared by every vendor in
@@ -211,9 +249,15 @@ func ForConfig(cfg providers.Config, baseURLs map[string]string, decorate func(*
 		return Client{}, &providers.Error{Kind: providers.KindRejected,
 			Message: fmt.Sprintf("no base URL: environment %q is neither sandbox nor production and no endpoint is set", cfg.Environment)}
 	}
-	httpClient := cfg.HTTPClient
-	if httpClient == nil {
-		httpClient = &http.Client{Timeout: DefaultTimeout}
+	httpClient := &http.Client{Timeout: DefaultTimeout}
+	if cfg.HTTPClient != nil {
+		copied := *cfg.HTTPClient
+		httpClient = &copied
 	}
-	return Client{BaseURL: baseURL, HTTP: httpClient, Decorate: decorate, DecodeError: decodeError}, nil
+	httpClient.CheckRedirect = refuseRedirects
+	secrets := make([]string, 0, len(cfg.Credentials))
+	for _, v := range cfg.Credentials {
+		secrets = append(secrets, string(v))
+	}
+	return Client{BaseURL: baseURL, HTTP: httpClient, Decorate: decorate, DecodeError: decodeError, Secrets: secrets}, nil
 }
