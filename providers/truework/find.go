@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -25,21 +26,23 @@ import (
 // offset (default limit 25), answering
 // {"count", "next", "previous", "results": [verification requests]}.
 //
-// **Assume:** a reverification copies the source request's loan_id (and
-// target) onto the new request, and the list is sorted newest first (by
+// **Assume:** a reverification copies the source request's loan_id, type
+// and target (so its employer) onto the new request, and the list is sorted newest first (by
 // created, descending). Neither is documented. The client checks the order
 // it relies on and refuses to guess when the list breaks it; a source
 // without a loan_id cannot be matched at all.
 //
-// The candidates are the requests with the source's loan_id, another id, and
-// created no earlier than the intent time minus ReverifyClockSkew (the
+// The candidates are the requests with the source's loan_id, type and
+// employer, another id, and created no earlier than the intent time minus
+// ReverifyClockSkew (the
 // intent is timed by the operator's clock, created by Truework's). One
 // candidate is the reverification; none means the call never landed;
 // several (a person also reverified in the dashboard, or two intents
 // overlapped) is for a person to sort out, as is a list longer than
-// maxFindPages pages within the window. A limitation follows from matching
-// on loan_id: a request ordered anew (not reverified) for the same loan
-// within the window cannot be told apart from the reverification.
+// maxFindPages pages within the window. A limitation remains: a request
+// ordered anew (not reverified) for the same loan, type and employer within
+// the window cannot be told apart from the reverification; the search then
+// finds two and stops for a person.
 //
 // Only id, state, created and loan_id are decoded: results carry the
 // target's PII, which encoding/json skips. loan_id is the lender's opaque
@@ -48,7 +51,10 @@ import (
 
 // ReverifyClockSkew is how much earlier than the recorded intent a request
 // may be stamped by Truework and still count as created by that intent.
-const ReverifyClockSkew = 5 * time.Minute
+// Generous on purpose: a skew the window misses means a second billable
+// reverification, while a wider window at worst finds an extra candidate,
+// which stops the search for a person to decide.
+const ReverifyClockSkew = time.Hour
 
 const (
 	// listPageSize is Truework's documented default limit, sent explicitly.
@@ -63,12 +69,19 @@ const (
 var _ providers.ReverificationFinder = (*Client)(nil)
 
 // wireListedRequest is a verification request of the list (and the source
-// request, read alone), decoded for matching only.
+// request, read alone), decoded for matching only: of the target, only the
+// employer's id (the target's PII is skipped by encoding/json).
 type wireListedRequest struct {
 	ID      string     `json:"id"`
 	State   vendorWord `json:"state"`
 	Created vendorTime `json:"created"`
 	LoanID  string     `json:"loan_id"`
+	Type    string     `json:"type"`
+	Target  struct {
+		Company struct {
+			ID string `json:"id"`
+		} `json:"company"`
+	} `json:"target"`
 }
 
 // wireRequestList is a page of GET /verification-requests/.
@@ -83,9 +96,10 @@ type wireRequestList struct {
 // false when there is none, so the reverify call never landed. Several
 // candidates, a source without loan_id, a list that is not newest first or
 // longer than maxFindPages pages within the window are an *providers.Error
-// of KindRejected: a person must decide. The found Observation is built
-// like RequestClient.Observe's from the listed id and state; CompletedAt is
-// left unset (the list is not read for it), the next Observe fills it.
+// of KindOutcomeUnknown: a person must decide. The found Observation is
+// built like RequestClient.Observe's from the listed id and state;
+// CompletedAt is left unset (the list is not read for it), the next Observe
+// fills it.
 func (c *Client) FindReverification(ctx context.Context, requestID string, since time.Time) (providers.Observation, bool, error) {
 	var src wireListedRequest
 	if err := c.api.do(ctx, http.MethodGet, "/verification-requests/", requestID, "/", nil, nil, &src); err != nil {
@@ -99,56 +113,20 @@ func (c *Client) FindReverification(ctx context.Context, requestID string, since
 	if src.Created.t != nil && src.Created.t.After(cutoff) {
 		cutoff = *src.Created.t // a reverification cannot predate its source
 	}
-
 	var candidates []wireListedRequest
-	seen := map[string]bool{}
-	var previous *time.Time
-	offset := 0
-	for page := 0; ; page++ {
-		if page == maxFindPages {
-			return providers.Observation{}, false, cannotDetermine(requestID, fmt.Sprintf(
-				"more than %d pages of verification requests were created since the intent", maxFindPages))
-		}
-		var list wireRequestList
-		if err := c.api.list(ctx, listPageSize, offset, &list); err != nil {
+	for r, err := range c.requestsSince(ctx, requestID, cutoff) {
+		if err != nil {
 			return providers.Observation{}, false, err
 		}
-		done := len(list.Results) == 0
-		for _, r := range list.Results {
-			created := r.Created.t
-			if created == nil {
-				if r.LoanID == src.LoanID && r.ID != src.ID && r.ID != requestID {
-					return providers.Observation{}, false, cannotDetermine(requestID, fmt.Sprintf(
-						"request %s has the source's loan_id but no readable created date", r.ID))
-				}
-				continue
-			}
-			if previous != nil && created.After(*previous) {
-				return providers.Observation{}, false, cannotDetermine(requestID,
-					"Truework listed verification requests out of newest-first order")
-			}
-			previous = created
-			if created.Before(cutoff) {
-				done = true // newest first: every later result is older still
-				break
-			}
-			// A request created while paging shifts the list down by one,
-			// so a result can show again at the top of the next page.
-			if r.LoanID == src.LoanID && r.ID != "" && r.ID != src.ID && r.ID != requestID && !seen[r.ID] {
-				seen[r.ID] = true
-				candidates = append(candidates, r)
-			}
+		if !reverificationOf(src, requestID, r) {
+			continue
 		}
-		if done || list.Next == nil || *list.Next == "" {
-			break
+		if r.Created.t == nil {
+			return providers.Observation{}, false, cannotDetermine(requestID, fmt.Sprintf(
+				"request %s could be its reverification but has no readable created date", r.ID))
 		}
-		next, err := nextOffset(*list.Next, offset)
-		if err != nil {
-			return providers.Observation{}, false, cannotDetermine(requestID, err.Error())
-		}
-		offset = next
+		candidates = append(candidates, r)
 	}
-
 	switch len(candidates) {
 	case 0:
 		return providers.Observation{}, false, nil
@@ -156,6 +134,74 @@ func (c *Client) FindReverification(ctx context.Context, requestID string, since
 		r := candidates[0]
 		return observeRequest(wireRequest{ID: r.ID, State: r.State}, ""), true, nil
 	}
+	return providers.Observation{}, false, severalCandidates(requestID, candidates)
+}
+
+// reverificationOf reports whether r may be the request that reverifying
+// src (requestID) created: Truework copies the loan, the kind of
+// verification and the employer onto it. Matching all three keeps a
+// co-borrower's request, or the income request beside an employment one
+// on the same loan, from being taken for the reverification.
+func reverificationOf(src wireListedRequest, requestID string, r wireListedRequest) bool {
+	return r.ID != "" && r.ID != src.ID && r.ID != requestID &&
+		r.LoanID == src.LoanID && r.Type == src.Type && r.Target.Company.ID == src.Target.Company.ID
+}
+
+// requestsSince yields the verification requests created at or after cutoff
+// (and those without a readable created date), newest first, each once. It
+// reads pages until the list passes cutoff, and stops with an error when the
+// list is out of order, its next link unreadable, or it is longer than
+// maxFindPages pages within the window.
+func (c *Client) requestsSince(ctx context.Context, requestID string, cutoff time.Time) iter.Seq2[wireListedRequest, error] {
+	return func(yield func(wireListedRequest, error) bool) {
+		seen := map[string]bool{}
+		var previous *time.Time
+		offset := 0
+		for page := 0; page < maxFindPages; page++ {
+			var list wireRequestList
+			if err := c.api.list(ctx, listPageSize, offset, &list); err != nil {
+				yield(wireListedRequest{}, err)
+				return
+			}
+			for _, r := range list.Results {
+				if created := r.Created.t; created != nil {
+					if previous != nil && created.After(*previous) {
+						yield(wireListedRequest{}, cannotDetermine(requestID, "Truework listed verification requests out of newest-first order"))
+						return
+					}
+					previous = created
+					if created.Before(cutoff) {
+						return // newest first: every later result is older still
+					}
+				}
+				// A request created while paging shifts the list down by
+				// one, so a result can show again at the top of the next page.
+				if !seen[r.ID] {
+					seen[r.ID] = true
+					if !yield(r, nil) {
+						return
+					}
+				}
+			}
+			if len(list.Results) == 0 || list.Next == nil || *list.Next == "" {
+				return
+			}
+			next, err := nextOffset(*list.Next, offset)
+			if err != nil {
+				yield(wireListedRequest{}, cannotDetermine(requestID, err.Error()))
+				return
+			}
+			offset = next
+		}
+		yield(wireListedRequest{}, cannotDetermine(requestID, fmt.Sprintf(
+			"more than %d pages of verification requests were created since the intent", maxFindPages)))
+	}
+}
+
+// severalCandidates names the candidates, for a person to decide. Built
+// without Sanitize: it would redact digit runs inside the ids, which are
+// Truework's random ids, never personal data.
+func severalCandidates(requestID string, candidates []wireListedRequest) error {
 	ids := make([]string, 0, maxListedCandidates)
 	for _, r := range candidates[:min(len(candidates), maxListedCandidates)] {
 		ids = append(ids, r.ID)
@@ -164,17 +210,15 @@ func (c *Client) FindReverification(ctx context.Context, requestID string, since
 	if n := len(candidates) - len(ids); n > 0 {
 		more = fmt.Sprintf(" and %d more", n)
 	}
-	// Built without Sanitize: it would redact digit runs inside the ids,
-	// which are Truework's random ids, never personal data.
-	return providers.Observation{}, false, &providers.Error{Kind: providers.KindRejected, Message: fmt.Sprintf(
+	return &providers.Error{Kind: providers.KindOutcomeUnknown, Message: fmt.Sprintf(
 		"%d verification requests could be the reverification of request %s (%s%s); a person must decide which one, if any, this order created",
 		len(candidates), requestID, strings.Join(ids, ", "), more)}
 }
 
-// cannotDetermine is the KindRejected error for a search that cannot say
-// whether the reverify call landed.
+// cannotDetermine is the KindOutcomeUnknown error for a search that cannot
+// say whether the reverify call landed.
 func cannotDetermine(requestID, why string) error {
-	return &providers.Error{Kind: providers.KindRejected, Message: fmt.Sprintf(
+	return &providers.Error{Kind: providers.KindOutcomeUnknown, Message: fmt.Sprintf(
 		"could not determine whether reverifying request %s created a new request: %s", requestID, why)}
 }
 

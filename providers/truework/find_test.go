@@ -43,6 +43,23 @@ func (e findEnv) others(n int) {
 	}
 }
 
+// sameLoan orders another verification on the source's loan, of the given
+// type and employer, after the intent: a co-borrower's, or income beside
+// employment.
+func (e findEnv) sameLoan(kind, employerID string) string {
+	e.t.Helper()
+	loanID, _ := e.sim.LoanID(e.source)
+	order := createOrder(e.t, e.sim, "pending-approval")
+	id := onlyRequest(e.t, e.sim, order)
+	if err := e.sim.SetLoanID(order, loanID); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.sim.SetKind(id, kind, employerID); err != nil {
+		e.t.Fatal(err)
+	}
+	return id
+}
+
 func (e findEnv) listCalls() int {
 	n := 0
 	for _, st := range e.sim.Stats() {
@@ -96,11 +113,34 @@ func TestFindReverification(t *testing.T) {
 			},
 		},
 		{
+			name: "not the co-borrower's request on the same loan",
+			setup: func(e findEnv, _ *time.Time) []string {
+				e.sameLoan("employment-income", "77") // another employer: the co-borrower
+				return nil
+			},
+		},
+		{
+			name: "not the employment request beside the income one",
+			setup: func(e findEnv, _ *time.Time) []string {
+				e.sameLoan("employment", "2")
+				id := e.reverify()
+				return []string{id}
+			},
+		},
+		{
+			name: "found although Truework's clock is 30 minutes behind ours",
+			setup: func(e findEnv, since *time.Time) []string {
+				id := e.reverify()
+				*since = e.sim.Clock.Now().Add(30 * time.Minute)
+				return []string{id}
+			},
+		},
+		{
 			name: "several candidates",
 			setup: func(e findEnv, _ *time.Time) []string {
 				return []string{e.reverify(), e.reverify()}
 			},
-			wantKind: providers.KindRejected,
+			wantKind: providers.KindOutcomeUnknown,
 			wantMsg:  "a person must decide",
 		},
 		{
@@ -120,7 +160,7 @@ func TestFindReverification(t *testing.T) {
 			name: "reverify older than since",
 			setup: func(e findEnv, since *time.Time) []string {
 				e.reverify()
-				e.sim.Clock.Advance(10 * time.Minute)
+				e.sim.Clock.Advance(truework.ReverifyClockSkew + 10*time.Minute)
 				*since = e.sim.Clock.Now()
 				return nil
 			},
@@ -142,7 +182,7 @@ func TestFindReverification(t *testing.T) {
 			name: "older pages are not read",
 			setup: func(e findEnv, since *time.Time) []string {
 				e.others(60)
-				e.sim.Clock.Advance(time.Hour)
+				e.sim.Clock.Advance(truework.ReverifyClockSkew + time.Hour)
 				*since = e.sim.Clock.Now()
 				return []string{e.reverify()}
 			},
@@ -161,7 +201,7 @@ func TestFindReverification(t *testing.T) {
 				}
 				return nil
 			},
-			wantKind: providers.KindRejected,
+			wantKind: providers.KindOutcomeUnknown,
 			wantMsg:  "no loan_id",
 		},
 		{
@@ -171,7 +211,7 @@ func TestFindReverification(t *testing.T) {
 				e.others(20*25 + 1)
 				return nil
 			},
-			wantKind: providers.KindRejected,
+			wantKind: providers.KindOutcomeUnknown,
 			wantMsg:  "could not determine",
 		},
 	}
@@ -297,17 +337,17 @@ func TestFindReverificationListShapes(t *testing.T) {
 		{
 			name:     "not newest first",
 			pages:    map[string]string{"0": page("", item("NEW", newer, "loan-7"), item("B", newest, "loan-8"))},
-			wantKind: providers.KindRejected, wantMsg: "newest-first",
+			wantKind: providers.KindOutcomeUnknown, wantMsg: "newest-first",
 		},
 		{
 			name:     "next without a later offset",
 			pages:    map[string]string{"0": page("http://x/verification-requests/?limit=25", item("A", newest, "loan-8"))},
-			wantKind: providers.KindRejected, wantMsg: "offset",
+			wantKind: providers.KindOutcomeUnknown, wantMsg: "offset",
 		},
 		{
 			name:     "candidate without a created date",
 			pages:    map[string]string{"0": page("", item("NEW", "", "loan-7"))},
-			wantKind: providers.KindRejected, wantMsg: "created",
+			wantKind: providers.KindOutcomeUnknown, wantMsg: "created",
 		},
 		{
 			name:  "empty list",

@@ -202,10 +202,12 @@ func (s *Server) reverify(w http.ResponseWriter, r *http.Request, c call) {
 		s.WriteError(w, http.StatusBadRequest, problem)
 		return
 	}
-	// **Assume:** the new request carries the source's loan_id (and target).
+	// **Assume:** the new request carries the source's loan_id, type and
+	// target (so its employer).
 	o := s.newOrderLocked()
 	o.loanID = src.order.loanID
 	created := s.newRequestLocked(o, statePendingApproval)
+	created.kind, created.employer = src.kind, src.employer
 	src.reverifiedAs = append(src.reverifiedAs, created.id)
 	simulator.WriteJSON(w, http.StatusCreated, viewRequest(created, c.versioned))
 }

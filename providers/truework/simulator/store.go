@@ -49,6 +49,8 @@ type request struct {
 	details     *string   // cancellation_details
 	// reverifiedAs lists the requests a reverify of this one created.
 	reverifiedAs []string
+	// kind is the verification type; employer the target's company id.
+	kind, employer string
 }
 
 // newID makes an id shaped like Truework's, e.g.
@@ -75,7 +77,8 @@ func (s *Server) newOrderLocked() *order {
 // newRequestLocked adds a request in state to o. s.mu must be held.
 func (s *Server) newRequestLocked(o *order, state string) *request {
 	s.requestSeq++
-	r := &request{id: newID(), order: o, state: statePendingApproval, seq: s.requestSeq, created: s.Clock.Now()}
+	r := &request{id: newID(), order: o, state: statePendingApproval, seq: s.requestSeq, created: s.Clock.Now(),
+		kind: defaultKind, employer: defaultEmployer}
 	s.requests[r.id] = r
 	o.requests = append(o.requests, r)
 	s.moveLocked(r, state)
@@ -285,6 +288,27 @@ func (s *Server) LoanID(id string) (string, bool) {
 		return "", false
 	}
 	return o.loanID, true
+}
+
+// The verification type and employer of a request unless SetKind says
+// otherwise.
+const (
+	defaultKind     = "employment-income"
+	defaultEmployer = "2"
+)
+
+// SetKind sets a request's verification type ("employment",
+// "employment-income") and its target's employer id, to play the several
+// requests of one loan: a co-borrower's, or income beside employment.
+func (s *Server) SetKind(requestID, kind, employerID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.requests[requestID]
+	if !ok {
+		return fmt.Errorf("%w: %s", simulator.ErrNoOrder, requestID)
+	}
+	r.kind, r.employer = kind, employerID
+	return nil
 }
 
 // SetLoanID sets the loan_id of an order (or of the order of a request id);
