@@ -10,20 +10,20 @@ import (
 type ErrorKind string
 
 const (
-	// KindNotFound: the order does not exist or these credentials cannot see it.
+	// KindNotFound means the order does not exist or these credentials cannot see it.
 	KindNotFound ErrorKind = "NotFound"
-	// KindUnauthorized: the credentials are missing, malformed or refused.
+	// KindUnauthorized means the credentials are missing, malformed or refused.
 	KindUnauthorized ErrorKind = "Unauthorized"
-	// KindRateLimited: too many requests; retry no sooner than RetryAfter.
+	// KindRateLimited means too many requests; retry no sooner than RetryAfter.
 	KindRateLimited ErrorKind = "RateLimited"
-	// KindRejected: the vendor refused the request as it is (400, 409, 422);
+	// KindRejected means the vendor refused the request as it is (400, 409, 422);
 	// repeating it cannot help.
 	KindRejected ErrorKind = "Rejected"
-	// KindLegalHold: the vendor may not process the order (HTTP 451).
+	// KindLegalHold means the vendor may not process the order (HTTP 451).
 	KindLegalHold ErrorKind = "LegalHold"
-	// KindOutcomeUnknown: whether an earlier call took effect cannot be told.
+	// KindOutcomeUnknown means whether an earlier call took effect cannot be told.
 	KindOutcomeUnknown ErrorKind = "OutcomeUnknown"
-	// KindTransient: 5xx, network failures, unreadable responses; retry with backoff.
+	// KindTransient means 5xx, network failures, unreadable responses; retry with backoff.
 	KindTransient ErrorKind = "Transient"
 )
 

@@ -9,6 +9,7 @@ import (
 // purpose: they are what users write in spec.state and read in status.state.
 type State string
 
+// The states every vendor's words map to.
 const (
 	StateActive    State = "active"
 	StateCanceled  State = "canceled"

@@ -12,6 +12,7 @@ import (
 // values of status.plannedAction.
 type Action string
 
+// The actions; ActionNone plans nothing.
 const (
 	ActionNone     Action = ""
 	ActionCancel   Action = "Cancel"

@@ -336,7 +336,7 @@ func TestIntegratorHeader(t *testing.T) {
 	if _, err := newClient(t, capture.URL, testCredentials()).Observe(context.Background(), "x"); err != nil {
 		t.Fatal(err)
 	}
-	if _, sent := got[accountchek.IntegratorHeader]; sent {
+	if _, sent := got[http.CanonicalHeaderKey(accountchek.IntegratorHeader)]; sent {
 		t.Error("integrator header sent without an integratorID")
 	}
 }

@@ -28,7 +28,7 @@ const (
 	failed    = providers.StateFailed
 )
 
-// Truework: an order holds verification requests and has no state of its
+// Truework is the Truework adapter: an order holds verification requests and has no state of its
 // own; the client and simulator sum the requests up the same way. Reverify
 // works on a completed request and answers with a new one.
 func Truework() Adapter {
@@ -138,7 +138,7 @@ func reverifyFirstRequest(ctx context.Context, c providers.Client, sim Sim, orde
 	return reverify(requestID, reportID)(ctx, c)
 }
 
-// Truv: an order's status is derived from its employers. Cancel is allowed
+// Truv is the Truv adapter: an order's status is derived from its employers. Cancel is allowed
 // only while every employer is open, which a capability table keyed by the
 // order's status cannot say: a partly finished order reads "pending" yet is
 // refused (see the composite below and truv.Vendor).
@@ -200,7 +200,7 @@ func Truv() Adapter {
 	}
 }
 
-// AccountChek: cancel before the borrower acts, close once they have; both
+// AccountChek is the AccountChek adapter: cancel before the borrower acts, close once they have; both
 // are terminal. The API lives under /v1.
 func AccountChek() Adapter {
 	const seedOrder = "b943cae2-a8f5-e911-b5e9-0003ff4f1b49"
@@ -250,7 +250,7 @@ func AccountChek() Adapter {
 	}
 }
 
-// TxCloud: one verification per order, cancelable only while pending. It
+// TxCloud is the TxCloud adapter: one verification per order, cancelable only while pending. It
 // has no canceled status: a canceled verification reads "expired"
 // (Capabilities.CanceledReadsAs), and only the cancel's own answer says
 // canceled. The API lives under /v1.

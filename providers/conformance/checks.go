@@ -61,7 +61,7 @@ func checkCapabilities(t *testing.T, a Adapter) {
 	if a.Vendor.Name != a.Name {
 		t.Errorf("Vendor().Name = %q, want %q", a.Vendor.Name, a.Name)
 	}
-	var names []providers.Action
+	names := make([]providers.Action, 0, len(a.Actions))
 	for _, act := range a.Actions {
 		names = append(names, act.Name)
 	}
@@ -314,7 +314,7 @@ func wantKind(t *testing.T, err error, kind providers.ErrorKind) *providers.Erro
 
 // sortedStates lists the vendor's states in a stable order.
 func sortedStates(a Adapter) []string {
-	var out []string
+	out := make([]string, 0, len(a.States))
 	for s := range a.States {
 		out = append(out, s)
 	}

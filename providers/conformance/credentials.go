@@ -88,7 +88,7 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func values(data map[string][]byte) []string {
-	var out []string
+	out := make([]string, 0, len(data))
 	for _, v := range data {
 		out = append(out, string(v))
 	}

@@ -46,7 +46,7 @@ func (e findEnv) others(n int) {
 // sameLoan orders another verification on the source's loan, of the given
 // type and employer, after the intent: a co-borrower's, or income beside
 // employment.
-func (e findEnv) sameLoan(kind, employerID string) string {
+func (e findEnv) sameLoan(kind, employerID string) {
 	e.t.Helper()
 	loanID, _ := e.sim.LoanID(e.source)
 	order := createOrder(e.t, e.sim, "pending-approval")
@@ -57,7 +57,6 @@ func (e findEnv) sameLoan(kind, employerID string) string {
 	if err := e.sim.SetKind(id, kind, employerID); err != nil {
 		e.t.Fatal(err)
 	}
-	return id
 }
 
 func (e findEnv) listCalls() int {

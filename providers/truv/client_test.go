@@ -342,7 +342,7 @@ func TestOrdersExpireByThemselves(t *testing.T) {
 // None of the simulator's PII reaches an Observation or an error message.
 func TestNoPIIInObservationsOrErrors(t *testing.T) {
 	e := newEnv(t)
-	var seen []string
+	seen := make([]string, 0, 2*len(allStatuses))
 	for _, st := range allStatuses {
 		id := e.create(t, st.word)
 		obs, err := e.client.Observe(context.Background(), id)

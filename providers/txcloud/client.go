@@ -36,7 +36,7 @@ var states = providers.StateTable{
 	// verification reads expired). Should it ever send one, it means what
 	// it says rather than "unknown, keep polling".
 	"canceled":  providers.StateCanceled,
-	"cancelled": providers.StateCanceled,
+	"cancelled": providers.StateCanceled, //nolint:misspell // txcloud's own word
 }
 
 // Normalize maps a txcloud status word to a providers.State.

@@ -1,6 +1,6 @@
 // Package vendorhttp is the one HTTP round trip every vendor client uses: it
 // sends JSON, caps what it reads, maps status codes to provider error kinds,
-// honours Retry-After, and decodes only into the caller's small structs.
+// honors Retry-After, and decodes only into the caller's small structs.
 package vendorhttp
 
 import (

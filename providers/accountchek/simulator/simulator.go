@@ -99,7 +99,7 @@ func (s *Server) authenticated(h http.HandlerFunc) http.HandlerFunc {
 			s.WriteError(w, http.StatusTooManyRequests, "")
 			return
 		}
-		if ids := r.Header.Values(IntegratorHeader); len(ids) > 0 && !(len(ids) == 1 && guidPattern.MatchString(ids[0])) {
+		if ids := r.Header.Values(IntegratorHeader); len(ids) > 0 && (len(ids) != 1 || !guidPattern.MatchString(ids[0])) {
 			writeErrorBody(w, http.StatusUnprocessableEntity, errorBody{
 				General:    []string{"The request is invalid."},
 				Properties: []propertyError{{Property: IntegratorHeader, Message: "The integrator id must be a GUID."}},

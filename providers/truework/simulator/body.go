@@ -7,7 +7,7 @@ import "time"
 const (
 	fakeFirstName    = "Jordana"
 	fakeLastName     = "Quillfeather"
-	fakeFormerName   = "Bellweather"
+	fakeFormerName   = "Bellweather" //nolint:misspell // a surname, as the seed has it
 	fakeSSN          = "437-28-9163"
 	fakeDateOfBirth  = "1986-07-19"
 	fakeEmail        = "jordana.quillfeather@example.com"
