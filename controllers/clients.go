@@ -84,7 +84,7 @@ func (c *ClientCache) Build(p *v1.VerificationProvider, vendor providers.Vendor,
 	if e != nil && e.version == version && e.client != nil {
 		return e.client, e.account, nil
 	}
-	client, err := vendor.New(providers.Config{
+	client, err := vendor.Connect(providers.Config{
 		BaseURL:     p.Spec.Endpoint, // empty: the vendor's URL for the environment
 		Environment: environment(p),
 		Credentials: secret.Data,

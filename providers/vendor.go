@@ -88,9 +88,20 @@ type Vendor struct {
 	// ValidateCredentials checks the Secret's data for the environment
 	// without calling the vendor. Its error message never contains a secret.
 	ValidateCredentials func(environment string, data map[string][]byte) error
-	// New builds a client. It validates credentials first and returns an
-	// *Error of KindUnauthorized when they are unusable.
+	// New builds a client from credentials that ValidateCredentials has
+	// accepted. Use Connect, which checks them first.
 	New func(Config) (Client, error)
+}
+
+// Connect is the one way a client is made: it checks the credentials for
+// the environment (without calling the vendor), then builds the client.
+// Unusable credentials are an *Error of KindUnauthorized whose message
+// never contains a secret.
+func (v Vendor) Connect(cfg Config) (Client, error) {
+	if err := v.ValidateCredentials(cfg.Environment, cfg.Credentials); err != nil {
+		return nil, &Error{Kind: KindUnauthorized, Message: err.Error()}
+	}
+	return v.New(cfg)
 }
 
 // Registry maps a vendor name to its description.

@@ -81,8 +81,9 @@ var (
 	_ providers.Closer = (*Client)(nil)
 )
 
-// New checks the credentials (without any call) and builds a client. Unusable
-// credentials are an *providers.Error of KindUnauthorized.
+// New builds a client from checked credentials (see
+// providers.Vendor.Connect); credentials it cannot parse are still an
+// *providers.Error of KindUnauthorized.
 func New(cfg providers.Config) (*Client, error) {
 	creds, err := parseCredentials(cfg.Credentials)
 	if err != nil {

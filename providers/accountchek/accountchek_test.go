@@ -125,7 +125,7 @@ func TestVendor(t *testing.T) {
 	if _, ok := c.(providers.Closer); !ok {
 		t.Error("the client does not implement providers.Closer")
 	}
-	c, err = v.New(providers.Config{Environment: "sandbox", Credentials: map[string][]byte{}})
+	c, err = v.Connect(providers.Config{Environment: "sandbox", Credentials: map[string][]byte{}})
 	if c != nil || providers.KindOf(err) != providers.KindUnauthorized {
 		t.Errorf("New without credentials = (%v, %v), want (nil, Unauthorized)", c, err)
 	}

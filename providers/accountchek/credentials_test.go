@@ -76,7 +76,7 @@ func TestNewRefusesBadCredentialsWithoutCalling(t *testing.T) {
 	for _, creds := range bad {
 		for _, newClient := range []func(providers.Config) (any, error){
 			func(c providers.Config) (any, error) { return accountchek.New(c) },
-			func(c providers.Config) (any, error) { return accountchek.Vendor().New(c) },
+			func(c providers.Config) (any, error) { return accountchek.Vendor().Connect(c) },
 		} {
 			_, err := newClient(providers.Config{BaseURL: srv.URL + "/v1", Environment: "production", Credentials: creds})
 			if providers.KindOf(err) != providers.KindUnauthorized {

@@ -168,7 +168,7 @@ func start(t *testing.T, a Adapter) *env {
 // connections private to the test and closes them with the server.
 func newClient(t *testing.T, a Adapter, srv *httptest.Server, creds map[string][]byte) providers.Client {
 	t.Helper()
-	c, err := a.Vendor.New(providers.Config{
+	c, err := a.Vendor.Connect(providers.Config{
 		BaseURL:     a.BaseURL(srv.URL),
 		Environment: a.Environment,
 		Credentials: creds,

@@ -60,7 +60,7 @@ func unusableCredentials(a Adapter) []credentialCase {
 func checkNewRefuses(t *testing.T, a Adapter, data map[string][]byte, secrets []string) {
 	t.Helper()
 	var calls atomic.Int32
-	_, err := a.Vendor.New(providers.Config{
+	_, err := a.Vendor.Connect(providers.Config{
 		BaseURL:     a.BaseURL("http://127.0.0.1:9"),
 		Environment: a.Environment,
 		Credentials: data,

@@ -130,12 +130,9 @@ func headerSafe(key string) bool {
 	return true
 }
 
-// New builds a Truework client for orders. Unusable credentials are an
-// *providers.Error of KindUnauthorized, and no call is made.
+// New builds a Truework client for orders from checked credentials (see
+// providers.Vendor.Connect).
 func New(cfg providers.Config) (providers.Client, error) {
-	if err := ValidateCredentials(cfg.Environment, cfg.Credentials); err != nil {
-		return nil, &providers.Error{Kind: providers.KindUnauthorized, Message: err.Error()}
-	}
 	authorization := "Bearer " + apiKey(cfg.Credentials)
 	decorate := func(r *http.Request) {
 		r.Header.Set("Authorization", authorization)

@@ -96,13 +96,13 @@ func TestValidateCredentials(t *testing.T) {
 
 func key(v string) map[string][]byte { return map[string][]byte{"apiKey": []byte(v)} }
 
-// New must refuse unusable credentials before any call reaches the vendor.
-func TestNewRefusesBadCredentialsWithoutCalling(t *testing.T) {
+// Connect must refuse unusable credentials before any call reaches the vendor.
+func TestConnectRefusesBadCredentialsWithoutCalling(t *testing.T) {
 	var calls atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { calls.Add(1) }))
 	defer srv.Close()
 	for _, k := range []string{"", "tw_pk_test_0123456789abcdef", "tw_sk_0123456789abcdef"} {
-		_, err := truework.Vendor().New(providers.Config{
+		_, err := truework.Vendor().Connect(providers.Config{
 			BaseURL: srv.URL, Environment: "sandbox", Credentials: key(k), HTTPClient: srv.Client(),
 		})
 		wantKind(t, err, providers.KindUnauthorized)

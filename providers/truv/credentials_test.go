@@ -64,13 +64,13 @@ func TestValidateCredentials(t *testing.T) {
 	}
 }
 
-// New refuses unusable credentials with KindUnauthorized before any call.
-func TestNewRefusesBadCredentialsWithoutCalling(t *testing.T) {
+// Connect refuses unusable credentials with KindUnauthorized before any call.
+func TestConnectRefusesBadCredentialsWithoutCalling(t *testing.T) {
 	var hits atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
 	defer srv.Close()
 
-	_, err := truv.New(providers.Config{BaseURL: srv.URL, Environment: "production",
+	_, err := truv.Vendor().Connect(providers.Config{BaseURL: srv.URL, Environment: "production",
 		Credentials: creds(clientID, "sandbox-4f1a9c0e7b2d"), HTTPClient: srv.Client()})
 	if providers.KindOf(err) != providers.KindUnauthorized {
 		t.Fatalf("err = %v, want KindUnauthorized", err)

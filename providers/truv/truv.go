@@ -59,11 +59,9 @@ type client struct {
 	http vendorhttp.Client
 }
 
-// New builds a Truv client after checking the credentials for cfg.Environment.
+// New builds a Truv client from checked credentials (see
+// providers.Vendor.Connect).
 func New(cfg providers.Config) (providers.Client, error) {
-	if err := ValidateCredentials(cfg.Environment, cfg.Credentials); err != nil {
-		return nil, &providers.Error{Kind: providers.KindUnauthorized, Message: err.Error()}
-	}
 	clientID := string(cfg.Credentials[KeyClientID])
 	accessSecret := string(cfg.Credentials[KeyAccessSecret])
 	decorate := func(r *http.Request) {

@@ -102,12 +102,9 @@ func otherEnvironmentHint(key, environment string) string {
 
 func isNotHeaderSafe(r rune) bool { return r <= ' ' || r == 0x7f }
 
-// New builds a client. Unusable credentials are a KindUnauthorized error and
-// no call is made.
+// New builds a client from checked credentials (see
+// providers.Vendor.Connect).
 func New(cfg providers.Config) (providers.Client, error) {
-	if err := ValidateCredentials(cfg.Environment, cfg.Credentials); err != nil {
-		return nil, &providers.Error{Kind: providers.KindUnauthorized, Message: err.Error()}
-	}
 	authorization := "Bearer " + string(cfg.Credentials[KeyAPIKey])
 	decorate := func(r *http.Request) { r.Header.Set("Authorization", authorization) }
 	conn, err := vendorhttp.ForConfig(cfg, Vendor().BaseURLs, decorate, decodeError)

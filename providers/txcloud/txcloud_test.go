@@ -147,12 +147,12 @@ func TestValidateCredentials(t *testing.T) {
 
 func key(v string) map[string][]byte { return map[string][]byte{txcloud.KeyAPIKey: []byte(v)} }
 
-func TestNewRefusesUnusableCredentialsWithoutACall(t *testing.T) {
+func TestConnectRefusesUnusableCredentialsWithoutACall(t *testing.T) {
 	var calls atomic.Int32
 	ts := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { calls.Add(1) }))
 	defer ts.Close()
 	for _, k := range []string{"txc_live_" + secretPart, "", "txc_test_", "txc_test_" + secretPart + " "} {
-		c, err := txcloud.New(providers.Config{BaseURL: ts.URL + "/v1", Environment: "sandbox", Credentials: key(k), HTTPClient: ts.Client()})
+		c, err := txcloud.Vendor().Connect(providers.Config{BaseURL: ts.URL + "/v1", Environment: "sandbox", Credentials: key(k), HTTPClient: ts.Client()})
 		if c != nil {
 			t.Errorf("key %q: got a client", k)
 		}
