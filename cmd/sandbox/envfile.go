@@ -7,7 +7,7 @@ import (
 )
 
 // envFile is .sandbox/env.json, the sandbox's contract with scripts and the
-// e2e suite (DESIGN.md). Its presence means "everything is up".
+// e2e suite (docs/sandbox.md). Its presence means "everything is up".
 type envFile struct {
 	Kubeconfig string                   `json:"kubeconfig"`
 	Namespace  string                   `json:"namespace"`

@@ -14,7 +14,7 @@ import (
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 )
 
-// namespace is where the sandbox puts everything (DESIGN.md).
+// namespace is where the sandbox puts everything (docs/sandbox.md).
 const namespace = "sandbox"
 
 // createProviders creates namespace sandbox and, per vendor, the Secret

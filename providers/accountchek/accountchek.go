@@ -3,9 +3,8 @@
 // AccountChek order and cancels or closes it with
 // PATCH /v1/accountchekorders/{orderId} {"status": "canceled" | "closed"}.
 //
-// Sources: /work/shared/seeds/accountchek-close-or-cancel-order.txt (the
-// vendor's page, copied to testdata/) and the AccountChek section of
-// VENDORS.md.
+// Sources: the vendor's page "Closing or Canceling an AccountChekOrder"
+// (its examples are in testdata/) and docs/vendors.md#accountchek.
 //
 // The base URL of an environment INCLUDES the version segment /v1; the client
 // appends /accountchekorders/{id}. An endpoint override must therefore end

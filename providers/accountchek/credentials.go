@@ -8,7 +8,7 @@ import (
 	"unicode/utf8"
 )
 
-// Secret keys (DESIGN.md): a verifier user's HTTP Basic credentials and, for
+// Secret keys (docs/sandbox.md): a verifier user's HTTP Basic credentials and, for
 // integrators, their integrator GUID.
 const (
 	KeyUsername     = "username"

@@ -15,7 +15,7 @@ import (
 	txsim "github.com/ordersync/verification-operator/providers/txcloud/simulator"
 )
 
-// The adapters restate VENDORS.md as tables, in the vendors' own words,
+// The adapters restate docs/vendors.md as tables, in the vendors' own words,
 // rather than importing the clients' constants: a mistake in a client's
 // table must not be mirrored in its expectations.
 

@@ -1,5 +1,5 @@
 // Package simulator is the shared part of every vendor simulator: the
-// /_sandbox/ admin API from DESIGN.md, fault injection, a per-order call log,
+// /_sandbox/ admin API of docs/sandbox.md, fault injection, a per-order call log,
 // call statistics, a per-key rate limiter and a clock tests control. A
 // vendor's simulator (providers/<vendor>/simulator) registers its API routes
 // with Handle and implements Vendor for the admin API.

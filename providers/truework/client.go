@@ -52,7 +52,7 @@ func (c *Client) Cancel(ctx context.Context, orderID string, cn providers.Cancel
 //
 // Unlike Cancel this is NOT safe to repeat: every accepted call creates a new
 // billable request, and Truework takes no idempotency key. After a lost
-// response the caller must not call again blindly (see DESIGN.md).
+// response the caller must not call again blindly (see docs/design.md#exactly-once).
 func (c *Client) Reverify(ctx context.Context, requestID, reportID string) (providers.Observation, error) {
 	var r wireRequest
 	header := http.Header{"Request-Sync": {"async"}}

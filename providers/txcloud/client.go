@@ -120,7 +120,7 @@ func observation(orderID string, v verification) providers.Observation {
 
 // apiError is txcloud's error body:
 // {"error":{"code","message","type","param","request_id","retry_after"}}.
-// A 429 carries "retry_after" (seconds); VENDORS.md does not say where, so
+// A 429 carries "retry_after" (seconds); the reference does not say where, so
 // both inside the error object and at the top level are read.
 type apiError struct {
 	Error struct {

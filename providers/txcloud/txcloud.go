@@ -1,5 +1,5 @@
 // Package txcloud is the client for txcloud's identity verification API
-// (seed txcloud-cancel-verification.txt and VENDORS.md).
+// (its page "Cancel verification", and docs/vendors.md#txcloud).
 //
 // An order is one verification (id "ver_..."). txcloud has no canceled
 // status: cancel is legal only while a verification is pending and moves it

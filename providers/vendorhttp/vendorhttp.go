@@ -168,7 +168,7 @@ func checkPath(p string) error {
 }
 
 // KindForStatus is the meaning of an HTTP status shared by every vendor in
-// VENDORS.md: 401/403 bad credentials, 404/410 gone, 429 slow down, 451 legal
+// docs/vendors.md: 401/403 bad credentials, 404/410 gone, 429 slow down, 451 legal
 // block, 5xx try again, any other 4xx can never succeed as sent.
 func KindForStatus(code int) providers.ErrorKind {
 	switch {

@@ -78,7 +78,7 @@ type sandbox struct {
 	k8s client.Client
 }
 
-// envFile is the contract shape of .sandbox/env.json (DESIGN.md).
+// envFile is the contract shape of .sandbox/env.json (docs/sandbox.md).
 type envFile struct {
 	Kubeconfig string `json:"kubeconfig"`
 	Namespace  string `json:"namespace"`

@@ -36,8 +36,8 @@ const (
 const IntegratorHeader = "X-AccountChek-Integrator-Id"
 
 // AccountChek publishes no rate limit. Assume 20 requests/s per verifier
-// user, answered beyond that with a bare 429 (VENDORS.md: "plain 429 without
-// headers").
+// user, answered beyond that with a bare 429, without headers
+// (docs/vendors.md#accountchek).
 const (
 	RequestsPerSecond = 20
 	Burst             = 20
@@ -133,7 +133,7 @@ func (s *Server) noRoute(w http.ResponseWriter, _ *http.Request) {
 
 // WriteError answers in AccountChek's format. 401 and 429 have no documented
 // body: 401 is sent empty with the WWW-Authenticate challenge HTTP Basic
-// requires, 429 bare (VENDORS.md). Everything else uses the documented
+// requires, 429 bare (docs/vendors.md#accountchek). Everything else uses the documented
 // {"general": [...], "properties": [...]} body.
 func (s *Server) WriteError(w http.ResponseWriter, status int, message string) {
 	switch status {

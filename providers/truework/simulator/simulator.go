@@ -1,6 +1,6 @@
 // Package simulator is Truework's API as an in-memory HTTP server, true to
-// /work/shared/VENDORS.md and the seeds truework-cancel-order.txt and
-// truework-reverify-verification.txt:
+// docs/vendors.md#truework and Truework's pages "Cancel an order" and
+// "Reverify a Verification":
 //
 //   - GET /orders/{id}, PUT /orders/{id}/cancel
 //   - GET /verification-requests/{id}/, PUT /verification-requests/{id}/cancel/

@@ -334,7 +334,7 @@ func TestRateLimitPerKey(t *testing.T) {
 	}
 }
 
-// The admin API of DESIGN.md, through HTTP.
+// The admin API of docs/sandbox.md, through HTTP.
 func TestAdminAPI(t *testing.T) {
 	_, srv := start(t)
 	post := func(path, body string) response { return send(t, http.MethodPost, srv.URL+path, "", "", body) }

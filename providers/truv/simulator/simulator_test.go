@@ -301,7 +301,7 @@ func TestDerivedOrderStatus(t *testing.T) {
 func TestExpiryDeadlineSkipsWeekends(t *testing.T) {
 	cases := []struct{ created, want string }{
 		// Wednesday: the seed's example shows 72 straight hours (Saturday),
-		// VENDORS.md says weekends are not counted; we follow VENDORS.md.
+		// docs/vendors.md: weekends are not counted.
 		{"2021-04-21T21:45:14Z", "2021-04-26T21:45:14Z"},
 		{"2021-04-19T08:00:00Z", "2021-04-22T08:00:00Z"}, // Monday: no weekend in between
 		{"2021-04-24T10:00:00Z", "2021-04-29T00:00:00Z"}, // Saturday: counting starts Monday

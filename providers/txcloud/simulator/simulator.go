@@ -1,7 +1,7 @@
 // Package simulator is txcloud's identity verification API as an in-memory
 // HTTP server: GET /v1/identity/verifications/{id} and POST
 // /v1/identity/verifications/{id}/cancel, Bearer API keys, the status
-// machine of VENDORS.md, txcloud's error bodies, 60 requests per minute per
+// machine of docs/vendors.md#txcloud, txcloud's error bodies, 60 requests per minute per
 // key with X-RateLimit-* headers, and the /_sandbox/ admin API of the kit.
 //
 // The API lives under /v1, as at txcloud, so a client's endpoint override
@@ -149,7 +149,7 @@ func (s *Server) writeError(w http.ResponseWriter, status int, code, message str
 }
 
 // errorBody is txcloud's error format. retry_after is placed in the error
-// object: VENDORS.md only says the 429 body carries it.
+// object: the reference only says the 429 body carries it.
 type errorBody struct {
 	Error errorDetail `json:"error"`
 }
@@ -163,7 +163,7 @@ type errorDetail struct {
 	RetryAfter int     `json:"retry_after,omitempty"`
 }
 
-// typeForStatus picks one of the error types VENDORS.md lists.
+// typeForStatus picks one of the error types docs/vendors.md#txcloud lists.
 func typeForStatus(status int) string {
 	switch {
 	case status == http.StatusUnauthorized:
