@@ -29,7 +29,7 @@ var nsCounter atomic.Int64
 // and a VerificationProvider pointing at the simulator. A simulator per test
 // keeps call counts and injected faults from leaking between tests.
 type vendorEnv struct {
-	simulators.Vendor
+	simulators.Simulated
 	Sim      simulators.Sim
 	URL      string
 	NS       string
@@ -46,7 +46,7 @@ func startVendor(name string, credentials map[string]string) *vendorEnv {
 	if credentials == nil {
 		credentials = v.Credentials
 	}
-	env := &vendorEnv{Vendor: v, Sim: sim, URL: srv.URL, NS: newNamespace(name)}
+	env := &vendorEnv{Simulated: v, Sim: sim, URL: srv.URL, NS: newNamespace(name)}
 	env.Secret = &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name + "-credentials", Namespace: env.NS}, StringData: credentials}
 	Expect(k8s.Create(ctx(), env.Secret)).To(Succeed())
 	env.Provider = &v1.VerificationProvider{

@@ -19,7 +19,7 @@ import (
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 	"github.com/ordersync/verification-operator/controllers"
 	"github.com/ordersync/verification-operator/providers/registry"
-	"github.com/ordersync/verification-operator/providers/simulator"
+	"github.com/ordersync/verification-operator/providers/simkit"
 	truework "github.com/ordersync/verification-operator/providers/truework/simulator"
 )
 
@@ -195,13 +195,13 @@ var _ = Describe("Vendor operations beyond cancel", func() {
 		o := env.order(id, func(o *v1.VerificationOrder) { o.Spec.DeletionPolicy = v1.DeletionCancel })
 		expectReady(o, v1.ReasonConverged)
 
-		env.Sim.SetFaults(simulator.Faults{Rate: 1, Statuses: []int{503}})
+		env.Sim.SetFaults(simkit.Faults{Rate: 1, Statuses: []int{503}})
 		Expect(k8s.Delete(ctx(), o)).To(Succeed())
 		expectCondition(o, v1.ConditionReconciling, metav1.ConditionTrue, v1.ReasonVendorUnavailable)
 		reconciles.waitPast(o, reconciles.mark(o)) // another failed attempt
 		Expect(k8s.Get(ctx(), client.ObjectKeyFromObject(o), &v1.VerificationOrder{})).To(Succeed(), "the deletion waits")
 
-		env.Sim.SetFaults(simulator.Faults{})
+		env.Sim.SetFaults(simkit.Faults{})
 		expectGone(o)
 		Expect(env.vendorState(id)).To(Equal("canceled"))
 		Expect(env.acceptedMutatingCalls(id)).To(Equal(1), "attempts answered 503 were not applied")

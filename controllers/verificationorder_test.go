@@ -22,7 +22,7 @@ import (
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 	"github.com/ordersync/verification-operator/controllers"
 	"github.com/ordersync/verification-operator/providers/registry"
-	"github.com/ordersync/verification-operator/providers/simulator"
+	"github.com/ordersync/verification-operator/providers/simkit"
 	"github.com/ordersync/verification-operator/providers/simulators"
 )
 
@@ -112,13 +112,13 @@ var _ = Describe("VerificationOrder against each vendor simulator", Ordered, fun
 				It("shows Reconciling on HTTP "+itoa(fault.status)+" and converges once the vendor recovers", func() {
 					env := startVendor(vendor.Name, nil)
 					id := env.vendorOrder(env.Cancelable)
-					env.Sim.SetFaults(simulator.Faults{Rate: 1, Statuses: []int{fault.status}, RetryAfterSeconds: 1})
+					env.Sim.SetFaults(simkit.Faults{Rate: 1, Statuses: []int{fault.status}, RetryAfterSeconds: 1})
 					o := env.order(id, wantState(v1.DesiredCanceled))
 					o = expectCondition(o, v1.ConditionReconciling, metav1.ConditionTrue, fault.reason)
 					expectCondition(o, v1.ConditionSynced, metav1.ConditionFalse, fault.reason)
 					Expect(meta.FindStatusCondition(o.Status.Conditions, v1.ConditionStalled)).To(BeNil())
 
-					env.Sim.SetFaults(simulator.Faults{})
+					env.Sim.SetFaults(simkit.Faults{})
 					o = expectReady(o, v1.ReasonConverged)
 					Expect(o.Status.State).To(BeEquivalentTo("canceled"))
 					Expect(env.mutatingCalls(id)).To(Equal(1))

@@ -35,13 +35,19 @@ type Reverifier interface {
 	Reverified() Client
 }
 
+// The environments a VerificationProvider may name.
+const (
+	EnvSandbox    = "sandbox"
+	EnvProduction = "production"
+)
+
 // Config is everything a vendor constructor needs. It is built by the
 // controller from a VerificationProvider and its Secret.
 type Config struct {
 	// BaseURL is the vendor's API root for the environment, or the
 	// provider's endpoint override.
 	BaseURL string
-	// Environment is "sandbox" or "production".
+	// Environment is EnvSandbox or EnvProduction.
 	Environment string
 	// Credentials are the Secret's data. Never log them.
 	Credentials map[string][]byte

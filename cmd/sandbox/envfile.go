@@ -18,7 +18,7 @@ type envFileVendor struct {
 	URL string `json:"url"`
 }
 
-func newEnvFile(kubeconfig string, vendors []*vendor) envFile {
+func newEnvFile(kubeconfig string, vendors []*runningSim) envFile {
 	env := envFile{Kubeconfig: kubeconfig, Namespace: namespace, Vendors: map[string]envFileVendor{}}
 	for _, v := range vendors {
 		env.Vendors[v.Name] = envFileVendor{URL: v.URL}

@@ -76,7 +76,7 @@ func readDocuments(path string) ([]*unstructured.Unstructured, error) {
 // that shows what the sample is about, and moves it to namespace sandbox.
 // A sample's vendor is its provider's name: the samples name providers
 // after their vendor, as the sandbox does.
-func fillSample(o *unstructured.Unstructured, vendors []*vendor) error {
+func fillSample(o *unstructured.Unstructured, vendors []*runningSim) error {
 	providerName, _, _ := unstructured.NestedString(o.Object, "spec", "providerRef", "name")
 	v := vendorByName(vendors, providerName)
 	if v == nil {
@@ -103,9 +103,9 @@ func fillSample(o *unstructured.Unstructured, vendors []*vendor) error {
 // still be canceled; an unsupported close too, so that the only thing in the
 // way is the vendor's lack of a close. AccountChek's close starts from
 // inprogress, where a close is accepted but a cancel is not.
-func seedStateFor(v *vendor, desired string) string {
+func seedStateFor(v *runningSim, desired string) string {
 	if desired == string(v1.DesiredClosed) && v.Name == string(v1.VendorAccountChek) {
-		return accountchek.StatusInProgress
+		return accountchek.StateInProgress
 	}
 	return v.Cancelable
 }
@@ -119,7 +119,7 @@ type reverifiable interface {
 
 // fillReverification seeds a completed Truework order and names its request
 // (a request id, not the order id) and report.
-func fillReverification(o *unstructured.Unstructured, v *vendor) error {
+func fillReverification(o *unstructured.Unstructured, v *runningSim) error {
 	sim, ok := v.Sim.(reverifiable)
 	if !ok {
 		return fmt.Errorf("sample %s: the %s simulator cannot seed a reverification", o.GetName(), v.Name)
@@ -145,7 +145,7 @@ func fillReverification(o *unstructured.Unstructured, v *vendor) error {
 }
 
 // applySamples fills and creates every sample VerificationOrder.
-func applySamples(ctx context.Context, c client.Client, samplesDir string, vendors []*vendor) ([]string, error) {
+func applySamples(ctx context.Context, c client.Client, samplesDir string, vendors []*runningSim) ([]string, error) {
 	samples, err := loadSamples(samplesDir)
 	if err != nil {
 		return nil, err

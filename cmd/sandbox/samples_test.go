@@ -12,11 +12,11 @@ import (
 
 // offlineVendors are simulators without servers: filling samples only uses
 // their Go API.
-func offlineVendors() []*vendor {
+func offlineVendors() []*runningSim {
 	all := simulators.All()
-	out := make([]*vendor, 0, len(all))
+	out := make([]*runningSim, 0, len(all))
 	for _, sv := range all {
-		out = append(out, &vendor{Vendor: sv, Sim: sv.New(), URL: "http://127.0.0.1:1"})
+		out = append(out, &runningSim{Simulated: sv, Sim: sv.New(), URL: "http://127.0.0.1:1"})
 	}
 	return out
 }

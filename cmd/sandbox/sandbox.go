@@ -155,7 +155,7 @@ func startOperator(ctx context.Context, cp *controlPlane, log logr.Logger) (func
 
 // populate creates the providers, seeds the vendors and applies the samples
 // and a few more orders, all in namespace sandbox.
-func populate(ctx context.Context, cp *controlPlane, vendors []*vendor, opts options) (summary, error) {
+func populate(ctx context.Context, cp *controlPlane, vendors []*runningSim, opts options) (summary, error) {
 	c, err := client.New(cp.Config, client.Options{Scheme: newScheme()})
 	if err != nil {
 		return summary{}, err

@@ -20,7 +20,7 @@ const namespace = "sandbox"
 // createProviders creates namespace sandbox and, per vendor, the Secret
 // <vendor>-credentials with the simulator's credentials and the
 // VerificationProvider <vendor> pointing at the simulator.
-func createProviders(ctx context.Context, c client.Client, vendors []*vendor, poll time.Duration) error {
+func createProviders(ctx context.Context, c client.Client, vendors []*runningSim, poll time.Duration) error {
 	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}); err != nil {
 		return fmt.Errorf("create namespace %s: %w", namespace, err)
 	}
@@ -49,7 +49,7 @@ func createProviders(ctx context.Context, c client.Client, vendors []*vendor, po
 // waitProvidersReady waits until the operator has accepted every provider's
 // credentials, so that orders applied next reconcile at once rather than
 // stalling on a provider the cache has not seen yet.
-func waitProvidersReady(ctx context.Context, c client.Client, vendors []*vendor) error {
+func waitProvidersReady(ctx context.Context, c client.Client, vendors []*runningSim) error {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	for _, v := range vendors {
@@ -73,7 +73,7 @@ func waitProvidersReady(ctx context.Context, c client.Client, vendors []*vendor)
 }
 
 // seedOrder creates an order at the vendor in the given state word.
-func seedOrder(v *vendor, state string) (string, error) {
+func seedOrder(v *runningSim, state string) (string, error) {
 	id, err := v.Sim.CreateOrder(state)
 	if err != nil {
 		return "", fmt.Errorf("seed a %s order in state %q: %w", v.Name, state, err)
@@ -90,7 +90,7 @@ type extraOrder struct {
 // extraOrders: per vendor, an open order (the one "things to try" moves),
 // one the vendor completed, and one the vendor canceled (txcloud has no
 // canceled status).
-func extraOrders(vendors []*vendor) []extraOrder {
+func extraOrders(vendors []*runningSim) []extraOrder {
 	var out []extraOrder
 	for _, v := range vendors {
 		out = append(out,
@@ -105,7 +105,7 @@ func extraOrders(vendors []*vendor) []extraOrder {
 
 // createExtraOrders seeds the vendor orders behind extraOrders and applies a
 // VerificationOrder for each; it returns the vendor order ids by name.
-func createExtraOrders(ctx context.Context, c client.Client, vendors []*vendor) (map[string]string, error) {
+func createExtraOrders(ctx context.Context, c client.Client, vendors []*runningSim) (map[string]string, error) {
 	ids := map[string]string{}
 	for _, e := range extraOrders(vendors) {
 		id, err := seedOrder(vendorByName(vendors, e.vendor), e.vendorState)

@@ -11,7 +11,7 @@ type summary struct {
 	APIServer    string
 	Kubeconfig   string
 	EnvFile      string
-	Vendors      []*vendor
+	Vendors      []*runningSim
 	Samples      []string
 	Extra        map[string]string // extra VerificationOrder name → vendor order id
 	PollInterval string
@@ -68,9 +68,9 @@ func (s summary) print(w io.Writer) {
 	p("")
 }
 
-func (s summary) vendor(name string) *vendor {
+func (s summary) vendor(name string) *runningSim {
 	if v := vendorByName(s.Vendors, name); v != nil {
 		return v
 	}
-	return &vendor{}
+	return &runningSim{}
 }

@@ -13,9 +13,9 @@ import (
 	"github.com/ordersync/verification-operator/providers/simulators"
 )
 
-// vendor is one simulator serving on a loopback port.
-type vendor struct {
-	simulators.Vendor
+// runningSim is one simulator serving on a loopback port.
+type runningSim struct {
+	simulators.Simulated
 	Sim simulators.Sim
 	// URL is the simulator's base URL: the admin API is under URL/_sandbox/,
 	// the vendor API under URL+APIRoot.
@@ -24,12 +24,12 @@ type vendor struct {
 }
 
 // Endpoint is what the VerificationProvider's spec.endpoint points at.
-func (v *vendor) Endpoint() string { return v.URL + v.APIRoot }
+func (v *runningSim) Endpoint() string { return v.URL + v.APIRoot }
 
 // startVendors starts every simulator on a free port of 127.0.0.1 (never on
 // other interfaces: the simulators accept well-known test credentials).
-func startVendors() ([]*vendor, error) {
-	var started []*vendor
+func startVendors() ([]*runningSim, error) {
+	var started []*runningSim
 	for _, sv := range simulators.All() {
 		v, err := startVendor(sv)
 		if err != nil {
@@ -41,13 +41,13 @@ func startVendors() ([]*vendor, error) {
 	return started, nil
 }
 
-func startVendor(sv simulators.Vendor) (*vendor, error) {
+func startVendor(sv simulators.Simulated) (*runningSim, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("listen for the %s simulator: %w", sv.Name, err)
 	}
 	sim := sv.New()
-	v := &vendor{Vendor: sv, Sim: sim, URL: "http://" + ln.Addr().String(),
+	v := &runningSim{Simulated: sv, Sim: sim, URL: "http://" + ln.Addr().String(),
 		srv: &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}}
 	go func() {
 		if err := v.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -58,7 +58,7 @@ func startVendor(sv simulators.Vendor) (*vendor, error) {
 }
 
 // stopVendors lets in-flight calls finish (briefly), then closes the servers.
-func stopVendors(vendors []*vendor) {
+func stopVendors(vendors []*runningSim) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	for _, v := range vendors {
@@ -68,7 +68,7 @@ func stopVendors(vendors []*vendor) {
 	}
 }
 
-func vendorByName(vendors []*vendor, name string) *vendor {
+func vendorByName(vendors []*runningSim, name string) *runningSim {
 	for _, v := range vendors {
 		if v.Name == name {
 			return v

@@ -14,7 +14,7 @@ import (
 	"github.com/ordersync/verification-operator/providers"
 	"github.com/ordersync/verification-operator/providers/accountchek"
 	acsim "github.com/ordersync/verification-operator/providers/accountchek/simulator"
-	"github.com/ordersync/verification-operator/providers/simulator"
+	"github.com/ordersync/verification-operator/providers/simkit"
 )
 
 // env is a client talking to a fresh simulator over real HTTP.
@@ -236,14 +236,14 @@ func TestRepeatAfterLostResponse(t *testing.T) {
 			e := newEnv(t)
 			id := e.order(t, c.from)
 
-			e.sim.SetFaults(simulator.Faults{DropAfterCommit: 1})
+			e.sim.SetFaults(simkit.Faults{DropAfterCommit: 1})
 			_, err := mutate(e.client, c.action, id)
 			wantKind(t, err, providers.KindTransient)
 			if got := e.state(t, id); got != c.want {
 				t.Fatalf("the lost call was not applied: status %s", got)
 			}
 
-			e.sim.SetFaults(simulator.Faults{})
+			e.sim.SetFaults(simkit.Faults{})
 			obs, err := mutate(e.client, c.action, id)
 			if err != nil {
 				t.Fatalf("retry: %v", err)
@@ -401,8 +401,8 @@ func TestRateLimited(t *testing.T) {
 	id := e.order(t, "opened")
 
 	t.Run("injected with Retry-After", func(t *testing.T) {
-		e.sim.SetFaults(simulator.Faults{Rate: 1, Statuses: []int{429}, RetryAfterSeconds: 7})
-		defer e.sim.SetFaults(simulator.Faults{})
+		e.sim.SetFaults(simkit.Faults{Rate: 1, Statuses: []int{429}, RetryAfterSeconds: 7})
+		defer e.sim.SetFaults(simkit.Faults{})
 		_, err := e.client.Observe(context.Background(), id)
 		wantKind(t, err, providers.KindRateLimited)
 		if got := providers.RetryAfterOf(err); got != 7*time.Second {
@@ -410,8 +410,8 @@ func TestRateLimited(t *testing.T) {
 		}
 	})
 	t.Run("injected without Retry-After", func(t *testing.T) {
-		e.sim.SetFaults(simulator.Faults{Rate: 1, Statuses: []int{429}})
-		defer e.sim.SetFaults(simulator.Faults{})
+		e.sim.SetFaults(simkit.Faults{Rate: 1, Statuses: []int{429}})
+		defer e.sim.SetFaults(simkit.Faults{})
 		_, err := e.client.Observe(context.Background(), id)
 		wantKind(t, err, providers.KindRateLimited)
 		if got := providers.RetryAfterOf(err); got != 0 {
@@ -442,8 +442,8 @@ func TestServerErrorsAreTransient(t *testing.T) {
 	id := e.order(t, "opened")
 	for _, status := range []int{500, 502, 503, 504} {
 		t.Run(fmt.Sprint(status), func(t *testing.T) {
-			e.sim.SetFaults(simulator.Faults{Rate: 1, Statuses: []int{status}})
-			defer e.sim.SetFaults(simulator.Faults{})
+			e.sim.SetFaults(simkit.Faults{Rate: 1, Statuses: []int{status}})
+			defer e.sim.SetFaults(simkit.Faults{})
 			_, err := e.client.Cancel(context.Background(), id, providers.Cancellation{})
 			perr := wantKind(t, err, providers.KindTransient)
 			if perr.StatusCode != status {

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/ordersync/verification-operator/providers"
-	"github.com/ordersync/verification-operator/providers/simulator"
+	"github.com/ordersync/verification-operator/providers/simkit"
 )
 
 // checkObserve: an order in every vendor state reads back as that state,
@@ -224,9 +224,9 @@ func checkLostResponse(t *testing.T, a Adapter) {
 				id := e.create(t, from)
 				want := act.From[from]
 
-				e.sim.SetFaults(simulator.Faults{DropAfterCommit: 1})
+				e.sim.SetFaults(simkit.Faults{DropAfterCommit: 1})
 				obs, err := act.Invoke(t.Context(), e.client, e.sim, id)
-				e.sim.SetFaults(simulator.Faults{})
+				e.sim.SetFaults(simkit.Faults{})
 				e.assertClean(t, obs, err)
 				wantKind(t, err, providers.KindTransient)
 				if n := len(e.mutations(id)); n != 1 {

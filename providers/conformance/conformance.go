@@ -19,7 +19,7 @@ import (
 	"testing"
 
 	"github.com/ordersync/verification-operator/providers"
-	"github.com/ordersync/verification-operator/providers/simulator"
+	"github.com/ordersync/verification-operator/providers/simkit"
 )
 
 // Sim is what the suite needs of a vendor simulator: its API (ServeHTTP),
@@ -28,8 +28,8 @@ type Sim interface {
 	http.Handler
 	CreateOrder(state string) (string, error)
 	OrderState(id string) (string, bool)
-	SetFaults(simulator.Faults)
-	Calls(orderID string) []simulator.Call
+	SetFaults(simkit.Faults)
+	Calls(orderID string) []simkit.Call
 }
 
 // Adapter describes one vendor to the suite.
@@ -201,8 +201,8 @@ func (e *env) simState(t *testing.T, id string) string {
 }
 
 // mutations are the calls on the order that were not reads.
-func (e *env) mutations(id string) []simulator.Call {
-	var out []simulator.Call
+func (e *env) mutations(id string) []simkit.Call {
+	var out []simkit.Call
 	for _, c := range e.sim.Calls(id) {
 		if c.Method != http.MethodGet {
 			out = append(out, c)

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/ordersync/verification-operator/providers"
-	"github.com/ordersync/verification-operator/providers/simulator"
+	"github.com/ordersync/verification-operator/providers/simkit"
 	"github.com/ordersync/verification-operator/providers/vendorhttp"
 )
 
@@ -27,7 +27,7 @@ func checkFailures(t *testing.T, a Adapter) {
 		t.Run(fmt.Sprintf("ServerError%d", status), func(t *testing.T) {
 			e := start(t, a)
 			id := e.create(t, firstState(a))
-			e.sim.SetFaults(simulator.Faults{Rate: 1, Statuses: []int{status}})
+			e.sim.SetFaults(simkit.Faults{Rate: 1, Statuses: []int{status}})
 			obs, err := e.client.Observe(t.Context(), id)
 			e.assertClean(t, obs, err)
 			wantKind(t, err, providers.KindTransient)
@@ -83,7 +83,7 @@ func checkNotFound(t *testing.T, a Adapter) {
 func checkRateLimited(t *testing.T, a Adapter, retryAfterSeconds int) {
 	e := start(t, a)
 	id := e.create(t, firstState(a))
-	e.sim.SetFaults(simulator.Faults{Rate: 1, Statuses: []int{http.StatusTooManyRequests}, RetryAfterSeconds: retryAfterSeconds})
+	e.sim.SetFaults(simkit.Faults{Rate: 1, Statuses: []int{http.StatusTooManyRequests}, RetryAfterSeconds: retryAfterSeconds})
 	obs, err := e.client.Observe(t.Context(), id)
 	e.assertClean(t, obs, err)
 	perr := wantKind(t, err, providers.KindRateLimited)

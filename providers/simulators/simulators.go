@@ -6,7 +6,7 @@ package simulators
 import (
 	"net/http"
 
-	"github.com/ordersync/verification-operator/providers/simulator"
+	"github.com/ordersync/verification-operator/providers/simkit"
 
 	accountchek "github.com/ordersync/verification-operator/providers/accountchek/simulator"
 	truework "github.com/ordersync/verification-operator/providers/truework/simulator"
@@ -17,15 +17,15 @@ import (
 // Sim is what every vendor simulator offers beyond its vendor's API.
 type Sim interface {
 	http.Handler
-	simulator.Vendor
-	Calls(orderID string) []simulator.Call
+	simkit.Backend
+	Calls(orderID string) []simkit.Call
 	CountCalls(orderID, method string) int
-	SetFaults(simulator.Faults)
-	Stats() []simulator.Stat
+	SetFaults(simkit.Faults)
+	Stats() []simkit.Stat
 }
 
-// Vendor is one simulated vendor.
-type Vendor struct {
+// Simulated is one simulated vendor.
+type Simulated struct {
 	// Name is the VerificationProvider spec.vendor value.
 	Name string
 	// New starts an empty simulator.
@@ -46,8 +46,8 @@ type Vendor struct {
 }
 
 // All returns every simulated vendor.
-func All() []Vendor {
-	return []Vendor{
+func All() []Simulated {
+	return []Simulated{
 		{
 			Name: "truework", New: func() Sim { return truework.New() },
 			Credentials:    map[string]string{"apiKey": truework.TestAPIKey},
@@ -81,7 +81,7 @@ func All() []Vendor {
 }
 
 // Get returns the named vendor.
-func Get(name string) Vendor {
+func Get(name string) Simulated {
 	for _, v := range All() {
 		if v.Name == name {
 			return v

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/ordersync/verification-operator/providers"
-	"github.com/ordersync/verification-operator/providers/simulator"
+	"github.com/ordersync/verification-operator/providers/simkit"
 	twsim "github.com/ordersync/verification-operator/providers/truework/simulator"
 )
 
@@ -253,10 +253,10 @@ func TestCancelAfterLostResponse(t *testing.T) {
 		if byRequest {
 			id, client = onlyRequest(t, sim, orderID), c.Reverified()
 		}
-		sim.SetFaults(simulator.Faults{DropAfterCommit: 1})
+		sim.SetFaults(simkit.Faults{DropAfterCommit: 1})
 		_, err := client.Cancel(ctx, id, providers.Cancellation{Reason: "other"})
 		wantKind(t, err, providers.KindTransient)
-		sim.SetFaults(simulator.Faults{})
+		sim.SetFaults(simkit.Faults{})
 
 		obs, err := client.Cancel(ctx, id, providers.Cancellation{Reason: "other"})
 		if err != nil {
@@ -373,7 +373,7 @@ func TestReverifyLostResponseIsNotRetried(t *testing.T) {
 	sim, srv := startSim(t)
 	c := newClient(t, srv.URL, twsim.TestAPIKey)
 	source := onlyRequest(t, sim, createOrder(t, sim, "completed"))
-	sim.SetFaults(simulator.Faults{DropAfterCommit: 1})
+	sim.SetFaults(simkit.Faults{DropAfterCommit: 1})
 	_, err := c.Reverify(ctx, source, sim.ReportID(source))
 	wantKind(t, err, providers.KindTransient)
 	if got := sim.Reverifications(source); len(got) != 1 {

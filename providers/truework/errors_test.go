@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/ordersync/verification-operator/providers"
-	"github.com/ordersync/verification-operator/providers/simulator"
+	"github.com/ordersync/verification-operator/providers/simkit"
 	twsim "github.com/ordersync/verification-operator/providers/truework/simulator"
 	"github.com/ordersync/verification-operator/providers/vendorhttp"
 )
@@ -92,7 +92,7 @@ func TestRateLimited(t *testing.T) {
 		sim, srv := startSim(t)
 		c := newClient(t, srv.URL, twsim.TestAPIKey)
 		orderID := createOrder(t, sim, "processing")
-		sim.SetFaults(simulator.Faults{Rate: 1, Statuses: []int{http.StatusTooManyRequests}})
+		sim.SetFaults(simkit.Faults{Rate: 1, Statuses: []int{http.StatusTooManyRequests}})
 		_, err := c.Observe(ctx, orderID)
 		wantKind(t, err, providers.KindRateLimited)
 		if got := providers.RetryAfterOf(err); got != 0 {
@@ -106,7 +106,7 @@ func TestServerErrorsAreTransient(t *testing.T) {
 		sim, srv := startSim(t)
 		c := newClient(t, srv.URL, twsim.TestAPIKey)
 		orderID := createOrder(t, sim, "processing")
-		sim.SetFaults(simulator.Faults{Rate: 1, Statuses: []int{status}, RetryAfterSeconds: 3})
+		sim.SetFaults(simkit.Faults{Rate: 1, Statuses: []int{status}, RetryAfterSeconds: 3})
 		_, err := c.Cancel(ctx, orderID, providers.Cancellation{})
 		wantKind(t, err, providers.KindTransient)
 		if status == http.StatusServiceUnavailable && providers.RetryAfterOf(err) != 3*time.Second {

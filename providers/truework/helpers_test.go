@@ -32,7 +32,7 @@ func newClientWith(t *testing.T, baseURL, key string, httpClient *http.Client) *
 	t.Helper()
 	c, err := truework.New(providers.Config{
 		BaseURL:     baseURL,
-		Environment: truework.EnvSandbox,
+		Environment: providers.EnvSandbox,
 		Credentials: map[string][]byte{truework.CredentialKey: []byte(key)},
 		HTTPClient:  httpClient,
 	})

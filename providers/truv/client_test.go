@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/ordersync/verification-operator/providers"
-	kit "github.com/ordersync/verification-operator/providers/simulator"
+	"github.com/ordersync/verification-operator/providers/simkit"
 	"github.com/ordersync/verification-operator/providers/truv"
 	"github.com/ordersync/verification-operator/providers/truv/simulator"
 	"github.com/ordersync/verification-operator/providers/vendorhttp"
@@ -146,12 +146,12 @@ func TestCancelRepeatAfterLostResponse(t *testing.T) {
 	e := newEnv(t)
 	id := e.create(t, "sent")
 
-	e.sim.SetFaults(kit.Faults{DropAfterCommit: 1})
+	e.sim.SetFaults(simkit.Faults{DropAfterCommit: 1})
 	_, err := e.client.Cancel(context.Background(), id, providers.Cancellation{})
 	if providers.KindOf(err) != providers.KindTransient {
 		t.Fatalf("first cancel: err = %v, want KindTransient (lost response)", err)
 	}
-	e.sim.SetFaults(kit.Faults{})
+	e.sim.SetFaults(simkit.Faults{})
 
 	obs, err := e.client.Cancel(context.Background(), id, providers.Cancellation{})
 	if err != nil {
@@ -160,7 +160,7 @@ func TestCancelRepeatAfterLostResponse(t *testing.T) {
 	if obs.State != providers.StateCanceled {
 		t.Errorf("observation = %+v, want canceled", obs)
 	}
-	want := []kit.Call{
+	want := []simkit.Call{
 		{Method: "POST", Path: "/v1/orders/" + id + "/cancel/", Status: 200},
 		{Method: "POST", Path: "/v1/orders/" + id + "/cancel/", Status: 400},
 		{Method: "GET", Path: "/v1/orders/" + id + "/", Status: 200},
@@ -229,8 +229,8 @@ func TestRateLimited(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			e.sim.SetFaults(kit.Faults{Rate: 1, Statuses: []int{429}, RetryAfterSeconds: c.retryAfter})
-			defer e.sim.SetFaults(kit.Faults{})
+			e.sim.SetFaults(simkit.Faults{Rate: 1, Statuses: []int{429}, RetryAfterSeconds: c.retryAfter})
+			defer e.sim.SetFaults(simkit.Faults{})
 			_, err := e.client.Observe(context.Background(), id)
 			if providers.KindOf(err) != providers.KindRateLimited || providers.RetryAfterOf(err) != c.want {
 				t.Errorf("err = %v (retry after %v), want KindRateLimited after %v", err, providers.RetryAfterOf(err), c.want)
@@ -259,7 +259,7 @@ func TestServerErrorIsTransient(t *testing.T) {
 	e := newEnv(t)
 	id := e.create(t, "pending")
 	for _, status := range []int{500, 502, 503} {
-		e.sim.SetFaults(kit.Faults{Rate: 1, Statuses: []int{status}})
+		e.sim.SetFaults(simkit.Faults{Rate: 1, Statuses: []int{status}})
 		_, err := e.client.Observe(context.Background(), id)
 		if providers.KindOf(err) != providers.KindTransient {
 			t.Errorf("%d: err = %v, want KindTransient", status, err)

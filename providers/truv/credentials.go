@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+
+	"github.com/ordersync/verification-operator/providers"
 )
 
 // Secret keys of a Truv VerificationProvider.
@@ -34,8 +36,8 @@ var secretPrefixes = []struct{ prefix, env string }{
 // production provider must use a production secret, so that a test secret
 // pasted into a production Secret is caught before any call.
 var acceptedTruvEnvs = map[string][]string{
-	"sandbox":    {truvSandbox, truvDevelopment},
-	"production": {truvProduction},
+	providers.EnvSandbox:    {truvSandbox, truvDevelopment},
+	providers.EnvProduction: {truvProduction},
 }
 
 // ValidateCredentials checks that data holds a usable client id and access

@@ -13,12 +13,12 @@ import (
 
 // txcloud's status words (the seed's "Available options").
 const (
-	StatusPending  = "pending"
-	StatusReview   = "review"
-	StatusVerified = "verified"
-	StatusRejected = "rejected"
-	StatusExpired  = "expired"
-	StatusError    = "error"
+	StatePending  = "pending"
+	StateReview   = "review"
+	StateVerified = "verified"
+	StateRejected = "rejected"
+	StateExpired  = "expired"
+	StateError    = "error"
 )
 
 // states normalizes txcloud's status words. Words not listed here (a status
@@ -26,12 +26,12 @@ const (
 // never be mistaken for an end state, so the order keeps being observed and
 // VendorState shows the word to a person.
 var states = providers.StateTable{
-	StatusPending:  providers.StateActive,
-	StatusReview:   providers.StateActive, // a person at txcloud is looking; may still verify or reject
-	StatusVerified: providers.StateCompleted,
-	StatusRejected: providers.StateFailed,
-	StatusExpired:  providers.StateExpired,
-	StatusError:    providers.StateFailed,
+	StatePending:  providers.StateActive,
+	StateReview:   providers.StateActive, // a person at txcloud is looking; may still verify or reject
+	StateVerified: providers.StateCompleted,
+	StateRejected: providers.StateFailed,
+	StateExpired:  providers.StateExpired,
+	StateError:    providers.StateFailed,
 	// Not documented: txcloud lists no canceled status (a canceled
 	// verification reads expired). Should it ever send one, it means what
 	// it says rather than "unknown, keep polling".
@@ -90,7 +90,7 @@ func (c *Client) Cancel(ctx context.Context, orderID string, _ providers.Cancell
 }
 
 func isCanceledOrExpired(o providers.Observation) bool {
-	return o.VendorState == StatusExpired || o.State == providers.StateCanceled
+	return o.VendorState == StateExpired || o.State == providers.StateCanceled
 }
 
 // call sends one request about a verification and reduces the answer to an

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/ordersync/verification-operator/providers"
-	kit "github.com/ordersync/verification-operator/providers/simulator"
+	"github.com/ordersync/verification-operator/providers/simkit"
 	"github.com/ordersync/verification-operator/providers/txcloud"
 	sim "github.com/ordersync/verification-operator/providers/txcloud/simulator"
 	"github.com/ordersync/verification-operator/providers/vendorhttp"
@@ -52,7 +52,7 @@ func setup(t *testing.T) (*sim.Server, *txcloud.Client) {
 func newClient(t *testing.T, baseURL, key string) *txcloud.Client {
 	t.Helper()
 	c, err := txcloud.New(providers.Config{
-		BaseURL: baseURL, Environment: txcloud.EnvSandbox,
+		BaseURL: baseURL, Environment: providers.EnvSandbox,
 		Credentials: map[string][]byte{txcloud.KeyAPIKey: []byte(key)},
 		HTTPClient:  &http.Client{Timeout: 5 * time.Second},
 	})
@@ -97,7 +97,7 @@ func TestVendor(t *testing.T) {
 		t.Errorf("rate limit %+v", v.RateLimit)
 	}
 	for _, st := range sim.Statuses {
-		if got, want := v.Capabilities.Allows(providers.ActionCancel, st), st == sim.StatusPending; got != want {
+		if got, want := v.Capabilities.Allows(providers.ActionCancel, st), st == sim.StatePending; got != want {
 			t.Errorf("cancel from %s allowed=%v", st, got)
 		}
 	}
@@ -233,7 +233,7 @@ func TestCancelFromEveryStatus(t *testing.T) {
 				}
 			} else if err != nil {
 				t.Fatal(err)
-			} else if obs.ID != id || obs.State != providers.StateCanceled || obs.VendorState != sim.StatusExpired {
+			} else if obs.ID != id || obs.State != providers.StateCanceled || obs.VendorState != sim.StateExpired {
 				t.Errorf("observation %+v, want canceled (vendor word expired)", obs)
 			}
 			assertNoPII(t, obs)
@@ -249,17 +249,17 @@ func TestCancelFromEveryStatus(t *testing.T) {
 
 func TestCancelRepeatAfterLostResponse(t *testing.T) {
 	s, c := setup(t)
-	id, _ := s.CreateOrder(sim.StatusPending)
-	s.SetFaults(kit.Faults{DropAfterCommit: 1})
+	id, _ := s.CreateOrder(sim.StatePending)
+	s.SetFaults(simkit.Faults{DropAfterCommit: 1})
 	_, err := c.Cancel(ctx, id, providers.Cancellation{})
 	wantKind(t, err, providers.KindTransient)
-	s.SetFaults(kit.Faults{})
+	s.SetFaults(simkit.Faults{})
 
 	obs, err := c.Cancel(ctx, id, providers.Cancellation{})
 	if err != nil {
 		t.Fatalf("retry: %v", err)
 	}
-	if obs.State != providers.StateCanceled || obs.VendorState != sim.StatusExpired {
+	if obs.State != providers.StateCanceled || obs.VendorState != sim.StateExpired {
 		t.Errorf("retry observed %+v", obs)
 	}
 	var applied, refused int
@@ -280,7 +280,7 @@ func TestWrongAndRotatedKeys(t *testing.T) {
 	s := sim.New()
 	ts := httptest.NewServer(s)
 	defer ts.Close()
-	id, _ := s.CreateOrder(sim.StatusPending)
+	id, _ := s.CreateOrder(sim.StatePending)
 
 	_, err := newClient(t, ts.URL+sim.BasePath, "txc_test_"+secretPart).Observe(ctx, id)
 	wantKind(t, err, providers.KindUnauthorized)
@@ -315,7 +315,7 @@ func TestEmptyIDIsRefusedWithoutACall(t *testing.T) {
 func TestRateLimited(t *testing.T) {
 	t.Run("simulator budget", func(t *testing.T) {
 		s, c := setup(t)
-		id, _ := s.CreateOrder(sim.StatusPending)
+		id, _ := s.CreateOrder(sim.StatePending)
 		var err error
 		for i := 0; i <= sim.RequestsPerMinute && err == nil; i++ {
 			_, err = c.Observe(ctx, id)
@@ -327,8 +327,8 @@ func TestRateLimited(t *testing.T) {
 	})
 	t.Run("injected with Retry-After", func(t *testing.T) {
 		s, c := setup(t)
-		id, _ := s.CreateOrder(sim.StatusPending)
-		s.SetFaults(kit.Faults{Rate: 1, Statuses: []int{429}, RetryAfterSeconds: 7})
+		id, _ := s.CreateOrder(sim.StatePending)
+		s.SetFaults(simkit.Faults{Rate: 1, Statuses: []int{429}, RetryAfterSeconds: 7})
 		_, err := c.Observe(ctx, id)
 		wantKind(t, err, providers.KindRateLimited)
 		if ra := providers.RetryAfterOf(err); ra != 7*time.Second {
@@ -337,8 +337,8 @@ func TestRateLimited(t *testing.T) {
 	})
 	t.Run("injected without Retry-After", func(t *testing.T) {
 		s, c := setup(t)
-		id, _ := s.CreateOrder(sim.StatusPending)
-		s.SetFaults(kit.Faults{Rate: 1, Statuses: []int{429}})
+		id, _ := s.CreateOrder(sim.StatePending)
+		s.SetFaults(simkit.Faults{Rate: 1, Statuses: []int{429}})
 		_, err := c.Observe(ctx, id)
 		wantKind(t, err, providers.KindRateLimited)
 		if ra := providers.RetryAfterOf(err); ra != 0 {
@@ -371,11 +371,11 @@ func TestRateLimited(t *testing.T) {
 func TestServerErrorsAreTransient(t *testing.T) {
 	for _, status := range []int{500, 502, 503} {
 		s, c := setup(t)
-		id, _ := s.CreateOrder(sim.StatusPending)
-		s.SetFaults(kit.Faults{Rate: 1, Statuses: []int{status}})
+		id, _ := s.CreateOrder(sim.StatePending)
+		s.SetFaults(simkit.Faults{Rate: 1, Statuses: []int{status}})
 		_, err := c.Cancel(ctx, id, providers.Cancellation{})
 		wantKind(t, err, providers.KindTransient)
-		if st, _ := s.OrderState(id); st != sim.StatusPending {
+		if st, _ := s.OrderState(id); st != sim.StatePending {
 			t.Errorf("%d: a failed cancel moved the verification to %s", status, st)
 		}
 	}

@@ -139,7 +139,7 @@ func (s *sandbox) moveVendorOrder(vendor, id, state string) {
 
 // mutatingCalls counts the vendor's mutating calls on the order, as the
 // admin API's call log shows them.
-func (s *sandbox) mutatingCalls(vendor simulators.Vendor, id string) int {
+func (s *sandbox) mutatingCalls(vendor simulators.Simulated, id string) int {
 	GinkgoHelper()
 	var order struct {
 		ID    string `json:"id"`

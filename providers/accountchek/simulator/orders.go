@@ -10,20 +10,20 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ordersync/verification-operator/providers/simulator"
+	"github.com/ordersync/verification-operator/providers/simkit"
 )
 
 // AccountChek order statuses (seed).
 const (
-	StatusBuilding   = "building"
-	StatusOpened     = "opened"
-	StatusInProgress = "inprogress"
-	StatusClosed     = "closed"
-	StatusCanceled   = "canceled"
+	StateBuilding   = "building"
+	StateOpened     = "opened"
+	StateInProgress = "inprogress"
+	StateClosed     = "closed"
+	StateCanceled   = "canceled"
 )
 
 // Statuses lists every status word, in lifecycle order.
-var Statuses = []string{StatusBuilding, StatusOpened, StatusInProgress, StatusClosed, StatusCanceled}
+var Statuses = []string{StateBuilding, StateOpened, StateInProgress, StateClosed, StateCanceled}
 
 // Fixed fake borrower data served in every order, as in the seed's example.
 const (
@@ -61,7 +61,7 @@ type order struct {
 	status  string
 }
 
-func terminal(status string) bool { return status == StatusClosed || status == StatusCanceled }
+func terminal(status string) bool { return status == StateClosed || status == StateCanceled }
 
 // expire applies what AccountChek does when daysRemaining reaches 0: the
 // system closes or cancels the order. Assume: an order the borrower started
@@ -71,10 +71,10 @@ func (o *order) expire(now time.Time) {
 	if terminal(o.status) || now.Before(o.expires) {
 		return
 	}
-	if o.status == StatusInProgress {
-		o.status = StatusClosed
+	if o.status == StateInProgress {
+		o.status = StateClosed
 	} else {
-		o.status = StatusCanceled
+		o.status = StateCanceled
 	}
 }
 
@@ -84,10 +84,10 @@ func (o *order) expire(now time.Time) {
 func (o *order) transition(to string) *errorBody {
 	var allowed []string
 	switch to {
-	case StatusCanceled:
-		allowed = []string{StatusBuilding, StatusOpened}
-	case StatusClosed:
-		allowed = []string{StatusOpened, StatusInProgress}
+	case StateCanceled:
+		allowed = []string{StateBuilding, StateOpened}
+	case StateClosed:
+		allowed = []string{StateOpened, StateInProgress}
 	default:
 		return statusError("The status must be either 'canceled' or 'closed'.")
 	}
@@ -119,7 +119,7 @@ func (s *Server) getOrder(w http.ResponseWriter, r *http.Request) {
 		s.writeNotFound(w)
 		return
 	}
-	simulator.WriteJSON(w, http.StatusOK, view)
+	simkit.WriteJSON(w, http.StatusOK, view)
 }
 
 // patchOrder validates the body before looking the order up, as ASP.NET
@@ -154,7 +154,7 @@ func (s *Server) patchOrder(w http.ResponseWriter, r *http.Request) {
 	case refusal != nil:
 		writeErrorBody(w, http.StatusUnprocessableEntity, *refusal)
 	default:
-		simulator.WriteJSON(w, http.StatusOK, view)
+		simkit.WriteJSON(w, http.StatusOK, view)
 	}
 }
 
@@ -218,7 +218,7 @@ func (s *Server) SetOrderState(id, status string) error {
 	o, ok := s.lookup(id, now)
 	switch {
 	case !ok:
-		return fmt.Errorf("%w: %s", simulator.ErrNoOrder, id)
+		return fmt.Errorf("%w: %s", simkit.ErrNoOrder, id)
 	case o.status == status:
 		return nil
 	case terminal(o.status):
@@ -236,7 +236,7 @@ func checkStatus(status string) error {
 		return nil
 	}
 	return fmt.Errorf("%w %q: AccountChek order statuses are %s",
-		simulator.ErrUnknownState, status, strings.Join(Statuses, ", "))
+		simkit.ErrUnknownState, status, strings.Join(Statuses, ", "))
 }
 
 // newGUID returns a random lowercase GUID like the seed's order ids.

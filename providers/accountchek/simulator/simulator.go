@@ -20,7 +20,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ordersync/verification-operator/providers/simulator"
+	"github.com/ordersync/verification-operator/providers/simkit"
 )
 
 // Credentials the simulator accepts from the start.
@@ -51,22 +51,22 @@ const OrderLifetime = 60 * 24 * time.Hour
 // Server is the AccountChek simulator. The embedded kit provides ServeHTTP,
 // Calls, CountCalls, SetFaults, Stats and Clock.
 type Server struct {
-	*simulator.Server
+	*simkit.Server
 
 	mu     sync.Mutex
-	users  *simulator.Credentials // verifier username -> password
-	orders map[string]*order      // lowercase GUID -> order
+	users  *simkit.Credentials // verifier username -> password
+	orders map[string]*order   // lowercase GUID -> order
 }
 
-var _ simulator.Vendor = (*Server)(nil)
+var _ simkit.Backend = (*Server)(nil)
 
 // New returns a simulator that accepts TestUsername/TestPassword.
 func New() *Server {
 	s := &Server{
-		users:  simulator.NewCredentials(map[string]string{TestUsername: TestPassword}),
+		users:  simkit.NewCredentials(map[string]string{TestUsername: TestPassword}),
 		orders: map[string]*order{},
 	}
-	s.Server = simulator.New(s, RequestsPerSecond, Burst)
+	s.Server = simkit.New(s, RequestsPerSecond, Burst)
 	s.Handle("GET /v1/accountchekorders/{id}", s.authenticated(s.getOrder))
 	s.Handle("PATCH /v1/accountchekorders/{id}", s.authenticated(s.patchOrder))
 	s.Handle("/v1/accountchekorders/{id}", s.authenticated(s.methodNotAllowed))
@@ -159,7 +159,7 @@ type propertyError struct {
 }
 
 func writeErrorBody(w http.ResponseWriter, status int, e errorBody) {
-	simulator.WriteJSON(w, status, e)
+	simkit.WriteJSON(w, status, e)
 }
 
 var guidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)

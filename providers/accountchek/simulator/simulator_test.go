@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	acsim "github.com/ordersync/verification-operator/providers/accountchek/simulator"
-	"github.com/ordersync/verification-operator/providers/simulator"
+	"github.com/ordersync/verification-operator/providers/simkit"
 )
 
 type harness struct {
@@ -347,7 +347,7 @@ func TestAdminAPI(t *testing.T) {
 	r = admin("GET", "/_sandbox/orders/"+id, "")
 	var view struct {
 		State string
-		Calls []simulator.Call
+		Calls []simkit.Call
 	}
 	_ = json.Unmarshal([]byte(r.body), &view)
 	if r.status != 200 || view.State != "opened" || len(view.Calls) != 1 || view.Calls[0].Path != orderPath(id) {
@@ -386,14 +386,14 @@ func TestAdminAPI(t *testing.T) {
 
 func TestAdminErrors(t *testing.T) {
 	sim := acsim.New()
-	if _, err := sim.CreateOrder(""); !errors.Is(err, simulator.ErrUnknownState) {
+	if _, err := sim.CreateOrder(""); !errors.Is(err, simkit.ErrUnknownState) {
 		t.Errorf("CreateOrder(\"\") = %v, want ErrUnknownState", err)
 	}
-	if err := sim.SetOrderState("nope", "opened"); !errors.Is(err, simulator.ErrNoOrder) {
+	if err := sim.SetOrderState("nope", "opened"); !errors.Is(err, simkit.ErrNoOrder) {
 		t.Errorf("SetOrderState on unknown order = %v, want ErrNoOrder", err)
 	}
 	id, _ := sim.CreateOrder("building")
-	if err := sim.SetOrderState(id, "nope"); !errors.Is(err, simulator.ErrUnknownState) {
+	if err := sim.SetOrderState(id, "nope"); !errors.Is(err, simkit.ErrUnknownState) {
 		t.Errorf("SetOrderState to unknown state = %v", err)
 	}
 	if got := sim.OrderOf(strings.ToUpper(id)); got != id {

@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/ordersync/verification-operator/providers/simulator"
+	"github.com/ordersync/verification-operator/providers/simkit"
 )
 
 // cancellationReasons are the values cancellation_reason accepts.
@@ -29,7 +29,7 @@ func (s *Server) getOrder(w http.ResponseWriter, r *http.Request, c call) {
 	}
 	view := viewOrder(o, c.versioned)
 	s.mu.Unlock()
-	simulator.WriteJSON(w, http.StatusOK, view)
+	simkit.WriteJSON(w, http.StatusOK, view)
 }
 
 // PUT /orders/{id}/cancel cancels every request that is not terminal, and
@@ -55,7 +55,7 @@ func (s *Server) cancelOrder(w http.ResponseWriter, r *http.Request, c call) {
 	for _, q := range live {
 		s.cancelLocked(q, body)
 	}
-	simulator.WriteJSON(w, http.StatusOK, viewOrder(o, c.versioned))
+	simkit.WriteJSON(w, http.StatusOK, viewOrder(o, c.versioned))
 }
 
 // List pagination, as Django REST framework's LimitOffsetPagination serves
@@ -115,7 +115,7 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request, c call) {
 		previous := pageURL(r, limit, offset-limit)
 		page.Previous = &previous
 	}
-	simulator.WriteJSON(w, http.StatusOK, page)
+	simkit.WriteJSON(w, http.StatusOK, page)
 }
 
 // pageURL is the absolute URL of the page at offset, as DRF builds it: the
@@ -147,7 +147,7 @@ func (s *Server) getRequest(w http.ResponseWriter, r *http.Request, c call) {
 	}
 	view := viewRequest(q, c.versioned)
 	s.mu.Unlock()
-	simulator.WriteJSON(w, http.StatusOK, view)
+	simkit.WriteJSON(w, http.StatusOK, view)
 }
 
 // PUT /verification-requests/{id}/cancel/
@@ -169,7 +169,7 @@ func (s *Server) cancelRequest(w http.ResponseWriter, r *http.Request, c call) {
 		return
 	}
 	s.cancelLocked(q, body)
-	simulator.WriteJSON(w, http.StatusOK, viewRequest(q, c.versioned))
+	simkit.WriteJSON(w, http.StatusOK, viewRequest(q, c.versioned))
 }
 
 // PUT /verification-requests/{id}/reverify/ creates a new request, in an
@@ -209,7 +209,7 @@ func (s *Server) reverify(w http.ResponseWriter, r *http.Request, c call) {
 	created := s.newRequestLocked(o, statePendingApproval)
 	created.kind, created.employer = src.kind, src.employer
 	src.reverifiedAs = append(src.reverifiedAs, created.id)
-	simulator.WriteJSON(w, http.StatusCreated, viewRequest(created, c.versioned))
+	simkit.WriteJSON(w, http.StatusCreated, viewRequest(created, c.versioned))
 }
 
 // reverifyProblemLocked says why src cannot be reverified with reportID.

@@ -33,7 +33,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ordersync/verification-operator/providers/simulator"
+	"github.com/ordersync/verification-operator/providers/simkit"
 )
 
 // Credentials the simulator accepts by default. TestAPIKey is a sandbox
@@ -58,10 +58,10 @@ const ReverifyWindow = 90 * 24 * time.Hour
 // Server is the Truework simulator. The embedded kit provides the admin API,
 // faults, the call log, stats, the rate limiter and the Clock.
 type Server struct {
-	*simulator.Server
+	*simkit.Server
 
 	mu       sync.Mutex
-	apiKeys  *simulator.Credentials
+	apiKeys  *simkit.Credentials
 	orders   map[string]*order
 	requests map[string]*request
 	// orderSeq numbers loan ids, requestSeq requests in creation order.
@@ -71,11 +71,11 @@ type Server struct {
 // New returns a simulator that accepts TestAPIKey and LiveAPIKey.
 func New() *Server {
 	s := &Server{
-		apiKeys:  simulator.NewCredentials(map[string]string{TestAPIKey: "", LiveAPIKey: ""}),
+		apiKeys:  simkit.NewCredentials(map[string]string{TestAPIKey: "", LiveAPIKey: ""}),
 		orders:   map[string]*order{},
 		requests: map[string]*request{},
 	}
-	s.Server = simulator.New(s, RateLimit, RateLimit)
+	s.Server = simkit.New(s, RateLimit, RateLimit)
 	s.Handle("GET /orders/{id}", s.api(s.getOrder))
 	s.Handle("PUT /orders/{id}/cancel", s.api(s.cancelOrder))
 	// {$}: Truework's older routes end in a slash and match only that path,
@@ -100,12 +100,12 @@ func (s *Server) RevokeCredentials(apiKey string) {
 
 // WriteError answers in Truework's error format.
 func (s *Server) WriteError(w http.ResponseWriter, status int, message string) {
-	simulator.WriteJSON(w, status, errorBody{Error: errorDetail{Message: message}})
+	simkit.WriteJSON(w, status, errorBody{Error: errorDetail{Message: message}})
 }
 
 // writeInvalidFields is Truework's 400 for a body that fails validation.
 func writeInvalidFields(w http.ResponseWriter, fields map[string][]string) {
-	simulator.WriteJSON(w, http.StatusBadRequest, errorBody{Error: errorDetail{
+	simkit.WriteJSON(w, http.StatusBadRequest, errorBody{Error: errorDetail{
 		Message: "Invalid field values provided", InvalidFields: fields,
 	}})
 }
@@ -211,5 +211,5 @@ func (s *Server) writeFrozen(w http.ResponseWriter) {
 }
 
 func unknownState(state string) error {
-	return fmt.Errorf("%w %q: Truework states are %s", simulator.ErrUnknownState, state, strings.Join(allStates, ", "))
+	return fmt.Errorf("%w %q: Truework states are %s", simkit.ErrUnknownState, state, strings.Join(allStates, ", "))
 }

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ordersync/verification-operator/providers/simulator"
+	"github.com/ordersync/verification-operator/providers/simkit"
 	twsim "github.com/ordersync/verification-operator/providers/truework/simulator"
 )
 
@@ -306,7 +306,7 @@ func TestFreeze(t *testing.T) {
 	if r := send(t, http.MethodGet, srv.URL+"/orders/"+orderID, twsim.TestAPIKey, versioned, ""); r.status != 200 {
 		t.Errorf("after Unfreeze: %d", r.status)
 	}
-	if err := sim.Freeze("AAAAAAAAnope"); !errors.Is(err, simulator.ErrNoOrder) {
+	if err := sim.Freeze("AAAAAAAAnope"); !errors.Is(err, simkit.ErrNoOrder) {
 		t.Errorf("Freeze(unknown) = %v", err)
 	}
 }
@@ -365,7 +365,7 @@ func TestAdminAPI(t *testing.T) {
 	r = send(t, http.MethodGet, srv.URL+"/_sandbox/orders/"+created.ID, "", "", "")
 	var view struct {
 		State string
-		Calls []simulator.Call
+		Calls []simkit.Call
 	}
 	if err := json.Unmarshal([]byte(r.body), &view); err != nil || view.State != "completed" {
 		t.Errorf("get: %s", r.body)
@@ -409,7 +409,7 @@ func TestAdminGoHelpers(t *testing.T) {
 	if sim.ReportID(second) != "" || sim.ReportID(first) == "" {
 		t.Errorf("reports: only completed requests have one")
 	}
-	if _, err := sim.CreateOrder("Completed"); !errors.Is(err, simulator.ErrUnknownState) {
+	if _, err := sim.CreateOrder("Completed"); !errors.Is(err, simkit.ErrUnknownState) {
 		t.Errorf("CreateOrder(unknown) = %v", err)
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/ordersync/verification-operator/providers/simulator"
+	"github.com/ordersync/verification-operator/providers/simkit"
 )
 
 // Truework's verification request states.
@@ -139,7 +139,7 @@ func (s *Server) AddRequest(orderID, state string) (string, error) {
 	defer s.mu.Unlock()
 	o, ok := s.orders[orderID]
 	if !ok {
-		return "", fmt.Errorf("%w: %s", simulator.ErrNoOrder, orderID)
+		return "", fmt.Errorf("%w: %s", simkit.ErrNoOrder, orderID)
 	}
 	return s.newRequestLocked(o, state).id, nil
 }
@@ -206,7 +206,7 @@ func (s *Server) requestsOfLocked(id string) ([]*request, error) {
 	if r, ok := s.requests[id]; ok {
 		return []*request{r}, nil
 	}
-	return nil, fmt.Errorf("%w: %s", simulator.ErrNoOrder, id)
+	return nil, fmt.Errorf("%w: %s", simkit.ErrNoOrder, id)
 }
 
 // OrderOf maps a verification request id to its order, so calls on
@@ -273,7 +273,7 @@ func (s *Server) setFrozen(id string, frozen bool) error {
 	defer s.mu.Unlock()
 	o, ok := s.orderOfLocked(id)
 	if !ok {
-		return fmt.Errorf("%w: %s", simulator.ErrNoOrder, id)
+		return fmt.Errorf("%w: %s", simkit.ErrNoOrder, id)
 	}
 	o.frozen = frozen
 	return nil
@@ -305,7 +305,7 @@ func (s *Server) SetKind(requestID, kind, employerID string) error {
 	defer s.mu.Unlock()
 	r, ok := s.requests[requestID]
 	if !ok {
-		return fmt.Errorf("%w: %s", simulator.ErrNoOrder, requestID)
+		return fmt.Errorf("%w: %s", simkit.ErrNoOrder, requestID)
 	}
 	r.kind, r.employer = kind, employerID
 	return nil
@@ -318,7 +318,7 @@ func (s *Server) SetLoanID(id, loanID string) error {
 	defer s.mu.Unlock()
 	o, ok := s.orderOfLocked(id)
 	if !ok {
-		return fmt.Errorf("%w: %s", simulator.ErrNoOrder, id)
+		return fmt.Errorf("%w: %s", simkit.ErrNoOrder, id)
 	}
 	o.loanID = loanID
 	return nil

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ordersync/verification-operator/providers/simulator"
+	"github.com/ordersync/verification-operator/providers/simkit"
 )
 
 // Truv's status words. pending and sent are open; the rest are terminal.
@@ -51,7 +51,7 @@ func validStatus(status string) error {
 	if isOpen(status) || slices.Contains(terminalStatuses, status) {
 		return nil
 	}
-	return fmt.Errorf("%w %q: Truv statuses are %s", simulator.ErrUnknownState, status,
+	return fmt.Errorf("%w %q: Truv statuses are %s", simkit.ErrUnknownState, status,
 		strings.Join(append(append([]string{}, openStatuses...), terminalStatuses...), ", "))
 }
 

@@ -14,7 +14,7 @@ import (
 	"net/http"
 	"sync"
 
-	"github.com/ordersync/verification-operator/providers/simulator"
+	"github.com/ordersync/verification-operator/providers/simkit"
 )
 
 // Credentials the simulator accepts by default. The secret's prefix makes it
@@ -36,17 +36,17 @@ const (
 // Server is the Truv simulator. The embedded kit gives Calls, CountCalls,
 // SetFaults, Clock and ServeHTTP.
 type Server struct {
-	*simulator.Server
+	*simkit.Server
 
 	mu      sync.Mutex
 	orders  map[string]*order
-	secrets *simulator.Credentials // client id → access secret
+	secrets *simkit.Credentials // client id → access secret
 }
 
 // New returns a simulator that accepts TestClientID and TestAccessSecret.
 func New() *Server {
-	s := &Server{orders: map[string]*order{}, secrets: simulator.NewCredentials(map[string]string{TestClientID: TestAccessSecret})}
-	s.Server = simulator.New(s, rateLimitPerSecond, rateLimitBurst)
+	s := &Server{orders: map[string]*order{}, secrets: simkit.NewCredentials(map[string]string{TestClientID: TestAccessSecret})}
+	s.Server = simkit.New(s, rateLimitPerSecond, rateLimitBurst)
 	s.Handle("/v1/orders/{id}/{$}", s.api(http.MethodGet, s.getOrder))
 	s.Handle("/v1/orders/{id}/cancel/{$}", s.api(http.MethodPost, s.cancelOrder))
 	// Anything else under /v1/ is an unknown route. The order paths without
@@ -114,7 +114,7 @@ func (s *Server) getOrder(w http.ResponseWriter, _ *http.Request, id string) {
 		s.WriteError(w, http.StatusNotFound, "Not found.")
 		return
 	}
-	simulator.WriteJSON(w, http.StatusOK, body)
+	simkit.WriteJSON(w, http.StatusOK, body)
 }
 
 func (s *Server) cancelOrder(w http.ResponseWriter, _ *http.Request, id string) {
@@ -137,7 +137,7 @@ func (s *Server) cancelOrder(w http.ResponseWriter, _ *http.Request, id string) 
 		writeValidationError(w, "Order cannot be canceled.", "status",
 			fmt.Sprintf("Only orders whose employers are all pending or sent can be canceled; this order is %s.", status))
 	default:
-		simulator.WriteJSON(w, http.StatusOK, body)
+		simkit.WriteJSON(w, http.StatusOK, body)
 	}
 }
 
@@ -191,11 +191,11 @@ func (s *Server) WriteError(w http.ResponseWriter, status int, message string) {
 	if !ok {
 		code = "server_error"
 	}
-	simulator.WriteJSON(w, status, errorBody{Error: errorDetail{Code: code, Message: message}})
+	simkit.WriteJSON(w, status, errorBody{Error: errorDetail{Code: code, Message: message}})
 }
 
 func writeValidationError(w http.ResponseWriter, message, field, fieldMessage string) {
-	simulator.WriteJSON(w, http.StatusBadRequest, errorBody{Error: errorDetail{
+	simkit.WriteJSON(w, http.StatusBadRequest, errorBody{Error: errorDetail{
 		Code: "validation_error", Message: message,
 		Extra: &errorExtra{InvalidParams: []invalidParam{{Field: field, Message: fieldMessage}}},
 	}})
@@ -261,7 +261,7 @@ func (s *Server) SetOrderState(id, status string) error {
 	defer s.mu.Unlock()
 	o, ok := s.lookup(id)
 	if !ok {
-		return fmt.Errorf("%w %q", simulator.ErrNoOrder, id)
+		return fmt.Errorf("%w %q", simkit.ErrNoOrder, id)
 	}
 	return o.setStatus(status, s.Clock.Now())
 }

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ordersync/verification-operator/providers/simulator"
+	"github.com/ordersync/verification-operator/providers/simkit"
 )
 
 func start(t *testing.T) (*Server, *httptest.Server) {
@@ -262,14 +262,14 @@ func TestStateMachine(t *testing.T) {
 
 func TestUnknownStatesAndOrders(t *testing.T) {
 	s := New()
-	if _, err := s.CreateOrder("done"); !errors.Is(err, simulator.ErrUnknownState) || !strings.Contains(err.Error(), "pending, sent") {
+	if _, err := s.CreateOrder("done"); !errors.Is(err, simkit.ErrUnknownState) || !strings.Contains(err.Error(), "pending, sent") {
 		t.Errorf("CreateOrder(done) = %v, want ErrUnknownState listing the words", err)
 	}
 	id, _ := s.CreateOrder("pending")
-	if err := s.SetOrderState(id, "done"); !errors.Is(err, simulator.ErrUnknownState) {
+	if err := s.SetOrderState(id, "done"); !errors.Is(err, simkit.ErrUnknownState) {
 		t.Errorf("SetOrderState(done) = %v, want ErrUnknownState", err)
 	}
-	if err := s.SetOrderState("nope", "sent"); !errors.Is(err, simulator.ErrNoOrder) {
+	if err := s.SetOrderState("nope", "sent"); !errors.Is(err, simkit.ErrNoOrder) {
 		t.Errorf("SetOrderState on unknown order = %v, want ErrNoOrder", err)
 	}
 }

@@ -110,7 +110,7 @@ func (v *verification) body() verificationBody {
 	b.Checks.Liveness.Confidence, b.Checks.Liveness.IsLive = 0.97, true
 	b.Checks.Fraud.Confidence, b.Checks.Fraud.Signals = 0.9, []string{}
 	b.Checks.Duplicate.Confidence = 0.99
-	if v.status == StatusRejected {
+	if v.status == StateRejected {
 		b.Checks.Fraud.TamperingDetected = true
 		b.Checks.Fraud.Signals = []string{"document_tampering"}
 		b.FraudSignals = []fraudSignal{{Code: "document_tampering", Message: "The document photo area shows signs of editing."}}

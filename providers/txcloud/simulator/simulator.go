@@ -15,7 +15,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/ordersync/verification-operator/providers/simulator"
+	"github.com/ordersync/verification-operator/providers/simkit"
 )
 
 // BasePath is the prefix of every API path; txcloud's base URLs end in it.
@@ -34,10 +34,10 @@ const RequestsPerMinute = 60
 // Server is the txcloud simulator. The embedded kit server provides
 // ServeHTTP, Calls, CountCalls, SetFaults, Stats and Clock.
 type Server struct {
-	*simulator.Server
+	*simkit.Server
 
 	mu            sync.Mutex
-	apiKeys       *simulator.Credentials
+	apiKeys       *simkit.Credentials
 	verifications map[string]*verification
 	quota         *quota
 }
@@ -46,12 +46,12 @@ type Server struct {
 // LiveAPIKey.
 func New() *Server {
 	s := &Server{
-		apiKeys:       simulator.NewCredentials(map[string]string{TestAPIKey: "", LiveAPIKey: ""}),
+		apiKeys:       simkit.NewCredentials(map[string]string{TestAPIKey: "", LiveAPIKey: ""}),
 		verifications: map[string]*verification{},
 		quota:         newQuota(RequestsPerMinute),
 	}
 	// 60 per minute as a token bucket: one token a second, up to 60 at once.
-	s.Server = simulator.New(s, RequestsPerMinute/60.0, RequestsPerMinute)
+	s.Server = simkit.New(s, RequestsPerMinute/60.0, RequestsPerMinute)
 	s.Handle("GET "+BasePath+"/identity/verifications/{id}", s.api(s.getVerification))
 	s.Handle("POST "+BasePath+"/identity/verifications/{id}/cancel", s.api(s.cancelVerification))
 	return s
@@ -109,7 +109,7 @@ func (s *Server) getVerification(w http.ResponseWriter, r *http.Request) {
 		s.writeNotFound(w)
 		return
 	}
-	simulator.WriteJSON(w, http.StatusOK, body)
+	simkit.WriteJSON(w, http.StatusOK, body)
 }
 
 // cancelVerification: legal only while pending, and it leaves the
@@ -123,7 +123,7 @@ func (s *Server) cancelVerification(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, http.StatusConflict, "verification_not_cancelable",
 			"This verification cannot be canceled because its status is '"+status+"'. Only pending verifications can be canceled.")
 	default:
-		simulator.WriteJSON(w, http.StatusOK, body)
+		simkit.WriteJSON(w, http.StatusOK, body)
 	}
 }
 
@@ -145,7 +145,7 @@ func (s *Server) writeError(w http.ResponseWriter, status int, code, message str
 	if status == http.StatusTooManyRequests {
 		detail.RetryAfter, _ = strconv.Atoi(w.Header().Get("Retry-After"))
 	}
-	simulator.WriteJSON(w, status, errorBody{Error: detail})
+	simkit.WriteJSON(w, status, errorBody{Error: detail})
 }
 
 // errorBody is txcloud's error format. retry_after is placed in the error

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	kit "github.com/ordersync/verification-operator/providers/simulator"
+	"github.com/ordersync/verification-operator/providers/simkit"
 	sim "github.com/ordersync/verification-operator/providers/txcloud/simulator"
 )
 
@@ -56,7 +56,7 @@ func errorField(body map[string]any, field string) any {
 
 func TestAuthentication(t *testing.T) {
 	s, ts := start(t)
-	id, _ := s.CreateOrder(sim.StatusPending)
+	id, _ := s.CreateOrder(sim.StatePending)
 	cases := []struct {
 		name, auth string
 		want       int
@@ -93,7 +93,7 @@ func TestAuthentication(t *testing.T) {
 
 func TestRotatedKeys(t *testing.T) {
 	s, ts := start(t)
-	id, _ := s.CreateOrder(sim.StatusPending)
+	id, _ := s.CreateOrder(sim.StatePending)
 	const rotated = "txc_test_rotated_0123456789"
 	s.AddAPIKey(rotated)
 	if status, _, _ := call(t, ts, "GET", verificationPath(id), "Bearer "+rotated); status != 200 {
@@ -107,7 +107,7 @@ func TestRotatedKeys(t *testing.T) {
 
 func TestBodyHasTheSeedShape(t *testing.T) {
 	s, ts := start(t)
-	id, _ := s.CreateOrder(sim.StatusReview)
+	id, _ := s.CreateOrder(sim.StateReview)
 	status, _, body := call(t, ts, "GET", verificationPath(id), bearer)
 	if status != 200 || body["id"] != id || body["status"] != "review" || body["object"] != "identity.verification" {
 		t.Fatalf("status %d body %v", status, body)
@@ -161,8 +161,8 @@ func TestCancelOverHTTP(t *testing.T) {
 			s, ts := start(t)
 			id, _ := s.CreateOrder(from)
 			status, _, body := call(t, ts, "POST", verificationPath(id)+"/cancel", bearer)
-			if from == sim.StatusPending {
-				if status != 200 || body["status"] != sim.StatusExpired {
+			if from == sim.StatePending {
+				if status != 200 || body["status"] != sim.StateExpired {
 					t.Fatalf("cancel from pending: %d %v", status, body["status"])
 				}
 				return
@@ -179,7 +179,7 @@ func TestCancelOverHTTP(t *testing.T) {
 
 func TestRoutes(t *testing.T) {
 	s, ts := start(t)
-	id, _ := s.CreateOrder(sim.StatusPending)
+	id, _ := s.CreateOrder(sim.StatePending)
 	// unknown is an id the simulator never issued: its ids are random, so
 	// the case says which rows expect not_found_error, rather than matching
 	// on an id prefix a random id may share.
@@ -205,14 +205,14 @@ func TestRoutes(t *testing.T) {
 			t.Errorf("%s %s: body %v, want not_found_error", c.method, c.path, body)
 		}
 	}
-	if st, _ := s.OrderState(id); st != sim.StatusPending {
+	if st, _ := s.OrderState(id); st != sim.StatePending {
 		t.Errorf("wrong routes changed the verification to %s", st)
 	}
 }
 
 func TestRateLimit(t *testing.T) {
 	s, ts := start(t)
-	id, _ := s.CreateOrder(sim.StatusPending)
+	id, _ := s.CreateOrder(sim.StatePending)
 	last := sim.RequestsPerMinute + 1
 	for i := 1; i <= last; i++ {
 		status, h, body := call(t, ts, "GET", verificationPath(id), bearer)
@@ -249,8 +249,8 @@ func TestRateLimit(t *testing.T) {
 
 func TestSetOrderState(t *testing.T) {
 	legal := map[string][]string{
-		sim.StatusPending: {sim.StatusReview, sim.StatusVerified, sim.StatusRejected, sim.StatusExpired, sim.StatusError},
-		sim.StatusReview:  {sim.StatusVerified, sim.StatusRejected},
+		sim.StatePending: {sim.StateReview, sim.StateVerified, sim.StateRejected, sim.StateExpired, sim.StateError},
+		sim.StateReview:  {sim.StateVerified, sim.StateRejected},
 	}
 	s := sim.New()
 	for _, from := range sim.Statuses {
@@ -269,14 +269,14 @@ func TestSetOrderState(t *testing.T) {
 			}
 		}
 	}
-	id, _ := s.CreateOrder(sim.StatusPending)
-	if err := s.SetOrderState(id, "canceled"); !errors.Is(err, kit.ErrUnknownState) {
+	id, _ := s.CreateOrder(sim.StatePending)
+	if err := s.SetOrderState(id, "canceled"); !errors.Is(err, simkit.ErrUnknownState) {
 		t.Errorf("unknown word: %v", err)
 	}
-	if err := s.SetOrderState("ver_missing", sim.StatusExpired); !errors.Is(err, kit.ErrNoOrder) {
+	if err := s.SetOrderState("ver_missing", sim.StateExpired); !errors.Is(err, simkit.ErrNoOrder) {
 		t.Errorf("unknown id: %v", err)
 	}
-	if _, err := s.CreateOrder("canceled"); !errors.Is(err, kit.ErrUnknownState) || !strings.Contains(err.Error(), "pending, review") {
+	if _, err := s.CreateOrder("canceled"); !errors.Is(err, simkit.ErrUnknownState) || !strings.Contains(err.Error(), "pending, review") {
 		t.Errorf("CreateOrder(canceled): %v", err)
 	}
 }
@@ -306,7 +306,7 @@ func TestAdminAPI(t *testing.T) {
 	call(t, ts, "POST", verificationPath(id)+"/cancel", bearer)
 	status, out = admin("GET", "/_sandbox/orders/"+id, "")
 	calls, _ := out["calls"].([]any)
-	if status != 200 || out["state"] != sim.StatusExpired || len(calls) != 1 {
+	if status != 200 || out["state"] != sim.StateExpired || len(calls) != 1 {
 		t.Fatalf("get: %d %v", status, out)
 	}
 	if status, _ := admin("POST", "/_sandbox/orders/"+id+"/state", `{"state":"verified"}`); status != 400 {
@@ -314,7 +314,7 @@ func TestAdminAPI(t *testing.T) {
 	}
 	_, out = admin("POST", "/_sandbox/orders", `{"state":"review"}`)
 	id = out["id"].(string)
-	if status, out := admin("POST", "/_sandbox/orders/"+id+"/state", `{"state":"verified"}`); status != 200 || out["state"] != sim.StatusVerified {
+	if status, out := admin("POST", "/_sandbox/orders/"+id+"/state", `{"state":"verified"}`); status != 200 || out["state"] != sim.StateVerified {
 		t.Errorf("review → verified: %d %v", status, out)
 	}
 	if status, _ := admin("GET", "/_sandbox/orders/ver_missing", ""); status != 404 {
@@ -324,13 +324,13 @@ func TestAdminAPI(t *testing.T) {
 
 func TestInjectedFaultsUseTheErrorFormat(t *testing.T) {
 	s, ts := start(t)
-	id, _ := s.CreateOrder(sim.StatusPending)
-	s.SetFaults(kit.Faults{Rate: 1, Statuses: []int{429}, RetryAfterSeconds: 7})
+	id, _ := s.CreateOrder(sim.StatePending)
+	s.SetFaults(simkit.Faults{Rate: 1, Statuses: []int{429}, RetryAfterSeconds: 7})
 	status, h, body := call(t, ts, "GET", verificationPath(id), bearer)
 	if status != 429 || h.Get("Retry-After") != "7" || errorField(body, "retry_after") != 7.0 || errorField(body, "type") != "rate_limit_error" {
 		t.Fatalf("429 fault: %d %q %v", status, h.Get("Retry-After"), body)
 	}
-	s.SetFaults(kit.Faults{Rate: 1, Statuses: []int{503}})
+	s.SetFaults(simkit.Faults{Rate: 1, Statuses: []int{503}})
 	if status, _, body := call(t, ts, "GET", verificationPath(id), bearer); status != 503 || errorField(body, "type") != "api_error" {
 		t.Fatalf("503 fault: %d %v", status, body)
 	}

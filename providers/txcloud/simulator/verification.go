@@ -9,32 +9,32 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ordersync/verification-operator/providers/simulator"
+	"github.com/ordersync/verification-operator/providers/simkit"
 )
 
 // txcloud's status words.
 const (
-	StatusPending  = "pending"
-	StatusReview   = "review"
-	StatusVerified = "verified"
-	StatusRejected = "rejected"
-	StatusExpired  = "expired"
-	StatusError    = "error"
+	StatePending  = "pending"
+	StateReview   = "review"
+	StateVerified = "verified"
+	StateRejected = "rejected"
+	StateExpired  = "expired"
+	StateError    = "error"
 )
 
 // Statuses are all of txcloud's status words.
-var Statuses = []string{StatusPending, StatusReview, StatusVerified, StatusRejected, StatusExpired, StatusError}
+var Statuses = []string{StatePending, StateReview, StateVerified, StateRejected, StateExpired, StateError}
 
 // moves lists where each status can go. Statuses absent here are terminal.
 // pending → expired is both txcloud expiring a verification and a cancel.
 var moves = map[string][]string{
-	StatusPending: {StatusReview, StatusVerified, StatusRejected, StatusExpired, StatusError},
-	StatusReview:  {StatusVerified, StatusRejected},
+	StatePending: {StateReview, StateVerified, StateRejected, StateExpired, StateError},
+	StateReview:  {StateVerified, StateRejected},
 }
 
 // riskScores make the object look like what each status means; the client
 // never reads them.
-var riskScores = map[string]int{StatusReview: 540, StatusVerified: 120, StatusRejected: 870}
+var riskScores = map[string]int{StateReview: 540, StateVerified: 120, StateRejected: 870}
 
 type verification struct {
 	id        string
@@ -86,7 +86,7 @@ func (s *Server) SetOrderState(id, state string) error {
 	v, ok := s.verifications[id]
 	switch {
 	case !ok:
-		return fmt.Errorf("%w: %s", simulator.ErrNoOrder, id)
+		return fmt.Errorf("%w: %s", simkit.ErrNoOrder, id)
 	case v.status == state:
 		return nil
 	case !slices.Contains(moves[v.status], state):
@@ -101,7 +101,7 @@ func (s *Server) SetOrderState(id, state string) error {
 func (s *Server) OrderOf(pathID string) string { return pathID }
 
 func unknownStatus(state string) error {
-	return fmt.Errorf("%w %q: txcloud statuses are %s", simulator.ErrUnknownState, state, strings.Join(Statuses, ", "))
+	return fmt.Errorf("%w %q: txcloud statuses are %s", simkit.ErrUnknownState, state, strings.Join(Statuses, ", "))
 }
 
 func describeMoves(status string) string {
@@ -120,10 +120,10 @@ func (s *Server) cancel(id string) (verificationBody, string, error) {
 	if !ok {
 		return verificationBody{}, "", errNotFound
 	}
-	if v.status != StatusPending {
+	if v.status != StatePending {
 		return verificationBody{}, v.status, errNotCancelable
 	}
-	v.status, v.updatedAt = StatusExpired, s.Clock.Now().UTC()
+	v.status, v.updatedAt = StateExpired, s.Clock.Now().UTC()
 	return v.body(), v.status, nil
 }
 

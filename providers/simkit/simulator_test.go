@@ -1,4 +1,4 @@
-package simulator_test
+package simkit_test
 
 import (
 	"bytes"
@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ordersync/verification-operator/providers/simulator"
+	"github.com/ordersync/verification-operator/providers/simkit"
 )
 
-// fakeVendor is the smallest simulator.Vendor: orders in a map, two states.
+// fakeVendor is the smallest simkit.Backend: orders in a map, two states.
 // Ids of the form "req-<order>" are parts of an order.
 type fakeVendor struct {
 	mu     sync.Mutex
@@ -27,7 +27,7 @@ var fakeStates = map[string]bool{"pending": true, "completed": true}
 
 func (v *fakeVendor) CreateOrder(state string) (string, error) {
 	if !fakeStates[state] {
-		return "", simulator.ErrUnknownState
+		return "", simkit.ErrUnknownState
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -46,12 +46,12 @@ func (v *fakeVendor) OrderState(id string) (string, bool) {
 
 func (v *fakeVendor) SetOrderState(id, state string) error {
 	if !fakeStates[state] {
-		return simulator.ErrUnknownState
+		return simkit.ErrUnknownState
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if _, ok := v.orders[id]; !ok {
-		return simulator.ErrNoOrder
+		return simkit.ErrNoOrder
 	}
 	v.orders[id] = state
 	return nil
@@ -60,13 +60,13 @@ func (v *fakeVendor) SetOrderState(id, state string) error {
 func (v *fakeVendor) OrderOf(pathID string) string { return strings.TrimPrefix(pathID, "req-") }
 
 func (v *fakeVendor) WriteError(w http.ResponseWriter, status int, message string) {
-	simulator.WriteJSON(w, status, map[string]string{"fault": message})
+	simkit.WriteJSON(w, status, map[string]string{"fault": message})
 }
 
 // sim is a running fake vendor simulator.
 type sim struct {
 	t      *testing.T
-	s      *simulator.Server
+	s      *simkit.Server
 	vendor *fakeVendor
 	url    string
 	http   *http.Client
@@ -78,14 +78,14 @@ type sim struct {
 func newSim(t *testing.T) *sim {
 	t.Helper()
 	v := &fakeVendor{orders: map[string]string{}}
-	s := simulator.New(v, 0, 0)
+	s := simkit.New(v, 0, 0)
 	s.Handle("GET /api/orders/{id}", func(w http.ResponseWriter, r *http.Request) {
 		state, ok := v.OrderState(v.OrderOf(r.PathValue("id")))
 		if !ok {
 			v.WriteError(w, http.StatusNotFound, "no such order")
 			return
 		}
-		simulator.WriteJSON(w, http.StatusOK, map[string]string{"state": state})
+		simkit.WriteJSON(w, http.StatusOK, map[string]string{"state": state})
 	})
 	s.Handle("POST /api/orders/{id}/complete", func(w http.ResponseWriter, r *http.Request) {
 		if err := v.SetOrderState(r.PathValue("id"), "completed"); err != nil {
@@ -160,9 +160,9 @@ func (m *sim) create(state string) string {
 }
 
 type orderView struct {
-	ID    string           `json:"id"`
-	State string           `json:"state"`
-	Calls []simulator.Call `json:"calls"`
+	ID    string        `json:"id"`
+	State string        `json:"state"`
+	Calls []simkit.Call `json:"calls"`
 }
 
 func (m *sim) order(id string) orderView {
@@ -255,7 +255,7 @@ func TestCallLog(t *testing.T) {
 	m.callJSON("GET", "/api/orders/"+b, nil, http.StatusOK, nil)
 	m.order(a) // admin calls are not logged
 
-	want := []simulator.Call{
+	want := []simkit.Call{
 		{Method: "GET", Path: "/api/orders/" + a, Status: 200},
 		{Method: "GET", Path: "/api/orders/req-" + a, Status: 200},
 		{Method: "POST", Path: "/api/orders/" + a + "/complete", Status: 202},
@@ -265,13 +265,13 @@ func TestCallLog(t *testing.T) {
 		t.Errorf("state = %q, want completed", got.State)
 	}
 	assertCalls(t, got.Calls, want)
-	assertCalls(t, m.order(b).Calls, []simulator.Call{{Method: "GET", Path: "/api/orders/" + b, Status: 200}})
+	assertCalls(t, m.order(b).Calls, []simkit.Call{{Method: "GET", Path: "/api/orders/" + b, Status: 200}})
 	if n := m.s.CountCalls(a, "GET"); n != 2 {
 		t.Errorf("CountCalls(GET) = %d, want 2", n)
 	}
 }
 
-func assertCalls(t *testing.T, got, want []simulator.Call) {
+func assertCalls(t *testing.T, got, want []simkit.Call) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("calls = %+v, want %+v", got, want)
@@ -310,7 +310,7 @@ func TestFaultStatuses(t *testing.T) {
 			}
 			// Faults stay out of the admin API.
 			v := m.order(id)
-			assertCalls(t, v.Calls, []simulator.Call{{Method: "GET", Path: "/api/orders/" + id, Status: c.status}})
+			assertCalls(t, v.Calls, []simkit.Call{{Method: "GET", Path: "/api/orders/" + id, Status: c.status}})
 			m.create("completed")
 			m.callJSON("POST", "/_sandbox/orders/"+id+"/state", map[string]string{"state": "completed"}, 200, nil)
 			m.callJSON("GET", "/_sandbox/stats", nil, 200, nil)
@@ -325,7 +325,7 @@ func TestFaultsDefaultAndReset(t *testing.T) {
 	if status, _, _ := m.call("GET", "/api/orders/"+id, nil); status != 503 {
 		t.Errorf("fault without statuses = %d, want 503", status)
 	}
-	var f simulator.Faults
+	var f simkit.Faults
 	m.callJSON("GET", "/_sandbox/faults", nil, 200, &f)
 	if f.Rate != 1 {
 		t.Errorf("GET faults = %+v, want rate 1", f)
@@ -387,7 +387,7 @@ func TestDropAfterCommit(t *testing.T) {
 	if v.State != "completed" {
 		t.Errorf("state = %q, want completed: the handler should have run", v.State)
 	}
-	assertCalls(t, v.Calls, []simulator.Call{{Method: "POST", Path: "/api/orders/" + id + "/complete", Status: 202}})
+	assertCalls(t, v.Calls, []simkit.Call{{Method: "POST", Path: "/api/orders/" + id + "/complete", Status: 202}})
 }
 
 func TestLatency(t *testing.T) {
@@ -411,9 +411,9 @@ func TestStats(t *testing.T) {
 	m.setFaults(map[string]any{"rate": 1, "statuses": []int{429}})
 	m.callJSON("GET", "/api/orders/"+id, nil, 429, nil)
 
-	var got struct{ Calls []simulator.Stat }
+	var got struct{ Calls []simkit.Stat }
 	m.callJSON("GET", "/_sandbox/stats", nil, 200, &got)
-	want := []simulator.Stat{
+	want := []simkit.Stat{
 		{Method: "GET", Pattern: "GET /api/orders/{id}", Status: 200, Count: 2},
 		{Method: "GET", Pattern: "GET /api/orders/{id}", Status: 404, Count: 1},
 		{Method: "GET", Pattern: "GET /api/orders/{id}", Status: 429, Count: 1},
@@ -451,7 +451,7 @@ func TestClock(t *testing.T) {
 }
 
 func TestAllowPerKey(t *testing.T) {
-	s := simulator.New(&fakeVendor{orders: map[string]string{}}, 0.001, 1)
+	s := simkit.New(&fakeVendor{orders: map[string]string{}}, 0.001, 1)
 	steps := []struct {
 		key  string
 		want bool
@@ -469,7 +469,7 @@ func TestAllowPerKey(t *testing.T) {
 		}
 	}
 
-	unlimited := simulator.New(&fakeVendor{orders: map[string]string{}}, 0, 0)
+	unlimited := simkit.New(&fakeVendor{orders: map[string]string{}}, 0, 0)
 	for i := range 100 {
 		if !unlimited.Allow("k") {
 			t.Fatalf("rps 0 is unlimited, but call %d was refused", i)

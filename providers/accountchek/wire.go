@@ -8,27 +8,27 @@ import (
 
 // AccountChek order statuses, from the seed's table.
 const (
-	// StatusBuilding: services (VOA, VOIE) are still being added.
-	StatusBuilding = "building"
-	// StatusOpened: built and waiting for the borrower.
-	StatusOpened = "opened"
-	// StatusInProgress: the borrower has started.
-	StatusInProgress = "inprogress"
-	// StatusClosed: closed by the system (or by us) and considered completed.
-	StatusClosed = "closed"
-	// StatusCanceled: canceled before the borrower acted.
-	StatusCanceled = "canceled"
+	// StateBuilding: services (VOA, VOIE) are still being added.
+	StateBuilding = "building"
+	// StateOpened: built and waiting for the borrower.
+	StateOpened = "opened"
+	// StateInProgress: the borrower has started.
+	StateInProgress = "inprogress"
+	// StateClosed: closed by the system (or by us) and considered completed.
+	StateClosed = "closed"
+	// StateCanceled: canceled before the borrower acted.
+	StateCanceled = "canceled"
 )
 
 // states normalizes AccountChek's words. closed maps to closed, not
 // completed: it is the word users write in spec.state for this vendor, and
 // canceled and closed are both terminal and irreversible.
 var states = providers.StateTable{
-	StatusBuilding:   providers.StateActive,
-	StatusOpened:     providers.StateActive,
-	StatusInProgress: providers.StateActive,
-	StatusClosed:     providers.StateClosed,
-	StatusCanceled:   providers.StateCanceled,
+	StateBuilding:   providers.StateActive,
+	StateOpened:     providers.StateActive,
+	StateInProgress: providers.StateActive,
+	StateClosed:     providers.StateClosed,
+	StateCanceled:   providers.StateCanceled,
 }
 
 // Normalize maps a vendor word to a State; unknown words count as active

@@ -36,8 +36,8 @@ func Vendor() providers.Vendor {
 	return providers.Vendor{
 		Name: Name,
 		BaseURLs: map[string]string{
-			"sandbox":    SandboxBaseURL,
-			"production": ProductionBaseURL,
+			providers.EnvSandbox:    SandboxBaseURL,
+			providers.EnvProduction: ProductionBaseURL,
 		},
 		// AccountChek publishes no rate limit. 10 requests/s with a burst of
 		// 10 is a conservative guess: half of what the simulator assumes the
@@ -64,8 +64,8 @@ func Vendor() providers.Vendor {
 // inprogress). A fresh value each call, so no caller can edit another's map.
 func Capabilities() providers.Capabilities {
 	return providers.Capabilities{From: map[providers.Action][]string{
-		providers.ActionCancel: {StatusBuilding, StatusOpened},
-		providers.ActionClose:  {StatusOpened, StatusInProgress},
+		providers.ActionCancel: {StateBuilding, StateOpened},
+		providers.ActionClose:  {StateOpened, StateInProgress},
 	}}
 }
 
@@ -107,12 +107,12 @@ func (c *Client) Observe(ctx context.Context, orderID string) (providers.Observa
 // Cancel sets the order's status to canceled. AccountChek takes no reason,
 // so the Cancellation is ignored.
 func (c *Client) Cancel(ctx context.Context, orderID string, _ providers.Cancellation) (providers.Observation, error) {
-	return c.setStatus(ctx, orderID, StatusCanceled)
+	return c.setStatus(ctx, orderID, StateCanceled)
 }
 
 // Close sets the order's status to closed (completed early).
 func (c *Client) Close(ctx context.Context, orderID string) (providers.Observation, error) {
-	return c.setStatus(ctx, orderID, StatusClosed)
+	return c.setStatus(ctx, orderID, StateClosed)
 }
 
 // setStatus PATCHes the order to status. AccountChek answers 422 when asked

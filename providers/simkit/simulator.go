@@ -1,9 +1,9 @@
-// Package simulator is the shared part of every vendor simulator: the
+// Package simkit is the shared part of every vendor simulator: the
 // /_sandbox/ admin API of docs/sandbox.md, fault injection, a per-order call log,
 // call statistics, a per-key rate limiter and a clock tests control. A
 // vendor's simulator (providers/<vendor>/simulator) registers its API routes
 // with Handle and implements Vendor for the admin API.
-package simulator
+package simkit
 
 import (
 	"bytes"
@@ -20,9 +20,10 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Vendor is what a vendor's simulator provides to the admin API. Its methods
+// Backend is the vendor-specific half of a simulator: the orders the kit's
+// admin API creates, reads and moves. Its methods
 // are called concurrently; the vendor guards its own state.
-type Vendor interface {
+type Backend interface {
 	// CreateOrder makes an order (with one request or employer) in the
 	// given vendor state word and returns its id.
 	CreateOrder(state string) (string, error)
@@ -71,9 +72,9 @@ type Stat struct {
 
 // Server is the HTTP server of one vendor simulator.
 type Server struct {
-	vendor Vendor
-	mux    *http.ServeMux
-	Clock  *Clock
+	backend Backend
+	mux     *http.ServeMux
+	Clock   *Clock
 
 	mu       sync.Mutex
 	calls    map[string][]Call
@@ -87,9 +88,9 @@ type Server struct {
 
 // New returns a simulator for vendor with a per-key limit of rps requests
 // per second (burst requests at once); rps <= 0 means unlimited.
-func New(vendor Vendor, rps float64, burst int) *Server {
+func New(backend Backend, rps float64, burst int) *Server {
 	s := &Server{
-		vendor: vendor, mux: http.NewServeMux(), Clock: &Clock{},
+		backend: backend, mux: http.NewServeMux(), Clock: &Clock{},
 		calls: map[string][]Call{}, stats: map[Stat]int{}, rng: rand.New(rand.NewPCG(1, 2)),
 		limiters: map[string]*rate.Limiter{}, limit: rate.Inf, burst: burst,
 	}
@@ -126,7 +127,7 @@ func (s *Server) Handle(pattern string, h http.HandlerFunc) {
 			if f.RetryAfterSeconds > 0 && (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) {
 				rec.Header().Set("Retry-After", fmt.Sprint(f.RetryAfterSeconds))
 			}
-			s.vendor.WriteError(rec, status, "injected fault")
+			s.backend.WriteError(rec, status, "injected fault")
 		} else {
 			h(rec, r)
 		}
@@ -210,7 +211,7 @@ func (s *Server) record(r *http.Request, status int) {
 	defer s.mu.Unlock()
 	s.stats[Stat{Method: r.Method, Pattern: r.Pattern, Status: status}]++
 	if id := r.PathValue("id"); id != "" {
-		order := s.vendor.OrderOf(id)
+		order := s.backend.OrderOf(id)
 		s.calls[order] = append(s.calls[order], Call{Method: r.Method, Path: r.URL.Path, Status: status})
 	}
 }

@@ -33,7 +33,7 @@ const BaseURL = "https://prod.truv.com"
 func Vendor() providers.Vendor {
 	return providers.Vendor{
 		Name:     Name,
-		BaseURLs: map[string]string{"sandbox": BaseURL, "production": BaseURL},
+		BaseURLs: map[string]string{providers.EnvSandbox: BaseURL, providers.EnvProduction: BaseURL},
 		// Truv publishes no request budget, only that a 429 carries
 		// Retry-After. 10 requests/s is a conservative guess that stays
 		// well under what the simulator assumes (20/s per client id).
@@ -44,7 +44,7 @@ func Vendor() providers.Vendor {
 			// (or when only some employers are still open, which Truv
 			// refuses with a 400 the controller reports).
 			From: map[providers.Action][]string{
-				providers.ActionCancel: {StatusPending, StatusSent},
+				providers.ActionCancel: {StatePending, StateSent},
 			},
 		},
 		CredentialKeys:      []string{KeyClientID, KeyAccessSecret},

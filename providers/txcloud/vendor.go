@@ -24,9 +24,6 @@ const Name = "txcloud"
 // appends /identity/verifications/{id}. An endpoint override must include
 // it too, e.g. http://127.0.0.1:PORT/v1 for the simulator.
 const (
-	EnvSandbox    = "sandbox"
-	EnvProduction = "production"
-
 	SandboxURL    = "https://sandbox.api.txcloud.io/v1"
 	ProductionURL = "https://api.txcloud.io/v1"
 )
@@ -37,15 +34,15 @@ const KeyAPIKey = "apiKey"
 // Key prefixes by environment: a test key against production (or the
 // reverse) is refused before any call.
 var keyPrefixes = map[string]string{
-	EnvSandbox:    "txc_test_",
-	EnvProduction: "txc_live_",
+	providers.EnvSandbox:    "txc_test_",
+	providers.EnvProduction: "txc_live_",
 }
 
 // Vendor describes txcloud for the provider registry.
 func Vendor() providers.Vendor {
 	return providers.Vendor{
 		Name:     Name,
-		BaseURLs: map[string]string{EnvSandbox: SandboxURL, EnvProduction: ProductionURL},
+		BaseURLs: map[string]string{providers.EnvSandbox: SandboxURL, providers.EnvProduction: ProductionURL},
 		// Plans allow 60, 300 or 1000 requests per minute and we cannot
 		// tell which plan an account has, so the default is the smallest:
 		// 60/min as 1 rps. Burst 5 keeps a startup surge of reconciles
@@ -53,9 +50,9 @@ func Vendor() providers.Vendor {
 		// larger plans.
 		RateLimit: providers.RateLimit{RequestsPerSecond: 1, Burst: 5},
 		Capabilities: providers.Capabilities{
-			From: map[providers.Action][]string{providers.ActionCancel: {StatusPending}},
+			From: map[providers.Action][]string{providers.ActionCancel: {StatePending}},
 			// No canceled status: a canceled verification reads expired.
-			CanceledReadsAs: StatusExpired,
+			CanceledReadsAs: StateExpired,
 		},
 		CredentialKeys:      []string{KeyAPIKey},
 		ValidateCredentials: ValidateCredentials,
@@ -69,7 +66,7 @@ func Vendor() providers.Vendor {
 func ValidateCredentials(environment string, data map[string][]byte) error {
 	prefix, ok := keyPrefixes[environment]
 	if !ok {
-		return fmt.Errorf("environment %q is not one of %s, %s", environment, EnvSandbox, EnvProduction)
+		return fmt.Errorf("environment %q is not one of %s, %s", environment, providers.EnvSandbox, providers.EnvProduction)
 	}
 	raw, ok := data[KeyAPIKey]
 	if !ok {

@@ -8,27 +8,27 @@ import (
 
 // Truv's status words, shared by employers, financial accounts and insurance.
 const (
-	StatusPending   = "pending"
-	StatusSent      = "sent"
-	StatusCompleted = "completed"
-	StatusCanceled  = "canceled"
-	StatusExpired   = "expired"
-	StatusError     = "error"
-	StatusNoData    = "no_data"
-	StatusSkipped   = "skipped"
+	StatePending   = "pending"
+	StateSent      = "sent"
+	StateCompleted = "completed"
+	StateCanceled  = "canceled"
+	StateExpired   = "expired"
+	StateError     = "error"
+	StateNoData    = "no_data"
+	StateSkipped   = "skipped"
 )
 
 // statusStates normalizes Truv's status words. pending and sent are the only
 // open ones; error, no_data and skipped all mean Truv gave up without data.
 var statusStates = providers.StateTable{
-	StatusPending:   providers.StateActive,
-	StatusSent:      providers.StateActive,
-	StatusCompleted: providers.StateCompleted,
-	StatusCanceled:  providers.StateCanceled,
-	StatusExpired:   providers.StateExpired,
-	StatusError:     providers.StateFailed,
-	StatusNoData:    providers.StateFailed,
-	StatusSkipped:   providers.StateFailed,
+	StatePending:   providers.StateActive,
+	StateSent:      providers.StateActive,
+	StateCompleted: providers.StateCompleted,
+	StateCanceled:  providers.StateCanceled,
+	StateExpired:   providers.StateExpired,
+	StateError:     providers.StateFailed,
+	StateNoData:    providers.StateFailed,
+	StateSkipped:   providers.StateFailed,
 }
 
 // normalize maps a vendor word to a State; unknown words count as active
@@ -101,7 +101,7 @@ func deriveStatus(reqs []providers.Request) (string, providers.State) {
 		return word, providers.StateActive
 	}
 	if all(reqs, providers.StateCanceled) {
-		return StatusCanceled, providers.StateCanceled
+		return StateCanceled, providers.StateCanceled
 	}
 	for _, s := range []providers.State{providers.StateCompleted, providers.StateExpired, providers.StateFailed} {
 		if r, ok := first(reqs, s); ok {
@@ -113,7 +113,7 @@ func deriveStatus(reqs []providers.Request) (string, providers.State) {
 
 // openWord is the order's word when some part is still open.
 func openWord(reqs []providers.Request) (string, bool) {
-	for _, word := range []string{StatusSent, StatusPending} {
+	for _, word := range []string{StateSent, StatePending} {
 		for _, r := range reqs {
 			if r.VendorState == word {
 				return word, true

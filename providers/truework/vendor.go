@@ -46,18 +46,15 @@ const (
 )
 
 // Environments.
-const (
-	EnvSandbox    = "sandbox"
-	EnvProduction = "production"
-)
+const ()
 
 // Vendor describes Truework for the registry.
 func Vendor() providers.Vendor {
 	return providers.Vendor{
 		Name: Name,
 		BaseURLs: map[string]string{
-			EnvSandbox:    "https://api.truework-sandbox.com",
-			EnvProduction: "https://api.truework.com",
+			providers.EnvSandbox:    "https://api.truework-sandbox.com",
+			providers.EnvProduction: "https://api.truework.com",
 		},
 		// Truework publishes 10 requests/s per account.
 		RateLimit: providers.RateLimit{RequestsPerSecond: 10, Burst: 10},
@@ -94,14 +91,14 @@ func ValidateCredentials(environment string, data map[string][]byte) error {
 		return fmt.Errorf("secret key %q is not a Truework secret key: expected prefix tw_sk_test_ (sandbox) or tw_sk_ (production)", CredentialKey)
 	}
 	switch environment {
-	case EnvSandbox:
+	case providers.EnvSandbox:
 		if !isSandboxKey {
 			return fmt.Errorf("secret key %q holds a production key (tw_sk_...) but the environment is sandbox; use a sandbox key (tw_sk_test_...)", CredentialKey)
 		}
 		if len(key) == len(sandboxSecretPrefix) {
 			return fmt.Errorf("secret key %q has nothing after its tw_sk_test_ prefix", CredentialKey)
 		}
-	case EnvProduction:
+	case providers.EnvProduction:
 		if isSandboxKey {
 			return fmt.Errorf("secret key %q holds a sandbox key (tw_sk_test_...) but the environment is production; use a production key (tw_sk_...)", CredentialKey)
 		}
@@ -109,7 +106,7 @@ func ValidateCredentials(environment string, data map[string][]byte) error {
 			return fmt.Errorf("secret key %q has nothing after its tw_sk_ prefix", CredentialKey)
 		}
 	default:
-		return fmt.Errorf("environment %q is not one of %s, %s", environment, EnvSandbox, EnvProduction)
+		return fmt.Errorf("environment %q is not one of %s, %s", environment, providers.EnvSandbox, providers.EnvProduction)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package simulator
+package simkit
 
 import (
 	"crypto/subtle"

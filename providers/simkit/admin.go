@@ -1,4 +1,4 @@
-package simulator
+package simkit
 
 import (
 	"encoding/json"
@@ -22,7 +22,7 @@ func (s *Server) adminCreate(w http.ResponseWriter, r *http.Request) {
 	if !decodeAdmin(w, r, &b) {
 		return
 	}
-	id, err := s.vendor.CreateOrder(b.State)
+	id, err := s.backend.CreateOrder(b.State)
 	if err != nil {
 		adminError(w, err)
 		return
@@ -40,7 +40,7 @@ func (s *Server) adminSetState(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	if err := s.vendor.SetOrderState(id, b.State); err != nil {
+	if err := s.backend.SetOrderState(id, b.State); err != nil {
 		adminError(w, err)
 		return
 	}
@@ -48,7 +48,7 @@ func (s *Server) adminSetState(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) writeOrder(w http.ResponseWriter, id string) {
-	state, ok := s.vendor.OrderState(id)
+	state, ok := s.backend.OrderState(id)
 	if !ok {
 		adminError(w, ErrNoOrder)
 		return
