@@ -284,12 +284,13 @@ func TxCloud() Adapter {
 			}},
 		},
 		Seeds: []Seed{
-			// The documented example has no status at all: an empty word,
-			// active when read, canceled when it answers our cancel.
-			{File: "txcloud-cancel-verification.json", Call: cancel(seedID),
-				Want: providers.Observation{ID: seedID, State: canceled}, PII: seedPII},
-			{File: "txcloud-cancel-verification.json", Call: observe(seedID),
-				Want: providers.Observation{ID: seedID, State: active}, PII: seedPII},
+			// The documented example has no status at all: read, it is an
+			// error (not a pending verification); answering a cancel, the
+			// client reads the verification, here the same body again.
+			{File: "txcloud-cancel-verification.json", Call: cancel(seedID), Err: providers.KindTransient, PII: seedPII},
+			{File: "txcloud-cancel-verification.json", Call: observe(seedID), Err: providers.KindTransient, PII: seedPII},
+			{File: "txcloud-verification-pending.json", Call: observe(seedID),
+				Want: providers.Observation{ID: seedID, VendorState: "pending", State: active}, PII: seedPII},
 		},
 		PII: txsim.PII,
 	}

@@ -72,6 +72,17 @@ func (c *Client) Observe(ctx context.Context, orderID string) (providers.Observa
 // The controller must remember this: a later Observe reads expired.
 func (c *Client) Cancel(ctx context.Context, orderID string, _ providers.Cancellation) (providers.Observation, error) {
 	obs, err := c.call(ctx, http.MethodPost, orderID, "/cancel")
+	if err == nil && obs.VendorState == "" {
+		// The documented answer carries no status: read the verification
+		// rather than assume what the 200 did.
+		obs, err = c.Observe(ctx, orderID)
+		if err != nil {
+			return providers.Observation{}, err
+		}
+		if !isCanceledOrExpired(obs) {
+			return obs, nil // accepted, yet not over: the controller looks again
+		}
+	}
 	if err != nil {
 		// A repeat after a lost response finds the verification expired
 		// and gets 409. That reading is ambiguous: a verification that
@@ -104,6 +115,12 @@ func (c *Client) call(ctx context.Context, method, orderID, suffix string) (prov
 	req := vendorhttp.Request{Method: method, Path: "/identity/verifications/" + url.PathEscape(orderID) + suffix}
 	if _, err := c.http.Do(ctx, req, &v); err != nil {
 		return providers.Observation{}, err
+	}
+	if v.Status == "" && method == http.MethodGet {
+		// A 2xx without a status is not a verification we can plan with:
+		// reading it as pending would poll forever, and as anything else
+		// would be a guess.
+		return providers.Observation{}, &providers.Error{Kind: providers.KindTransient, Message: "txcloud's answer has no status"}
 	}
 	return observation(orderID, v), nil
 }

@@ -417,6 +417,7 @@ func TestSeedExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	var paths []string
+	canceled := false
 	c := serve(t, func(w http.ResponseWriter, r *http.Request) {
 		paths = append(paths, r.Method+" "+r.URL.Path)
 		if r.Header.Get("Authorization") != "Bearer "+sim.TestAPIKey {
@@ -424,25 +425,31 @@ func TestSeedExample(t *testing.T) {
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(seed)
+		switch {
+		case r.Method == http.MethodPost:
+			canceled = true
+			_, _ = w.Write(seed) // the documented answer: no status
+		case canceled:
+			_, _ = w.Write([]byte(`{"id":"ver_a1b2c3d4e5f6","object":"identity.verification","status":"expired"}`))
+		default:
+			_, _ = w.Write(seed)
+		}
 	})
-	obs, err := c.Observe(ctx, "ver_a1b2c3d4e5f6")
+	// Read, the documented body (no status) is an error, not a pending
+	// verification.
+	if _, err := c.Observe(ctx, "ver_a1b2c3d4e5f6"); providers.KindOf(err) != providers.KindTransient {
+		t.Fatalf("observe: %v, want a transient error", err)
+	}
+	// Answering a cancel, it makes the client read the verification.
+	obs, err := c.Cancel(ctx, "ver_a1b2c3d4e5f6", providers.Cancellation{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (providers.Observation{ID: "ver_a1b2c3d4e5f6", State: providers.StateActive}); fmt.Sprint(obs) != fmt.Sprint(want) {
-		t.Errorf("observe: %+v, want %+v", obs, want)
-	}
-	assertNoPII(t, obs)
-	obs, err = c.Cancel(ctx, "ver_a1b2c3d4e5f6", providers.Cancellation{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if obs.ID != "ver_a1b2c3d4e5f6" || obs.State != providers.StateCanceled {
+	if obs.ID != "ver_a1b2c3d4e5f6" || obs.State != providers.StateCanceled || obs.VendorState != "expired" {
 		t.Errorf("cancel: %+v", obs)
 	}
 	assertNoPII(t, obs)
-	want := []string{"GET /v1/identity/verifications/ver_a1b2c3d4e5f6", "POST /v1/identity/verifications/ver_a1b2c3d4e5f6/cancel"}
+	want := []string{"GET /v1/identity/verifications/ver_a1b2c3d4e5f6", "POST /v1/identity/verifications/ver_a1b2c3d4e5f6/cancel", "GET /v1/identity/verifications/ver_a1b2c3d4e5f6"}
 	if fmt.Sprint(paths) != fmt.Sprint(want) {
 		t.Errorf("paths %v, want %v", paths, want)
 	}
