@@ -18,8 +18,10 @@ import (
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 	"github.com/ordersync/verification-operator/controllers"
+	"github.com/ordersync/verification-operator/providers"
 	"github.com/ordersync/verification-operator/providers/registry"
 	"github.com/ordersync/verification-operator/providers/simkit"
+	"github.com/ordersync/verification-operator/providers/simulators"
 	truework "github.com/ordersync/verification-operator/providers/truework/simulator"
 )
 
@@ -208,7 +210,7 @@ var _ = Describe("Vendor operations beyond cancel", func() {
 	})
 
 	Context("unsupported requests", func() {
-		for _, vendor := range []string{"truework", "truv", "txcloud"} {
+		for _, vendor := range vendorsWithout(providers.ActionClose) {
 			It("refuses state: closed on "+vendor+" with UnsupportedState and no vendor call", func() {
 				env := startVendor(vendor, nil)
 				id := env.vendorOrder(env.Cancelable)
@@ -220,7 +222,7 @@ var _ = Describe("Vendor operations beyond cancel", func() {
 				Expect(env.Sim.Calls(id)).To(BeEmpty())
 			})
 		}
-		for _, vendor := range []string{"accountchek", "truv", "txcloud"} {
+		for _, vendor := range vendorsWithout(providers.ActionReverify) {
 			It("refuses a reverification on "+vendor+" with UnsupportedState and no vendor call", func() {
 				env := startVendor(vendor, nil)
 				id := env.vendorOrder(env.Completed)
@@ -349,6 +351,18 @@ var _ = Describe("Vendor operations beyond cancel", func() {
 		})
 	})
 })
+
+// vendorsWithout names the simulated vendors that lack action.
+func vendorsWithout(action providers.Action) []string {
+	var names []string
+	for _, sim := range simulators.All() {
+		if v, err := registry.Default().Get(sim.Name); err == nil && !v.Capabilities.Supports(action) {
+			names = append(names, sim.Name)
+		}
+	}
+	Expect(names).NotTo(BeEmpty())
+	return names
+}
 
 func reverification(requestID, reportID string) func(*v1.VerificationOrder) {
 	return func(o *v1.VerificationOrder) {

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
+	"github.com/ordersync/verification-operator/providers/simulators"
 )
 
 var _ = Describe("VerificationProvider", func() {
@@ -45,7 +46,8 @@ var _ = Describe("VerificationProvider", func() {
 		}).Should(Succeed())
 	}
 
-	for _, vendor := range []string{"truework", "truv", "accountchek", "txcloud"} {
+	for _, sim := range simulators.All() {
+		vendor := sim.Name
 		It("is Ready with well-formed "+vendor+" credentials", func() {
 			env := startVendor(vendor, nil)
 			c := expectProvider(env.Provider, metav1.ConditionTrue, v1.ReasonCredentialsValid)

@@ -25,6 +25,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
+	"github.com/ordersync/verification-operator/providers/simulators"
 	"github.com/ordersync/verification-operator/test/testutil"
 )
 
@@ -105,10 +106,9 @@ func startSandbox(dir string) *sandbox {
 	Expect(err).NotTo(HaveOccurred())
 	Expect(json.Unmarshal(data, &s.env)).To(Succeed(), "env.json: %s", data)
 	Expect(s.env.Namespace).To(Equal("sandbox"))
-	Expect(s.env.Vendors).To(HaveKey("truework"))
-	Expect(s.env.Vendors).To(HaveKey("truv"))
-	Expect(s.env.Vendors).To(HaveKey("accountchek"))
-	Expect(s.env.Vendors).To(HaveKey("txcloud"))
+	for _, sim := range simulators.All() {
+		Expect(s.env.Vendors).To(HaveKey(sim.Name))
+	}
 
 	cfg, err := clientcmd.BuildConfigFromFlags("", s.env.Kubeconfig)
 	Expect(err).NotTo(HaveOccurred())

@@ -1,9 +1,0 @@
-package conformance_test
-
-import (
-	"testing"
-
-	"github.com/ordersync/verification-operator/providers/conformance"
-)
-
-func TestTruework(t *testing.T) { conformance.Run(t, conformance.Truework()) }
