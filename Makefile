@@ -67,6 +67,10 @@ sandbox: envtest ## Run the local sandbox: control plane, vendor simulators, sam
 test: manifests generate fmt vet lint envtest kustomize ## Run every test: unit, conformance, envtest suites against a real API server.
 	go test $(GOTEST_FLAGS) ./... -coverprofile cover.out
 
+.PHONY: bench
+bench: envtest ## Measure the manager against the local control plane and simulators (docs/performance.md); writes bench-results.json.
+	go run ./test/bench $(BENCH_FLAGS)
+
 .PHONY: envtest
 envtest: $(CONTROL_PLANE_DIR)/kube-apiserver ## Build kube-apiserver and etcd from source into bin/k8s (once).
 

@@ -1,0 +1,285 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
+	"github.com/ordersync/verification-operator/providers/simulators"
+)
+
+func scheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	_ = clientgoscheme.AddToScheme(s)
+	_ = v1.AddToScheme(s)
+	return s
+}
+
+// account is one vendor account: a simulator of its own (so its per-key
+// limit is the account's), a Secret and a VerificationProvider.
+type account struct {
+	sim      simulators.Simulated
+	server   simulators.Sim
+	http     *httptest.Server
+	ns, name string
+}
+
+// newAccount starts a simulator for vendor and points a provider in ns at it.
+func (b *bench) newAccount(ns, vendor string, i int, poll time.Duration) (*account, error) {
+	sim := simulators.Get(vendor)
+	a := &account{sim: sim, server: sim.New(), ns: ns, name: fmt.Sprintf("%s-%d", vendor, i)}
+	a.http = httptest.NewServer(a.server)
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: a.name, Namespace: ns}, StringData: sim.Credentials}
+	if err := b.k8s.Create(ctx(), secret); err != nil {
+		return nil, err
+	}
+	p := &v1.VerificationProvider{
+		ObjectMeta: metav1.ObjectMeta{Name: a.name, Namespace: ns},
+		Spec: v1.VerificationProviderSpec{
+			Vendor: v1.Vendor(vendor), Endpoint: a.http.URL + sim.APIRoot,
+			CredentialsSecretRef: v1.SecretReference{Name: a.name},
+			PollInterval:         &metav1.Duration{Duration: poll},
+		},
+	}
+	return a, b.k8s.Create(ctx(), p)
+}
+
+func (a *account) close() { a.http.Close() }
+
+// calls counts what the simulator answered, and how many of those were 429.
+func (a *account) calls() (all, throttled int) {
+	for _, s := range a.server.Stats() {
+		all += s.Count
+		if s.Status == http.StatusTooManyRequests {
+			throttled += s.Count
+		}
+	}
+	return all, throttled
+}
+
+// namespace creates a fresh namespace.
+func (b *bench) namespace(prefix string) (string, error) {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: prefix + "-"}}
+	return ns.Name, b.k8s.Create(ctx(), ns)
+}
+
+// orders creates n vendor orders in state word at a and a VerificationOrder
+// for each, with 16 writers (the API server, not the bench, must bind).
+func (b *bench) orders(a *account, n int, word string, state v1.DesiredState) ([]*v1.VerificationOrder, error) {
+	return b.ordersFrom(a, 0, n, word, state)
+}
+
+// ordersFrom is orders, numbering them from first.
+func (b *bench) ordersFrom(a *account, first, n int, word string, state v1.DesiredState) ([]*v1.VerificationOrder, error) {
+	out := make([]*v1.VerificationOrder, n)
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	next := make(chan int, n)
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				id, err := a.server.CreateOrder(word)
+				if err != nil {
+					errs <- err
+					return
+				}
+				o := &v1.VerificationOrder{
+					ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-%d", a.name, first+i), Namespace: a.ns},
+					Spec:       v1.VerificationOrderSpec{ProviderRef: v1.LocalReference{Name: a.name}, OrderID: id, State: state},
+				}
+				if err := b.k8s.Create(ctx(), o); err != nil {
+					errs <- err
+					return
+				}
+				out[i] = o
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	return out, <-errs
+}
+
+// readyTimes waits until every order in namespaces is Ready=True with
+// reason, and returns when each was first seen so (polled every 200ms),
+// keyed by namespace/name.
+func (b *bench) readyTimes(namespaces []string, want int, reason v1.Reason, timeout time.Duration) (map[string]time.Time, error) {
+	seen := map[string]time.Time{}
+	deadline := time.Now().Add(timeout)
+	for {
+		for _, ns := range namespaces {
+			var list v1.VerificationOrderList
+			if err := b.k8s.List(ctx(), &list, client.InNamespace(ns)); err != nil {
+				return nil, err
+			}
+			now := time.Now()
+			for _, o := range list.Items {
+				key := o.Namespace + "/" + o.Name
+				if _, ok := seen[key]; ok {
+					continue
+				}
+				if c := meta.FindStatusCondition(o.Status.Conditions, v1.ConditionReady); c != nil && c.Status == metav1.ConditionTrue &&
+					c.Reason == string(reason) && c.ObservedGeneration == o.Generation {
+					seen[key] = now
+				}
+			}
+		}
+		if len(seen) >= want {
+			return seen, nil
+		}
+		if time.Now().After(deadline) {
+			return seen, fmt.Errorf("%d of %d orders converged within %s", len(seen), want, timeout)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// manager is a running manager process.
+type manager struct {
+	cmd     *exec.Cmd
+	metrics string
+}
+
+func (b *bench) startManager() (*manager, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	m := &manager{metrics: fmt.Sprintf("127.0.0.1:%d", port)}
+	m.cmd = exec.Command(b.manager, "--leader-elect=false", "--health-probe-bind-address=0",
+		"--metrics-bind-address="+m.metrics, "--metrics-secure=false", "--zap-log-level=error")
+	m.cmd.Env = append(os.Environ(), "KUBECONFIG="+b.kubeconfig)
+	m.cmd.Stderr = os.Stderr
+	if err := m.cmd.Start(); err != nil {
+		return nil, err
+	}
+	for range 100 { // wait for the metrics endpoint: the manager is up
+		if _, err := m.scrape(); err == nil {
+			return m, nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return m, fmt.Errorf("the manager did not come up")
+}
+
+func (m *manager) stop() {
+	_ = m.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = m.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		_ = m.cmd.Process.Kill()
+	}
+}
+
+// scrape reads the manager's metrics as "name{labels}" → value.
+func (m *manager) scrape() (map[string]float64, error) {
+	resp, err := http.Get("http://" + m.metrics + "/metrics")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 {
+			continue
+		}
+		if v, err := strconv.ParseFloat(line[i+1:], 64); err == nil {
+			out[line[:i]] = v
+		}
+	}
+	return out, sc.Err()
+}
+
+// sum adds every series of the metric whose labels contain all of match.
+func sum(metrics map[string]float64, name string, match ...string) float64 {
+	total := 0.0
+	for k, v := range metrics {
+		if !strings.HasPrefix(k, name+"{") && k != name {
+			continue
+		}
+		ok := true
+		for _, m := range match {
+			ok = ok && strings.Contains(k, m)
+		}
+		if ok {
+			total += v
+		}
+	}
+	return total
+}
+
+// rss is the manager's resident set size, in MiB.
+func (m *manager) rss() float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", m.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// flip sets spec.state of each order.
+func (b *bench) flip(orders []*v1.VerificationOrder, state v1.DesiredState) error {
+	for _, o := range orders {
+		patch := client.MergeFrom(o.DeepCopy())
+		o.Spec.State = state
+		if err := b.k8s.Patch(ctx(), o, patch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// cleanup deletes the orders of the namespaces (no finalizers: Orphan).
+func (b *bench) cleanup(namespaces ...string) {
+	for _, ns := range namespaces {
+		_ = b.k8s.DeleteAllOf(ctx(), &v1.VerificationOrder{}, client.InNamespace(ns), client.PropagationPolicy(metav1.DeletePropagationBackground), &client.DeleteAllOfOptions{DeleteOptions: client.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)}})
+	}
+}
