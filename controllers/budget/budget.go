@@ -27,9 +27,14 @@ type Limits struct {
 	PollShare float64
 }
 
-// margin keeps the client's bucket a little slower than the vendor's, so
-// that scheduling jitter never makes the vendor's own bucket overflow.
+// margin keeps the client's bucket a little slower than the vendor's, and
+// its burst half the vendor's, so that the vendor's own bucket always has
+// slack: calls released on time can still reach the vendor bunched up
+// (scheduling and network jitter), and must not meet an empty bucket.
 const margin = 0.97
+
+// clientBurst is the burst the client allows itself of the vendor's.
+func clientBurst(vendorBurst int) int { return max(1, (vendorBurst+1)/2) }
 
 // Budget is one vendor account's request budget, shared by every order that
 // calls the account, whichever provider object names it.
@@ -50,7 +55,7 @@ type Budget struct {
 
 func newBudget(l Limits) *Budget {
 	l = l.normalized()
-	return &Budget{limits: l, limiter: rate.NewLimiter(rate.Limit(l.RequestsPerSecond*margin), l.Burst), // starts full
+	return &Budget{limits: l, limiter: rate.NewLimiter(rate.Limit(l.RequestsPerSecond*margin), clientBurst(l.Burst)), // starts full
 		held: map[types.NamespacedName]time.Time{}, polled: map[types.NamespacedName]struct{}{}}
 }
 
@@ -65,7 +70,7 @@ func (l Limits) normalized() Limits {
 func (b *Budget) setLimits(l Limits) {
 	b.limits = l
 	b.limiter.SetLimit(rate.Limit(l.RequestsPerSecond * margin))
-	b.limiter.SetBurst(l.Burst)
+	b.limiter.SetBurst(clientBurst(l.Burst))
 }
 
 // DefaultPollShare is the part of an account's rate routine polls may use.
