@@ -50,8 +50,8 @@ func parseFlags(fs *flag.FlagSet, args []string) (flags, error) {
 	fs.StringVar(&f.watchNamespaces, "watch-namespaces", "",
 		"Comma-separated namespaces to watch (orders, providers, Secrets); empty means all. Lets the manager run under RoleBindings only.")
 	fs.IntVar(&f.workers, "workers", 8, "How many orders are reconciled at once; vendor calls stay within each provider's rate limit however many.")
-	fs.Float64Var(&f.kubeAPIQPS, "kube-api-qps", 100, "Requests per second to the Kubernetes API (client-go's default of 20 caps status writes well below what the API server takes).")
-	fs.IntVar(&f.kubeAPIBurst, "kube-api-burst", 200, "Burst of requests to the Kubernetes API.")
+	fs.Float64Var(&f.kubeAPIQPS, "kube-api-qps", 300, "Requests per second to the Kubernetes API (client-go's default of 20 caps status writes well below what the API server takes).")
+	fs.IntVar(&f.kubeAPIBurst, "kube-api-burst", 600, "Burst of requests to the Kubernetes API.")
 	if err := fs.Parse(args); err != nil {
 		return f, err
 	}

@@ -170,8 +170,9 @@ func (b *bench) startManager() (*manager, error) {
 		return nil, err
 	}
 	m := &manager{metrics: fmt.Sprintf("127.0.0.1:%d", port)}
-	m.cmd = exec.Command(b.manager, "--leader-elect=false", "--health-probe-bind-address=0",
-		"--metrics-bind-address="+m.metrics, "--metrics-secure=false", "--zap-log-level=error")
+	args := append([]string{"--leader-elect=false", "--health-probe-bind-address=0",
+		"--metrics-bind-address=" + m.metrics, "--metrics-secure=false", "--zap-log-level=error"}, strings.Fields(*managerFlags)...)
+	m.cmd = exec.Command(b.manager, args...)
 	m.cmd.Env = append(os.Environ(), "KUBECONFIG="+b.kubeconfig)
 	m.cmd.Stderr = os.Stderr
 	if err := m.cmd.Start(); err != nil {

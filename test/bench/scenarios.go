@@ -20,6 +20,7 @@ var (
 	multiAccounts = flag.Int("multi-accounts", 50, "Truework accounts of the multi-provider scenario")
 	steadyFor     = flag.Duration("steady", 60*time.Second, "how long the steady-state scenario watches")
 	memoryLevels  = flag.String("memory", "1000,2000,5000,10000", "order counts at which the manager's memory is read")
+	managerFlags  = flag.String("manager-flags", "", "extra flags for the manager, e.g. --workers=16")
 )
 
 // truework's published limit, less the client's 3% margin: what a single
