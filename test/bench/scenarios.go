@@ -32,14 +32,28 @@ type scenario struct {
 	run         func(*bench) error
 }
 
+// The scenarios' names, also their rows' first column.
+const (
+	sCeiling    = "ceiling"
+	sMulti      = "multi"
+	sHeadOfLine = "headofline"
+	sPerson     = "person"
+	sSingle     = "single"
+	sCalls      = "calls"
+	sSteady     = "steady"
+	sMemory     = "memory"
+)
+
+const unitCalls = "calls"
+
 var scenarios = []scenario{
-	{"ceiling", "the API server's status-write ceiling, 8 writers as the manager's 8 workers", (*bench).ceilingScenario},
-	{"multi", "cancels spread over many Truework accounts", (*bench).multiScenario},
-	{"headofline", "600 cancels queued at one account, then 20 at another", (*bench).headOfLineScenario},
-	{"person", "30 cancels under a saturating poll load at one account", (*bench).personScenario},
-	{"single", "300 cancels at one 10 rps account", (*bench).singleScenario},
-	{"calls", "vendor calls per converged cancel, fresh and never observed; then steady state", (*bench).callsScenario},
-	{"memory", "manager memory with converged orders held", (*bench).memoryScenario},
+	{sCeiling, "the API server's status-write ceiling, 8 writers as the manager's 8 workers", (*bench).ceilingScenario},
+	{sMulti, "cancels spread over many Truework accounts", (*bench).multiScenario},
+	{sHeadOfLine, "600 cancels queued at one account, then 20 at another", (*bench).headOfLineScenario},
+	{sPerson, "30 cancels under a saturating poll load at one account", (*bench).personScenario},
+	{sSingle, "300 cancels at one 10 rps account", (*bench).singleScenario},
+	{sCalls, "vendor calls per converged cancel, fresh and never observed; then steady state", (*bench).callsScenario},
+	{sMemory, "manager memory with converged orders held", (*bench).memoryScenario},
 }
 
 func names() []string {
@@ -51,7 +65,7 @@ func names() []string {
 }
 
 func (b *bench) ceilingScenario() error {
-	ns, err := b.namespace("ceiling")
+	ns, err := b.namespace(sCeiling)
 	if err != nil {
 		return err
 	}
@@ -96,7 +110,7 @@ func (b *bench) ceilingScenario() error {
 	}
 	wg.Wait()
 	b.ceiling = float64(writes) / 10
-	b.add(result{Scenario: "ceiling", Measure: "status writes/s (8 writers)", Value: b.ceiling, Unit: "writes/s"})
+	b.add(result{Scenario: sCeiling, Measure: "status writes/s (8 writers)", Value: b.ceiling, Unit: "writes/s"})
 	b.cleanup(ns)
 	return nil
 }
@@ -109,7 +123,7 @@ func (b *bench) multiScenario() error {
 		return err
 	}
 	defer m.stop()
-	ns, err := b.namespace("multi")
+	ns, err := b.namespace(sMulti)
 	if err != nil {
 		return err
 	}
@@ -168,11 +182,11 @@ func (b *bench) multiScenario() error {
 		ideal = min(ideal, b.ceiling/2) // about two status writes an order
 	}
 	p50, p99 := percentiles(created, ready)
-	b.add(result{Scenario: "multi", Measure: fmt.Sprintf("%d cancels / %d accounts", total, len(accounts)), Value: rate, Unit: "orders/s",
+	b.add(result{Scenario: sMulti, Measure: fmt.Sprintf("%d cancels / %d accounts", total, len(accounts)), Value: rate, Unit: "orders/s",
 		Target: fmt.Sprintf(">= 80%% of %.0f (min(ceiling/2, budgets/calls))", ideal), Ratio: rate / ideal})
-	b.add(result{Scenario: "multi", Measure: "time to Ready p50", Value: p50.Seconds(), Unit: "s"})
-	b.add(result{Scenario: "multi", Measure: "time to Ready p99", Value: p99.Seconds(), Unit: "s"})
-	b.add(result{Scenario: "multi", Measure: "vendor calls per order", Value: callsPerOrder, Unit: "calls"})
+	b.add(result{Scenario: sMulti, Measure: "time to Ready p50", Value: p50.Seconds(), Unit: "s"})
+	b.add(result{Scenario: sMulti, Measure: "time to Ready p99", Value: p99.Seconds(), Unit: "s"})
+	b.add(result{Scenario: sMulti, Measure: "vendor calls per order", Value: callsPerOrder, Unit: unitCalls})
 	b.cleanup(ns)
 	return nil
 }
@@ -183,7 +197,7 @@ func (b *bench) headOfLineScenario() error {
 		return err
 	}
 	defer m.stop()
-	ns, err := b.namespace("headofline")
+	ns, err := b.namespace(sHeadOfLine)
 	if err != nil {
 		return err
 	}
@@ -205,13 +219,13 @@ func (b *bench) headOfLineScenario() error {
 	if _, err := b.orders(idle, 20, "opened", canceled); err != nil {
 		return err
 	}
-	idleNS, err := b.readyNamed(ns, idle.name+"-", 20, 5*time.Minute)
+	idleNS, err := b.readyNamed(ns, idle.name+"-", 20)
 	if err != nil {
 		return err
 	}
 	took := idleNS.Sub(start)
 	ideal := 40 / accountRate
-	b.add(result{Scenario: "headofline", Measure: "20 AccountChek cancels behind 600", Value: took.Seconds(), Unit: "s",
+	b.add(result{Scenario: sHeadOfLine, Measure: "20 AccountChek cancels behind 600", Value: took.Seconds(), Unit: "s",
 		Target: fmt.Sprintf("<= 1.5 x %.1fs (own budget)", ideal), Ratio: took.Seconds() / ideal})
 	b.cleanup(ns)
 	return nil
@@ -219,8 +233,8 @@ func (b *bench) headOfLineScenario() error {
 
 // readyNamed waits until want orders whose names start with prefix are
 // converged, and returns when the last one was seen.
-func (b *bench) readyNamed(ns, prefix string, want int, timeout time.Duration) (time.Time, error) {
-	deadline := time.Now().Add(timeout)
+func (b *bench) readyNamed(ns, prefix string, want int) (time.Time, error) {
+	deadline := time.Now().Add(5 * time.Minute)
 	for {
 		var list v1.VerificationOrderList
 		if err := b.k8s.List(ctx(), &list); err != nil {
@@ -251,7 +265,7 @@ func (b *bench) personScenario() error {
 		return err
 	}
 	defer m.stop()
-	ns, err := b.namespace("person")
+	ns, err := b.namespace(sPerson)
 	if err != nil {
 		return err
 	}
@@ -277,17 +291,17 @@ func (b *bench) personScenario() error {
 	if err := b.flip(orders[:30], canceled); err != nil {
 		return err
 	}
-	done, err := b.readyNamed(ns, a.name+"-", 30, 5*time.Minute)
+	done, err := b.readyNamed(ns, a.name+"-", 30)
 	if err != nil {
 		return err
 	}
 	took := done.Sub(start)
 	ideal := 30 / (accountRate * 0.5) // half the budget is the polls'
 	_, throttled := a.calls()
-	b.add(result{Scenario: "person", Measure: "poll load before the change", Value: pollRate, Unit: "calls/s"})
-	b.add(result{Scenario: "person", Measure: "30 cancels under poll load", Value: took.Seconds(), Unit: "s",
+	b.add(result{Scenario: sPerson, Measure: "poll load before the change", Value: pollRate, Unit: "calls/s"})
+	b.add(result{Scenario: sPerson, Measure: "30 cancels under poll load", Value: took.Seconds(), Unit: "s",
 		Target: fmt.Sprintf("<= 1.5 x %.1fs", ideal), Ratio: took.Seconds() / ideal})
-	b.add(result{Scenario: "person", Measure: "429s from the vendor", Value: float64(throttled), Unit: "responses", Target: "0"})
+	b.add(result{Scenario: sPerson, Measure: "429s from the vendor", Value: float64(throttled), Unit: "responses", Target: "0"})
 	b.cleanup(ns)
 	return nil
 }
@@ -298,7 +312,7 @@ func (b *bench) singleScenario() error {
 		return err
 	}
 	defer m.stop()
-	ns, err := b.namespace("single")
+	ns, err := b.namespace(sSingle)
 	if err != nil {
 		return err
 	}
@@ -317,9 +331,9 @@ func (b *bench) singleScenario() error {
 	}
 	calls, throttled := a.calls()
 	rps := float64(calls) / latest(ready).Sub(start).Seconds()
-	b.add(result{Scenario: "single", Measure: "achieved vendor rate", Value: rps, Unit: "calls/s",
+	b.add(result{Scenario: sSingle, Measure: "achieved vendor rate", Value: rps, Unit: "calls/s",
 		Target: ">= 95% of 10", Ratio: rps / 10})
-	b.add(result{Scenario: "single", Measure: "429s from the vendor", Value: float64(throttled), Unit: "responses", Target: "0"})
+	b.add(result{Scenario: sSingle, Measure: "429s from the vendor", Value: float64(throttled), Unit: "responses", Target: "0"})
 	b.cleanup(ns)
 	return nil
 }
@@ -330,7 +344,7 @@ func (b *bench) callsScenario() error {
 		return err
 	}
 	defer m.stop()
-	ns, err := b.namespace("calls")
+	ns, err := b.namespace(sCalls)
 	if err != nil {
 		return err
 	}
@@ -359,16 +373,16 @@ func (b *bench) callsScenario() error {
 	if _, err := b.orders(unseen, n, "pending-approval", canceled); err != nil {
 		return err
 	}
-	if _, err := b.readyNamed(ns, fresh.name+"-", n, 5*time.Minute); err != nil {
+	if _, err := b.readyNamed(ns, fresh.name+"-", n); err != nil {
 		return err
 	}
-	if _, err := b.readyNamed(ns, unseen.name+"-", n, 5*time.Minute); err != nil {
+	if _, err := b.readyNamed(ns, unseen.name+"-", n); err != nil {
 		return err
 	}
 	freshCalls, _ := fresh.calls()
 	unseenCalls, _ := unseen.calls()
-	b.add(result{Scenario: "calls", Measure: "calls per cancel, freshly observed", Value: float64(freshCalls-observed) / n, Unit: "calls", Target: "<= 1.1"})
-	b.add(result{Scenario: "calls", Measure: "calls per cancel, never observed", Value: float64(unseenCalls) / n, Unit: "calls", Target: "<= 2"})
+	b.add(result{Scenario: sCalls, Measure: "calls per cancel, freshly observed", Value: float64(freshCalls-observed) / n, Unit: unitCalls, Target: "<= 1.1"})
+	b.add(result{Scenario: sCalls, Measure: "calls per cancel, never observed", Value: float64(unseenCalls) / n, Unit: unitCalls, Target: "<= 2"})
 
 	// Steady state: every order is terminal now.
 	time.Sleep(2 * time.Second)
@@ -387,8 +401,8 @@ func (b *bench) callsScenario() error {
 	u1, _ := unseen.calls()
 	reconciles := sum(after, "controller_runtime_reconcile_total", `controller="verificationorder"`) -
 		sum(before, "controller_runtime_reconcile_total", `controller="verificationorder"`)
-	b.add(result{Scenario: "steady", Measure: fmt.Sprintf("vendor calls in %s, %d terminal orders", *steadyFor, 2*n), Value: float64(c1 - c0 + u1 - u0), Unit: "calls", Target: "0"})
-	b.add(result{Scenario: "steady", Measure: "reconciles in the same time", Value: reconciles, Unit: "reconciles", Target: "0"})
+	b.add(result{Scenario: sSteady, Measure: fmt.Sprintf("vendor calls in %s, %d terminal orders", *steadyFor, 2*n), Value: float64(c1 - c0 + u1 - u0), Unit: unitCalls, Target: "0"})
+	b.add(result{Scenario: sSteady, Measure: "reconciles in the same time", Value: reconciles, Unit: "reconciles", Target: "0"})
 	b.cleanup(ns)
 	return nil
 }
@@ -399,7 +413,7 @@ func (b *bench) memoryScenario() error {
 		return err
 	}
 	defer m.stop()
-	ns, err := b.namespace("memory")
+	ns, err := b.namespace(sMemory)
 	if err != nil {
 		return err
 	}
@@ -442,8 +456,8 @@ func (b *bench) memoryScenario() error {
 		if err != nil {
 			return err
 		}
-		b.add(result{Scenario: "memory", Measure: fmt.Sprintf("RSS at %d orders", held), Value: m.rss(), Unit: "MiB", Target: "<= 100 at 10,000"})
-		b.add(result{Scenario: "memory", Measure: fmt.Sprintf("heap in use at %d orders", held), Value: metrics["go_memstats_heap_inuse_bytes"] / (1 << 20), Unit: "MiB"})
+		b.add(result{Scenario: sMemory, Measure: fmt.Sprintf("RSS at %d orders", held), Value: m.rss(), Unit: "MiB", Target: "<= 100 at 10,000"})
+		b.add(result{Scenario: sMemory, Measure: fmt.Sprintf("heap in use at %d orders", held), Value: metrics["go_memstats_heap_inuse_bytes"] / (1 << 20), Unit: "MiB"})
 	}
 	b.cleanup(ns)
 	return nil
