@@ -33,6 +33,45 @@ func scheme() *runtime.Scheme {
 	return s
 }
 
+// stage is one scenario's world: a fresh manager, a fresh namespace, and
+// the vendor accounts in it; close takes it all down.
+type stage struct {
+	b        *bench
+	m        *manager
+	ns       string
+	accounts []*account
+}
+
+func (b *bench) newStage(name string) (*stage, error) {
+	m, err := b.startManager()
+	if err != nil {
+		return nil, err
+	}
+	ns, err := b.namespace(name)
+	if err != nil {
+		m.stop()
+		return nil, err
+	}
+	return &stage{b: b, m: m, ns: ns}, nil
+}
+
+// account adds vendor account i, polled every poll.
+func (s *stage) account(vendor string, i int, poll time.Duration) (*account, error) {
+	a, err := s.b.newAccount(s.ns, vendor, i, poll)
+	if a != nil {
+		s.accounts = append(s.accounts, a)
+	}
+	return a, err
+}
+
+func (s *stage) close() {
+	s.b.cleanup(s.ns)
+	for _, a := range s.accounts {
+		a.close()
+	}
+	s.m.stop()
+}
+
 // account is one vendor account: a simulator of its own (so its per-key
 // limit is the account's), a Secret and a VerificationProvider.
 type account struct {
@@ -49,7 +88,7 @@ func (b *bench) newAccount(ns, vendor string, i int, poll time.Duration) (*accou
 	a.http = httptest.NewServer(a.server)
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: a.name, Namespace: ns}, StringData: sim.Credentials}
 	if err := b.k8s.Create(ctx(), secret); err != nil {
-		return nil, err
+		return a, err
 	}
 	p := &v1.VerificationProvider{
 		ObjectMeta: metav1.ObjectMeta{Name: a.name, Namespace: ns},

@@ -118,22 +118,18 @@ func (b *bench) ceilingScenario() error {
 // convergence runs orders at accounts to Ready and reports throughput and
 // time to Ready.
 func (b *bench) multiScenario() error {
-	m, err := b.startManager()
+	st, err := b.newStage(sMulti)
 	if err != nil {
 		return err
 	}
-	defer m.stop()
-	ns, err := b.namespace(sMulti)
-	if err != nil {
-		return err
-	}
+	defer st.close()
+	ns := st.ns
 	per := *multiOrders / *multiAccounts
 	accounts := make([]*account, *multiAccounts)
 	for i := range accounts {
-		if accounts[i], err = b.newAccount(ns, "truework", i, 5*time.Minute); err != nil {
+		if accounts[i], err = st.account("truework", i, 5*time.Minute); err != nil {
 			return err
 		}
-		defer accounts[i].close()
 	}
 	start := time.Now()
 	created := map[string]time.Time{}
@@ -187,30 +183,24 @@ func (b *bench) multiScenario() error {
 	b.add(result{Scenario: sMulti, Measure: "time to Ready p50", Value: p50.Seconds(), Unit: "s"})
 	b.add(result{Scenario: sMulti, Measure: "time to Ready p99", Value: p99.Seconds(), Unit: "s"})
 	b.add(result{Scenario: sMulti, Measure: "vendor calls per order", Value: callsPerOrder, Unit: unitCalls})
-	b.cleanup(ns)
 	return nil
 }
 
 func (b *bench) headOfLineScenario() error {
-	m, err := b.startManager()
+	st, err := b.newStage(sHeadOfLine)
 	if err != nil {
 		return err
 	}
-	defer m.stop()
-	ns, err := b.namespace(sHeadOfLine)
+	defer st.close()
+	ns := st.ns
+	busy, err := st.account("truework", 0, 5*time.Minute)
 	if err != nil {
 		return err
 	}
-	busy, err := b.newAccount(ns, "truework", 0, 5*time.Minute)
+	idle, err := st.account("accountchek", 0, 5*time.Minute)
 	if err != nil {
 		return err
 	}
-	defer busy.close()
-	idle, err := b.newAccount(ns, "accountchek", 0, 5*time.Minute)
-	if err != nil {
-		return err
-	}
-	defer idle.close()
 	if _, err := b.orders(busy, 600, "pending-approval", canceled); err != nil {
 		return err
 	}
@@ -227,7 +217,6 @@ func (b *bench) headOfLineScenario() error {
 	ideal := 40 / accountRate
 	b.add(result{Scenario: sHeadOfLine, Measure: "20 AccountChek cancels behind 600", Value: took.Seconds(), Unit: "s",
 		Target: fmt.Sprintf("<= 1.5 x %.1fs (own budget)", ideal), Ratio: took.Seconds() / ideal})
-	b.cleanup(ns)
 	return nil
 }
 
@@ -260,20 +249,16 @@ func (b *bench) readyNamed(ns, prefix string, want int) (time.Time, error) {
 }
 
 func (b *bench) personScenario() error {
-	m, err := b.startManager()
+	st, err := b.newStage(sPerson)
 	if err != nil {
 		return err
 	}
-	defer m.stop()
-	ns, err := b.namespace(sPerson)
+	defer st.close()
+	ns := st.ns
+	a, err := st.account("truework", 0, 10*time.Second)
 	if err != nil {
 		return err
 	}
-	a, err := b.newAccount(ns, "truework", 0, 10*time.Second)
-	if err != nil {
-		return err
-	}
-	defer a.close()
 	orders, err := b.orders(a, 300, "pending-approval", active)
 	if err != nil {
 		return err
@@ -302,25 +287,20 @@ func (b *bench) personScenario() error {
 	b.add(result{Scenario: sPerson, Measure: "30 cancels under poll load", Value: took.Seconds(), Unit: "s",
 		Target: fmt.Sprintf("<= 1.5 x %.1fs", ideal), Ratio: took.Seconds() / ideal})
 	b.add(result{Scenario: sPerson, Measure: "429s from the vendor", Value: float64(throttled), Unit: "responses", Target: "0"})
-	b.cleanup(ns)
 	return nil
 }
 
 func (b *bench) singleScenario() error {
-	m, err := b.startManager()
+	st, err := b.newStage(sSingle)
 	if err != nil {
 		return err
 	}
-	defer m.stop()
-	ns, err := b.namespace(sSingle)
+	defer st.close()
+	ns := st.ns
+	a, err := st.account("truework", 0, 5*time.Minute)
 	if err != nil {
 		return err
 	}
-	a, err := b.newAccount(ns, "truework", 0, 5*time.Minute)
-	if err != nil {
-		return err
-	}
-	defer a.close()
 	start := time.Now()
 	if _, err := b.orders(a, 300, "pending-approval", canceled); err != nil {
 		return err
@@ -334,30 +314,24 @@ func (b *bench) singleScenario() error {
 	b.add(result{Scenario: sSingle, Measure: "achieved vendor rate", Value: rps, Unit: "calls/s",
 		Target: ">= 95% of 10", Ratio: rps / 10})
 	b.add(result{Scenario: sSingle, Measure: "429s from the vendor", Value: float64(throttled), Unit: "responses", Target: "0"})
-	b.cleanup(ns)
 	return nil
 }
 
 func (b *bench) callsScenario() error {
-	m, err := b.startManager()
+	st, err := b.newStage(sCalls)
 	if err != nil {
 		return err
 	}
-	defer m.stop()
-	ns, err := b.namespace(sCalls)
+	defer st.close()
+	ns := st.ns
+	fresh, err := st.account("truework", 0, 5*time.Minute)
 	if err != nil {
 		return err
 	}
-	fresh, err := b.newAccount(ns, "truework", 0, 5*time.Minute)
+	unseen, err := st.account("truework", 1, 5*time.Minute)
 	if err != nil {
 		return err
 	}
-	defer fresh.close()
-	unseen, err := b.newAccount(ns, "truework", 1, 5*time.Minute)
-	if err != nil {
-		return err
-	}
-	defer unseen.close()
 	const n = 50
 	orders, err := b.orders(fresh, n, "pending-approval", active)
 	if err != nil {
@@ -386,14 +360,14 @@ func (b *bench) callsScenario() error {
 
 	// Steady state: every order is terminal now.
 	time.Sleep(2 * time.Second)
-	before, err := m.scrape()
+	before, err := st.m.scrape()
 	if err != nil {
 		return err
 	}
 	c0, _ := fresh.calls()
 	u0, _ := unseen.calls()
 	time.Sleep(*steadyFor)
-	after, err := m.scrape()
+	after, err := st.m.scrape()
 	if err != nil {
 		return err
 	}
@@ -403,28 +377,23 @@ func (b *bench) callsScenario() error {
 		sum(before, "controller_runtime_reconcile_total", `controller="verificationorder"`)
 	b.add(result{Scenario: sSteady, Measure: fmt.Sprintf("vendor calls in %s, %d terminal orders", *steadyFor, 2*n), Value: float64(c1 - c0 + u1 - u0), Unit: unitCalls, Target: "0"})
 	b.add(result{Scenario: sSteady, Measure: "reconciles in the same time", Value: reconciles, Unit: "reconciles", Target: "0"})
-	b.cleanup(ns)
 	return nil
 }
 
 func (b *bench) memoryScenario() error {
-	m, err := b.startManager()
+	st, err := b.newStage(sMemory)
 	if err != nil {
 		return err
 	}
-	defer m.stop()
-	ns, err := b.namespace(sMemory)
-	if err != nil {
-		return err
-	}
+	defer st.close()
+	ns := st.ns
 	levels := splitInts(*memoryLevels)
 	const accounts = 100
 	accs := make([]*account, accounts)
 	for i := range accs {
-		if accs[i], err = b.newAccount(ns, "accountchek", i, 5*time.Minute); err != nil {
+		if accs[i], err = st.account("accountchek", i, 5*time.Minute); err != nil {
 			return err
 		}
-		defer accs[i].close()
 	}
 	held := 0
 	for _, level := range levels {
@@ -452,14 +421,13 @@ func (b *bench) memoryScenario() error {
 			return err
 		}
 		time.Sleep(5 * time.Second)
-		metrics, err := m.scrape()
+		metrics, err := st.m.scrape()
 		if err != nil {
 			return err
 		}
-		b.add(result{Scenario: sMemory, Measure: fmt.Sprintf("RSS at %d orders", held), Value: m.rss(), Unit: "MiB", Target: "<= 100 at 10,000"})
+		b.add(result{Scenario: sMemory, Measure: fmt.Sprintf("RSS at %d orders", held), Value: st.m.rss(), Unit: "MiB", Target: "<= 100 at 10,000"})
 		b.add(result{Scenario: sMemory, Measure: fmt.Sprintf("heap in use at %d orders", held), Value: metrics["go_memstats_heap_inuse_bytes"] / (1 << 20), Unit: "MiB"})
 	}
-	b.cleanup(ns)
 	return nil
 }
 
