@@ -30,14 +30,19 @@ deploy: manifests kustomize ## Deploy CRDs, RBAC and the manager (image IMG) to 
 	cd config/manager && $(KUSTOMIZE) edit set image controller=$(IMG)
 	$(KUSTOMIZE) build config/default | $(KUBECTL_APPLY)
 
-# The CRDs go first, while the manager still runs, so that the finalizers of
-# deletionPolicy: Cancel orders are processed (their vendor orders are
-# canceled, as declared) instead of holding the CRDs in Terminating after the
-# manager is gone. Then the rest: namespace, RBAC, Deployment, Service.
+# Removing the operator leaves the CRDs, and so every order and its vendor
+# order, alone (config/undeploy is config/default without the CRDs). With
+# DELETE_CRDS=true the CRDs go first, while the manager still runs: every
+# order is deleted, and deletionPolicy: Cancel orders are canceled at their
+# vendor, as declared.
+DELETE_CRDS ?= false
+
 .PHONY: undeploy
-undeploy: kustomize ## Delete what deploy created: the CRDs first, while the manager runs, then the rest.
+undeploy: kustomize ## Remove the manager, RBAC and namespace; CRDs and orders stay. DELETE_CRDS=true also deletes every order (Cancel-policy ones are canceled at the vendor).
+ifeq ($(DELETE_CRDS),true)
 	$(KUSTOMIZE) build config/crd | $(KUBECTL) delete --ignore-not-found=$(ignore-not-found) -f -
-	$(KUSTOMIZE) build config/default | $(KUBECTL) delete --ignore-not-found=true -f -
+endif
+	$(KUSTOMIZE) build config/undeploy | $(KUBECTL) delete --ignore-not-found=true -f -
 
 .PHONY: build-installer
 build-installer: manifests kustomize ## Write dist/install.yaml: CRDs, RBAC and manager with image IMG.

@@ -81,6 +81,13 @@ var _ = Describe("The installer (config/default, as in dist/install.yaml)", Orde
 			Expect(names(byKind(docs, "ServiceAccount"))).To(ConsistOf(operatorNS + "/" + managerSA))
 			Expect(names(byKind(docs, "ClusterRole"))).To(ContainElement("verification-operator-manager-role"))
 			Expect(names(byKind(docs, "Role"))).To(ContainElement(operatorNS + "/verification-operator-leader-election-role"))
+			// ...GitOps tools and Helm are told never to delete the CRDs...
+			for _, crd := range byKind(docs, "CustomResourceDefinition") {
+				Expect(crd.GetAnnotations()).To(And(
+					HaveKeyWithValue("argocd.argoproj.io/sync-options", "Prune=false,Delete=false"),
+					HaveKeyWithValue("kustomize.toolkit.fluxcd.io/prune", "disabled"),
+					HaveKeyWithValue("helm.sh/resource-policy", "keep")), crd.GetName())
+			}
 			// ...and the dry run really was dry: no CRD was created.
 			for _, crd := range byKind(docs, "CustomResourceDefinition") {
 				got := &unstructured.Unstructured{}
@@ -257,6 +264,13 @@ var _ = Describe("The installer (config/default, as in dist/install.yaml)", Orde
 	})
 
 	confinedToNamespaces()
+
+	It("is removed by make undeploy without the CRDs, so no order is deleted or canceled by surprise", func() {
+		removed := render("undeploy", img)
+		Expect(byKind(removed, "CustomResourceDefinition")).To(BeEmpty())
+		Expect(byKind(removed, "Deployment")).To(HaveLen(1))
+		Expect(len(removed)).To(Equal(len(docs)-2), "everything else config/default installs")
+	})
 
 	Context("negative control", func() {
 		It("forbids a ServiceAccount bound to nothing, so the token path is really RBAC-limited", func(ctx SpecContext) {

@@ -97,6 +97,12 @@ var _ = AfterSuite(func() {
 // in a temporary copy of config/ so that the working tree is not touched.
 func renderInstaller(img string) []*unstructured.Unstructured {
 	GinkgoHelper()
+	return render("default", img)
+}
+
+// render builds config/<dir> with the manager image img.
+func render(dir, img string) []*unstructured.Unstructured {
+	GinkgoHelper()
 	kustomize := filepath.Join(repoRoot, "bin", "kustomize")
 	_, err := os.Stat(kustomize)
 	Expect(err).NotTo(HaveOccurred(), "%s is missing: run `make kustomize` (the test target should depend on it)", kustomize)
@@ -104,7 +110,7 @@ func renderInstaller(img string) []*unstructured.Unstructured {
 	config := filepath.Join(GinkgoT().TempDir(), "config")
 	Expect(os.CopyFS(config, os.DirFS(filepath.Join(repoRoot, "config")))).To(Succeed())
 	run(filepath.Join(config, "manager"), kustomize, "edit", "set", "image", "controller="+img)
-	out := run(repoRoot, kustomize, "build", filepath.Join(config, "default"))
+	out := run(repoRoot, kustomize, "build", filepath.Join(config, dir))
 
 	var docs []*unstructured.Unstructured
 	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(out), 4096)
@@ -119,7 +125,7 @@ func renderInstaller(img string) []*unstructured.Unstructured {
 			docs = append(docs, u)
 		}
 	}
-	Expect(docs).NotTo(BeEmpty(), "kustomize build config/default rendered nothing")
+	Expect(docs).NotTo(BeEmpty(), "kustomize build config/%s rendered nothing", dir)
 	return docs
 }
 
