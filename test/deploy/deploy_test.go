@@ -269,7 +269,7 @@ var _ = Describe("The installer (config/default, as in dist/install.yaml)", Orde
 		removed := render("undeploy", img)
 		Expect(byKind(removed, "CustomResourceDefinition")).To(BeEmpty())
 		Expect(byKind(removed, "Deployment")).To(HaveLen(1))
-		Expect(len(removed)).To(Equal(len(docs)-2), "everything else config/default installs")
+		Expect(removed).To(HaveLen(len(docs)-2), "everything else config/default installs")
 	})
 
 	Context("negative control", func() {

@@ -1,0 +1,4 @@
+-- The actions Argo CD offers on a VerificationOrder.
+local actions = {}
+actions["refresh"] = {["disabled"] = false}
+return actions
