@@ -1,6 +1,16 @@
 # verification-operator
 
+# VERSION is stamped into the binary (`manager --version`, the
+# verification_operator_build_info metric) and, when set, is the image tag:
+# `make build-installer VERSION=v0.3.0` writes an installer pinned to
+# ghcr.io/ordersync/verification-operator:v0.3.0.
+VERSION ?= dev
+ifeq ($(VERSION),dev)
 IMG ?= ghcr.io/ordersync/verification-operator:latest
+else
+IMG ?= ghcr.io/ordersync/verification-operator:$(VERSION)
+endif
+LDFLAGS ?= -X github.com/ordersync/verification-operator/internal/version.Version=$(VERSION)
 CONTAINER_TOOL ?= docker
 
 # Tools are built from the Go module proxy into bin/, once.
@@ -64,7 +74,7 @@ sandbox: envtest ## Run the local sandbox: control plane, vendor simulators, sam
 	go run ./cmd/sandbox
 
 .PHONY: test
-test: manifests generate fmt vet lint envtest kustomize ## Run every test: unit, conformance, envtest suites against a real API server.
+test: manifests generate fmt vet lint envtest kustomize helm-lint test-monitoring ## Run every test: unit, conformance, envtest suites, the chart, the alerts.
 	go test $(GOTEST_FLAGS) ./... -coverprofile cover.out
 
 .PHONY: bench
@@ -81,7 +91,7 @@ $(CONTROL_PLANE_DIR)/kube-apiserver:
 
 .PHONY: build
 build: manifests generate fmt vet ## Build the manager binary.
-	go build -o bin/manager ./cmd/manager
+	go build -ldflags "$(LDFLAGS)" -o bin/manager ./cmd/manager
 
 .PHONY: run
 run: manifests generate fmt vet ## Run the manager against the cluster in the current kubeconfig.
@@ -89,13 +99,17 @@ run: manifests generate fmt vet ## Run the manager against the cluster in the cu
 
 .PHONY: docker-build
 docker-build: ## Build the manager image.
-	$(CONTAINER_TOOL) build -t $(IMG) .
+	$(CONTAINER_TOOL) build --build-arg VERSION=$(VERSION) -t $(IMG) .
 
 .PHONY: docker-push
 docker-push: ## Push the manager image.
 	$(CONTAINER_TOOL) push $(IMG)
 
 include hack/deploy.mk
+include hack/helm.mk
+include hack/monitoring.mk
+include hack/plugin.mk
+include hack/chaos.mk
 
 ##@ Tools
 

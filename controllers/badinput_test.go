@@ -25,6 +25,13 @@ type answer struct {
 	endless bool
 }
 
+// answerSigner is a simulator of a vendor that signs its answers
+// (Truework): an answer played in the vendor's name is signed as the vendor
+// would sign it, so the provider believes it.
+type answerSigner interface {
+	SignAnswer(h http.Header, body []byte)
+}
+
 // front serves the answer to every request with the given method, and lets
 // every other request through to the simulator.
 func front(next http.Handler, method string, a answer) http.Handler {
@@ -35,6 +42,9 @@ func front(next http.Handler, method string, a answer) http.Handler {
 		}
 		for k, v := range a.header {
 			w.Header().Set(k, v)
+		}
+		if signer, ok := next.(answerSigner); ok && !a.endless {
+			signer.SignAnswer(w.Header(), []byte(a.body))
 		}
 		w.WriteHeader(a.status)
 		if !a.endless {

@@ -1,7 +1,9 @@
 package controllers
 
 import (
+	"crypto/ed25519"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"net/http"
@@ -21,7 +23,7 @@ import (
 // vendorTimeout bounds one vendor call, so a hung vendor cannot hold a worker.
 const vendorTimeout = 30 * time.Second
 
-// ClientCache builds one vendor client per VerificationProvider and reuses it
+// ClientCache builds one vendor client per provider and reuses it
 // until the provider's spec or its Secret changes. Each client is tied to its
 // vendor account's budget: providers that name the same account share one.
 type ClientCache struct {
@@ -32,6 +34,30 @@ type ClientCache struct {
 
 	mu      sync.Mutex
 	entries map[types.NamespacedName]*cacheEntry
+	// secrets are Secrets' data by resourceVersion, for the webhook
+	// receiver, which checks deliveries with them.
+	secrets map[types.NamespacedName]cachedSecret
+}
+
+type cachedSecret struct {
+	version string
+	data    map[string][]byte
+}
+
+func (c *ClientCache) secretData(key types.NamespacedName, version string) (map[string][]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.secrets[key]
+	return s.data, ok && s.version == version
+}
+
+func (c *ClientCache) keepSecretData(key types.NamespacedName, version string, data map[string][]byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.secrets == nil {
+		c.secrets = map[types.NamespacedName]cachedSecret{}
+	}
+	c.secrets[key] = cachedSecret{version: version, data: data}
 }
 
 // A client, the inputs it was built from, and its account.
@@ -43,13 +69,13 @@ type cacheEntry struct {
 
 // Version identifies the inputs a client was built from: the provider's
 // generation and the Secret's resourceVersion. secret may be metadata only.
-func Version(p *v1.VerificationProvider, secret metav1.Object) string {
-	return fmt.Sprintf("%s/%d/%s/%s", p.UID, p.Generation, secret.GetUID(), secret.GetResourceVersion())
+func Version(p v1.Provider, secret metav1.Object) string {
+	return fmt.Sprintf("%s/%d/%s/%s", p.GetUID(), p.GetGeneration(), secret.GetUID(), secret.GetResourceVersion())
 }
 
 // Cached returns the client built for version, if there is one, so callers
 // read the Secret's data only when it changed.
-func (c *ClientCache) Cached(p *v1.VerificationProvider, version string) (providers.Client, string, bool) {
+func (c *ClientCache) Cached(p v1.Provider, version string) (providers.Client, string, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e := c.entries[key(p)]
@@ -61,7 +87,7 @@ func (c *ClientCache) Cached(p *v1.VerificationProvider, version string) (provid
 
 // Last returns the client last built for p, whatever its version: the
 // credentials of a Secret that has been deleted since.
-func (c *ClientCache) Last(p *v1.VerificationProvider) (providers.Client, string, bool) {
+func (c *ClientCache) Last(p v1.Provider) (providers.Client, string, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e := c.entries[key(p)]
@@ -73,7 +99,7 @@ func (c *ClientCache) Last(p *v1.VerificationProvider) (providers.Client, string
 
 // Build makes (and caches) the client of vendor for provider p with the
 // credentials in secret, and names its account.
-func (c *ClientCache) Build(p *v1.VerificationProvider, vendor providers.Vendor, secret *corev1.Secret) (providers.Client, string, error) {
+func (c *ClientCache) Build(p v1.Provider, vendor providers.Vendor, secret *corev1.Secret) (providers.Client, string, error) {
 	version := Version(p, secret)
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -84,11 +110,17 @@ func (c *ClientCache) Build(p *v1.VerificationProvider, vendor providers.Vendor,
 	if e != nil && e.version == version && e.client != nil {
 		return e.client, e.account, nil
 	}
+	signatures, err := signatures(p)
+	if err != nil {
+		return nil, "", err
+	}
 	client, err := vendor.Connect(providers.Config{
-		BaseURL:     p.Spec.Endpoint, // empty: the vendor's URL for the environment
+		BaseURL:     p.ProviderSpec().Endpoint, // empty: the vendor's URL for the environment
 		Environment: environment(p),
 		Credentials: secret.Data,
 		HTTPClient:  &http.Client{Timeout: vendorTimeout, Transport: instrumented(vendor.Name, c.Transport)},
+		APIVersion:  p.ProviderSpec().VendorAPIVersion,
+		Signatures:  signatures,
 	})
 	if err != nil {
 		delete(c.entries, key(p))
@@ -97,6 +129,57 @@ func (c *ClientCache) Build(p *v1.VerificationProvider, vendor providers.Vendor,
 	e = &cacheEntry{version: version, client: client, account: Account(p, vendor, secret.Data)}
 	c.entries[key(p)] = e
 	return e.client, e.account, nil
+}
+
+// Sharing returns the keys of the providers whose clients call account:
+// a change to the account's budget concerns each of them.
+func (c *ClientCache) Sharing(account string) []types.NamespacedName {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var keys []types.NamespacedName
+	for k, e := range c.entries {
+		if e.account == account {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// signatures is how p's client checks response signatures: on in
+// production unless turned off, and in sandbox when keys are given (the
+// vendors' sandboxes sign with keys of their own).
+func signatures(p v1.Provider) (providers.Signatures, error) {
+	rs := p.ProviderSpec().ResponseSignatures
+	if rs == nil {
+		rs = &v1.ResponseSignatures{}
+	}
+	sig := providers.Signatures{PublicKeys: map[string][]byte{}}
+	for id, encoded := range rs.PublicKeys {
+		key, err := base64.StdEncoding.DecodeString(string(encoded))
+		if err != nil || len(key) != ed25519.PublicKeySize {
+			return sig, fmt.Errorf("responseSignatures.publicKeys[%q] is not a base64 Ed25519 public key", id)
+		}
+		sig.PublicKeys[id] = key
+	}
+	switch rs.Verification {
+	case v1.SignatureVerificationEnabled:
+		sig.Verify = true
+	case v1.SignatureVerificationDisabled:
+		sig.Verify = false
+	default:
+		sig.Verify = environment(p) == providers.EnvProduction || len(sig.PublicKeys) > 0
+	}
+	return sig, nil
+}
+
+// unsignedWarning is said in the Ready condition of a production provider
+// whose response signatures are not checked.
+func unsignedWarning(p v1.Provider) string {
+	rs := p.ProviderSpec().ResponseSignatures
+	if rs == nil || rs.Verification != v1.SignatureVerificationDisabled || environment(p) != providers.EnvProduction {
+		return ""
+	}
+	return "Warning: response signatures are not verified (responseSignatures.verification: Disabled), so a proxy or an impostor could forge the vendor's answers."
 }
 
 // Forget drops a deleted provider's client.
@@ -110,7 +193,7 @@ func (c *ClientCache) Forget(provider types.NamespacedName) {
 // is reached, and a fingerprint of the credentials (never the credentials).
 // Two providers in two namespaces with the same Secret share one budget, as
 // they share one limit at the vendor.
-func Account(p *v1.VerificationProvider, vendor providers.Vendor, credentials map[string][]byte) string {
+func Account(p v1.Provider, vendor providers.Vendor, credentials map[string][]byte) string {
 	h := sha256.New()
 	keys := make([]string, 0, len(credentials))
 	for k := range credentials {
@@ -120,7 +203,7 @@ func Account(p *v1.VerificationProvider, vendor providers.Vendor, credentials ma
 	for _, k := range keys {
 		fmt.Fprintf(h, "%s=%x;", k, credentials[k])
 	}
-	where := p.Spec.Endpoint
+	where := p.ProviderSpec().Endpoint
 	if where == "" {
 		where = vendor.BaseURLs[environment(p)]
 	}
@@ -129,27 +212,28 @@ func Account(p *v1.VerificationProvider, vendor providers.Vendor, credentials ma
 
 // Limits is the budget of provider p's account: its spec.rateLimit or the
 // vendor's published limit, and its poll share.
-func Limits(p *v1.VerificationProvider, vendor providers.Vendor) budget.Limits {
+func Limits(p v1.Provider, vendor providers.Vendor) budget.Limits {
 	l := budget.Limits{RequestsPerSecond: vendor.RateLimit.RequestsPerSecond, Burst: vendor.RateLimit.Burst}
-	if rl := p.Spec.RateLimit; rl != nil {
+	spec := p.ProviderSpec()
+	if rl := spec.RateLimit; rl != nil {
 		l.RequestsPerSecond, l.Burst = float64(rl.RequestsPerSecond), int(rl.Burst)
 		if l.Burst == 0 {
 			l.Burst = int(rl.RequestsPerSecond)
 		}
 	}
-	if p.Spec.PollBudgetPercent != nil {
-		l.PollShare = float64(*p.Spec.PollBudgetPercent) / 100
+	if spec.PollBudgetPercent != nil {
+		l.PollShare = float64(*spec.PollBudgetPercent) / 100
 	}
 	return l
 }
 
-func key(p *v1.VerificationProvider) types.NamespacedName {
-	return types.NamespacedName{Namespace: p.Namespace, Name: p.Name}
+func key(p v1.Provider) types.NamespacedName {
+	return types.NamespacedName{Namespace: p.GetNamespace(), Name: p.GetName()}
 }
 
-func environment(p *v1.VerificationProvider) string {
-	if p.Spec.Environment == "" {
-		return string(v1.EnvironmentSandbox)
+func environment(p v1.Provider) string {
+	if env := p.ProviderSpec().Environment; env != "" {
+		return string(env)
 	}
-	return string(p.Spec.Environment)
+	return string(v1.EnvironmentSandbox)
 }

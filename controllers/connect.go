@@ -23,12 +23,13 @@ import (
 type Connection struct {
 	vendor providers.Vendor
 	client providers.Client
-	// budget is the vendor account's request budget.
-	budget *budget.Budget
+	// budget is the vendor account's request budget; account names it.
+	budget  *budget.Budget
+	account string
 	// poll is the provider's pollInterval, before the budget stretches it.
 	poll time.Duration
-	// provider is the VerificationProvider, as read.
-	provider *v1.VerificationProvider
+	// provider is the order's provider, of either kind, as read.
+	provider v1.Provider
 }
 
 // Connector turns an order's provider and its Secret into a connection. It
@@ -41,16 +42,23 @@ type Connector struct {
 	Live     client.Reader
 	Registry providers.Registry
 	Clients  *ClientCache
+	// OperatorNamespace holds the Secrets of ClusterVerificationProviders
+	// that name no namespace.
+	OperatorNamespace string
+	// ClusterProviders says whether ClusterVerificationProviders are served
+	// (the manager may read them and Namespaces cluster-wide).
+	ClusterProviders bool
 }
 
 // connect resolves the order's provider, or returns the outcome that tells a
 // person what is missing.
 func (c *Connector) connect(ctx context.Context, o *v1.VerificationOrder) (*Connection, *outcome) {
-	p := &v1.VerificationProvider{}
-	if err := c.Cached.Get(ctx, types.NamespacedName{Namespace: o.Namespace, Name: o.Spec.ProviderRef.Name}, p); err != nil {
-		return nil, connectFailure(err, fmt.Sprintf("VerificationProvider %q was not found in namespace %q; create it or fix spec.providerRef.", o.Spec.ProviderRef.Name, o.Namespace))
+	p, failed := c.provider(ctx, o)
+	if failed != nil {
+		return nil, failed
 	}
-	vendor, err := c.Registry.Get(string(p.Spec.Vendor))
+	spec := p.ProviderSpec()
+	vendor, err := c.Registry.Get(string(spec.Vendor))
 	if err != nil {
 		out := stalled(v1.ReasonProviderNotReady, err.Error(), plan.RecheckNever)
 		return nil, &out
@@ -61,39 +69,84 @@ func (c *Connector) connect(ctx context.Context, o *v1.VerificationOrder) (*Conn
 			out := errorOutcome(err, vendor.Name, "", providers.ActionNone)
 			return nil, &out
 		}
-		return nil, connectFailure(err, fmt.Sprintf("VerificationProvider %q: %v", p.Name, err))
+		return nil, connectFailure(err, fmt.Sprintf("%s: %v", describeProvider(kindOf(p), p.GetName()), err))
 	}
-	conn := &Connection{vendor: vendor, client: vc, poll: defaultPollInterval, provider: p,
-		budget: c.Clients.Budgets.For(account, Limits(p, vendor))}
-	if p.Spec.PollInterval != nil {
-		conn.poll = p.Spec.PollInterval.Duration
+	return &Connection{vendor: vendor, client: vc, poll: pollInterval(p), provider: p,
+		budget: c.Clients.Budgets.For(account, Limits(p, vendor)), account: account}, nil
+}
+
+// provider reads the order's provider, and checks that a cluster provider
+// serves the order's namespace.
+func (c *Connector) provider(ctx context.Context, o *v1.VerificationOrder) (v1.Provider, *outcome) {
+	ref := o.Spec.ProviderRef
+	if ref.Cluster() && !c.ClusterProviders {
+		out := stalled(v1.ReasonProviderNotReady, fmt.Sprintf("This operator does not serve ClusterVerificationProviders (--cluster-providers=false); use a VerificationProvider in namespace %q.", o.Namespace), plan.RecheckNever)
+		return nil, &out
 	}
-	return conn, nil
+	p, key := providerOf(o)
+	if err := c.Cached.Get(ctx, key, p); err != nil {
+		where := ""
+		if !ref.Cluster() {
+			where = fmt.Sprintf(" in namespace %q", o.Namespace)
+		}
+		return nil, connectFailure(err, fmt.Sprintf("%s was not found%s; create it or fix spec.providerRef.", describeProvider(ref.Kind, ref.Name), where))
+	}
+	if cluster, ok := p.(*v1.ClusterVerificationProvider); ok {
+		var refused errNotSelected
+		switch err := selects(ctx, c.Cached, cluster, o.Namespace); {
+		case errors.As(err, &refused):
+			out := stalled(v1.ReasonProviderNotAllowed, err.Error(), plan.RecheckNever)
+			return nil, &out
+		case err != nil:
+			return nil, connectFailure(err, err.Error())
+		}
+	}
+	return p, nil
 }
 
 // client returns the cached client for p, or builds one from the Secret.
-func (c *Connector) client(ctx context.Context, o *v1.VerificationOrder, p *v1.VerificationProvider, vendor providers.Vendor) (providers.Client, string, error) {
-	key := types.NamespacedName{Namespace: p.Namespace, Name: p.Spec.CredentialsSecretRef.Name}
+func (c *Connector) client(ctx context.Context, o *v1.VerificationOrder, p v1.Provider, vendor providers.Vendor) (providers.Client, string, error) {
+	key := secretKey(p, c.OperatorNamespace)
 	meta := &metav1.PartialObjectMetadata{}
 	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
 	if err := c.Cached.Get(ctx, key, meta); err != nil {
-		return c.lastGood(p, o, secretError(err, key.Name))
+		return c.lastGood(p, o, secretError(err, key))
 	}
 	if vc, account, ok := c.Clients.Cached(p, Version(p, meta)); ok {
 		return vc, account, nil
 	}
 	secret := &corev1.Secret{}
 	if err := c.Live.Get(ctx, key, secret); err != nil {
-		return c.lastGood(p, o, secretError(err, key.Name))
+		return c.lastGood(p, o, secretError(err, key))
 	}
 	return c.Clients.Build(p, vendor, secret)
+}
+
+// credentials returns the data of p's credentials Secret, for the webhook
+// receiver: read past the cache only when the Secret changed.
+func (c *Connector) credentials(ctx context.Context, p v1.Provider) (map[string][]byte, error) {
+	key := secretKey(p, c.OperatorNamespace)
+	meta := &metav1.PartialObjectMetadata{}
+	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	if err := c.Cached.Get(ctx, key, meta); err != nil {
+		return nil, err
+	}
+	if data, ok := c.Clients.secretData(key, meta.ResourceVersion); ok {
+		return data, nil
+	}
+	secret := &corev1.Secret{}
+	if err := c.Live.Get(ctx, key, secret); err != nil {
+		return nil, err
+	}
+	c.Clients.keepSecretData(key, secret.ResourceVersion, secret.Data)
+	return secret.Data, nil
 }
 
 // lastGood lets the cancel of an order being deleted use the credentials
 // last built for its provider when the Secret is already gone, as it is
 // when a namespace is deleted: the provider's in-use finalizer keeps the
 // provider, but nothing keeps the Secret.
-func (c *Connector) lastGood(p *v1.VerificationProvider, o *v1.VerificationOrder, err error) (providers.Client, string, error) {
+func (c *Connector) lastGood(p v1.Provider, o *v1.VerificationOrder, err error) (providers.Client, string, error) {
 	var missing errSecretNotFound
 	if o.DeletionTimestamp.IsZero() || !errors.As(err, &missing) {
 		return nil, "", err
@@ -104,17 +157,17 @@ func (c *Connector) lastGood(p *v1.VerificationProvider, o *v1.VerificationOrder
 	return nil, "", err
 }
 
-func secretError(err error, name string) error {
+func secretError(err error, key types.NamespacedName) error {
 	if apierrors.IsNotFound(err) {
-		return errSecretNotFound{name: name}
+		return errSecretNotFound{key: key}
 	}
 	return err
 }
 
-type errSecretNotFound struct{ name string }
+type errSecretNotFound struct{ key types.NamespacedName }
 
 func (e errSecretNotFound) Error() string {
-	return fmt.Sprintf("Secret %q with its credentials was not found; create it in the provider's namespace", e.name)
+	return fmt.Sprintf("Secret %q with its credentials was not found in namespace %q; create it there", e.key.Name, e.key.Namespace)
 }
 
 // connectFailure: a missing object stalls (its creation triggers a

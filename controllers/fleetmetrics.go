@@ -25,41 +25,70 @@ var (
 		"VerificationProviders by vendor and whether they are Ready.", []string{labelVendor, "ready"}, nil)
 )
 
+// Budget gauges, one series per provider ("namespace/name"): providers are
+// few and named by the platform team, and a person acting on an alert needs
+// to know which one. Providers sharing a vendor account report the same
+// account's budget.
+var (
+	labelsProvider  = []string{labelVendor, "provider"}
+	budgetQueueDesc = prometheus.NewDesc("verification_operator_budget_queue_depth",
+		"Vendor calls reserved and waiting for a token of the provider's account budget.", labelsProvider, nil)
+	budgetWaitDesc = prometheus.NewDesc("verification_operator_budget_wait_seconds",
+		"How far ahead the provider's account budget is booked; 0 when a call could go now.", labelsProvider, nil)
+	budgetPausedDesc = prometheus.NewDesc("verification_operator_budget_paused",
+		"1 while the vendor's 429 or Retry-After pauses the provider's account budget.", labelsProvider, nil)
+	pollsStretchedDesc = prometheus.NewDesc("verification_operator_polls_stretched",
+		"1 when the provider's orders are polled less often than its pollInterval, to keep polls within their budget share.", labelsProvider, nil)
+)
+
 // fleetCollector reports the gauges above.
 type fleetCollector struct {
-	reader client.Reader
-	log    func(error)
+	reader           client.Reader
+	clients          *ClientCache
+	clusterProviders bool
+	log              func(error)
 }
 
 func (c fleetCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- ordersDesc
 	ch <- stalledDesc
 	ch <- providersDesc
+	for _, d := range []*prometheus.Desc{budgetQueueDesc, budgetWaitDesc, budgetPausedDesc, pollsStretchedDesc} {
+		ch <- d
+	}
 }
 
 func (c fleetCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	var providers v1.VerificationProviderList
-	var orders v1.VerificationOrderList
-	if err := c.reader.List(ctx, &providers); err != nil {
+	all, err := c.providers(ctx)
+	if err != nil {
 		c.log(err)
 		return
 	}
+	var orders v1.VerificationOrderList
 	if err := c.reader.List(ctx, &orders); err != nil {
 		c.log(err)
 		return
 	}
+	// vendorOf is keyed by the provider's namespace (empty when cluster-scoped) and refIndexValue.
 	vendorOf := map[[2]string]string{}
 	ready := map[[2]string]float64{}
-	for _, p := range providers.Items {
-		vendorOf[[2]string{p.Namespace, p.Name}] = string(p.Spec.Vendor)
-		ready[[2]string{string(p.Spec.Vendor), boolWord(meta.IsStatusConditionTrue(p.Status.Conditions, v1.ConditionReady))}]++
+	for _, p := range all {
+		spec, status := p.ProviderSpec(), p.ProviderStatus()
+		vendorOf[[2]string{p.GetNamespace(), refIndexValue(kindOf(p), p.GetName())}] = string(spec.Vendor)
+		ready[[2]string{string(spec.Vendor), boolWord(meta.IsStatusConditionTrue(status.Conditions, v1.ConditionReady))}]++
+		c.collectBudget(ch, p)
 	}
 	byState := map[[3]string]float64{}
 	stalled := map[[2]string]float64{}
 	for _, o := range orders.Items {
-		vendor := vendorOf[[2]string{o.Namespace, o.Spec.ProviderRef.Name}]
+		ref := o.Spec.ProviderRef
+		ns := o.Namespace
+		if ref.Cluster() {
+			ns = ""
+		}
+		vendor := vendorOf[[2]string{ns, refIndexValue(ref.Kind, ref.Name)}]
 		if vendor == "" {
 			vendor = "unknown" // the provider is missing
 		}
@@ -83,6 +112,55 @@ func (c fleetCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
+// providers lists the providers of both kinds served.
+func (c fleetCollector) providers(ctx context.Context) ([]v1.Provider, error) {
+	var namespaced v1.VerificationProviderList
+	if err := c.reader.List(ctx, &namespaced); err != nil {
+		return nil, err
+	}
+	all := make([]v1.Provider, 0, len(namespaced.Items))
+	for i := range namespaced.Items {
+		all = append(all, &namespaced.Items[i])
+	}
+	if !c.clusterProviders {
+		return all, nil
+	}
+	var cluster v1.ClusterVerificationProviderList
+	if err := c.reader.List(ctx, &cluster); err != nil {
+		return nil, err
+	}
+	for i := range cluster.Items {
+		all = append(all, &cluster.Items[i])
+	}
+	return all, nil
+}
+
+// collectBudget reports p's account budget, once p has connected.
+func (c fleetCollector) collectBudget(ch chan<- prometheus.Metric, p v1.Provider) {
+	// A cluster provider reads as "/name".
+	labels := []string{string(p.ProviderSpec().Vendor), p.GetNamespace() + "/" + p.GetName()}
+	ch <- prometheus.MustNewConstMetric(pollsStretchedDesc, prometheus.GaugeValue, boolValue(stretched(p)), labels...)
+	_, account, ok := c.clients.Last(p)
+	if !ok {
+		return
+	}
+	b, ok := c.clients.Budgets.Get(account)
+	if !ok {
+		return
+	}
+	load := b.Load(time.Now())
+	ch <- prometheus.MustNewConstMetric(budgetQueueDesc, prometheus.GaugeValue, float64(load.Queued), labels...)
+	ch <- prometheus.MustNewConstMetric(budgetWaitDesc, prometheus.GaugeValue, load.Wait.Seconds(), labels...)
+	ch <- prometheus.MustNewConstMetric(budgetPausedDesc, prometheus.GaugeValue, boolValue(load.Paused), labels...)
+}
+
+func boolValue(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 func boolWord(b bool) string {
 	if b {
 		return "true"
@@ -91,9 +169,9 @@ func boolWord(b bool) string {
 }
 
 // registerFleetMetrics adds the fleet gauges to the manager's registry.
-func registerFleetMetrics(mgr ctrl.Manager, registry prometheus.Registerer) error {
+func registerFleetMetrics(mgr ctrl.Manager, registry prometheus.Registerer, clients *ClientCache, clusterProviders bool) error {
 	log := mgr.GetLogger().WithName("fleet-metrics")
-	c := fleetCollector{reader: mgr.GetCache(), log: func(err error) { log.Error(err, "listing for fleet metrics") }}
+	c := fleetCollector{reader: mgr.GetCache(), clients: clients, clusterProviders: clusterProviders, log: func(err error) { log.Error(err, "listing for fleet metrics") }}
 	err := registry.Register(c)
 	var again prometheus.AlreadyRegisteredError
 	if errors.As(err, &again) { // a second manager in one process: the newest reports

@@ -57,6 +57,15 @@ func startVendor(name string, credentials map[string]string) *vendorEnv {
 			PollInterval:         &metav1.Duration{Duration: 2 * time.Second},
 		},
 	}
+	if len(v.SigningKeys) > 0 {
+		// A vendor that signs its answers: the provider checks them with
+		// the simulator's key, as it would with the vendor's.
+		keys := map[string]v1.Ed25519PublicKey{}
+		for id, key := range v.SigningKeys {
+			keys[id] = v1.Ed25519PublicKey(key)
+		}
+		env.Provider.Spec.ResponseSignatures = &v1.ResponseSignatures{PublicKeys: keys}
+	}
 	Expect(k8s.Create(ctx(), env.Provider)).To(Succeed())
 	return env
 }
@@ -94,7 +103,7 @@ func (e *vendorEnv) order(id string, mutate ...func(*v1.VerificationOrder)) *v1.
 	GinkgoHelper()
 	o := &v1.VerificationOrder{
 		ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("order-%d", nsCounter.Add(1)), Namespace: e.NS},
-		Spec:       v1.VerificationOrderSpec{ProviderRef: v1.LocalReference{Name: e.Provider.Name}, OrderID: id},
+		Spec:       v1.VerificationOrderSpec{ProviderRef: v1.ProviderReference{Name: e.Provider.Name}, OrderID: id},
 	}
 	for _, m := range mutate {
 		m(o)

@@ -36,6 +36,7 @@ func instrumented(vendor string, next http.RoundTripper) http.RoundTripper {
 	if next == nil {
 		next = http.DefaultTransport
 	}
+	next = withUserAgent{next: next}
 	labels := prometheus.Labels{labelVendor: vendor}
 	return promhttp.InstrumentRoundTripperCounter(vendorRequests.MustCurryWith(labels),
 		promhttp.InstrumentRoundTripperDuration(vendorRequestDuration.MustCurryWith(labels), next))

@@ -99,6 +99,8 @@ func errorOutcome(err error, vendor, orderID string, action providers.Action) ou
 		return stalled(v1.ReasonVendorRejectedRequest, fmt.Sprintf("%s refused to read order %q: %s. Check spec.orderID and the provider's settings; the controller checks again now and then.", vendor, orderID, perr.Message), plan.RecheckSlow)
 	case perr.Kind == providers.KindRejected:
 		return stalled(v1.ReasonIllegalTransition, fmt.Sprintf("%s refused %s: %s.", vendor, action, perr.Message), plan.RecheckPoll)
+	case perr.Kind == providers.KindSignatureInvalid:
+		return stalled(v1.ReasonSignatureInvalid, fmt.Sprintf("A response from %s did not carry a valid signature, so it was not believed: %s. Check spec.responseSignatures.publicKeys against the vendor's published keys, and that no proxy rewrites responses; the controller reads the order again now and then.", vendor, perr.Message), plan.RecheckSlow)
 	case perr.Kind == providers.KindRateLimited:
 		wait, note := clampRetryAfter(perr.RetryAfter)
 		out := retrying(v1.ReasonRateLimited, fmt.Sprintf("Rate limited calling %s: %s; the account pauses, then this order retries.%s", vendor, perr.Message, note), wait)

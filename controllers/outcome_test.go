@@ -71,6 +71,8 @@ func TestOutcomeTable(t *testing.T) {
 			map[string]cond{"Ready": {F, "CredentialsRejected"}, "Synced": {F, "CredentialsRejected"}, "Stalled": {T, "CredentialsRejected"}}, slow, true},
 		{"451", vendorErr(providers.KindLegalHold, 0),
 			map[string]cond{"Ready": {F, "LegalHold"}, "Synced": {F, "LegalHold"}, "Stalled": {T, "LegalHold"}}, slow, false},
+		{"unsigned response", vendorErr(providers.KindSignatureInvalid, 0),
+			map[string]cond{"Ready": {F, "SignatureInvalid"}, "Synced": {F, "SignatureInvalid"}, "Stalled": {T, "SignatureInvalid"}}, slow, false},
 		{"409 refused", vendorErr(providers.KindRejected, 0),
 			map[string]cond{"Ready": {F, "IllegalTransition"}, "Synced": {F, "IllegalTransition"}, "Stalled": {T, "IllegalTransition"}}, poll, false},
 		{"400 on a read", errorOutcome(&providers.Error{Kind: providers.KindRejected, StatusCode: 400, Message: "m"}, "vendor", "o-1", providers.ActionNone),

@@ -2,6 +2,7 @@ package controllers_test
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"path/filepath"
 	"sync"
@@ -11,6 +12,8 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"go.uber.org/zap/zapcore"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/selection"
@@ -31,6 +34,20 @@ import (
 // isolatedLabel keeps an object away from the suite's manager, for tests
 // that drive a reconciler of their own (the crash test).
 const isolatedLabel = "test.ordersync.dev/isolated"
+
+// operatorNamespace holds the Secrets of cluster providers that name none.
+const operatorNamespace = "verification-operator-system"
+
+// webhookAddr is where the manager's webhook receiver listens.
+var webhookAddr string
+
+// freeAddr is a loopback address with a port no one listens on.
+func freeAddr() string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	Expect(err).NotTo(HaveOccurred())
+	defer ln.Close()
+	return ln.Addr().String()
+}
 
 var (
 	testEnv   *envtest.Environment
@@ -110,7 +127,10 @@ var _ = BeforeSuite(func() {
 	Expect(err).NotTo(HaveOccurred())
 	ctx, cancel := context.WithCancel(context.Background())
 	stopMgr = cancel
-	Expect(controllers.Setup(ctx, mgr, controllers.Options{Registry: registry.Default(), Transport: hooks, TraceReconcile: reconciles.trace, RepeatBackoff: 100 * time.Millisecond})).To(Succeed())
+	Expect(k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: operatorNamespace}})).To(Succeed())
+	webhookAddr = freeAddr()
+	Expect(controllers.Setup(ctx, mgr, controllers.Options{Registry: registry.Default(), Transport: hooks, TraceReconcile: reconciles.trace, RepeatBackoff: 100 * time.Millisecond,
+		ClusterProviders: true, OperatorNamespace: operatorNamespace, WebhookAddr: webhookAddr})).To(Succeed())
 	go func() {
 		defer GinkgoRecover()
 		Expect(mgr.Start(ctx)).To(Succeed())

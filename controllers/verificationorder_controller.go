@@ -18,7 +18,6 @@ import (
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
@@ -64,9 +63,8 @@ type VerificationOrderReconciler struct {
 	// RepeatBackoff is the first wait before repeating an action the vendor
 	// accepted without the order moving; it doubles each time. Zero means 2s.
 	RepeatBackoff time.Duration
-	// BudgetChanged, when set, is told which provider's account changed how
-	// many orders it polls, so the provider's status can say so.
-	BudgetChanged chan<- event.GenericEvent
+	// BudgetReports is told when an account's polled orders changed.
+	BudgetReports *BudgetReports
 	// Trace, when set, is called as each reconcile starts, and what it
 	// returns with the result as it ends: the test suites wait on it
 	// instead of sleeping.
@@ -183,9 +181,12 @@ func (r *VerificationOrderReconciler) sync(ctx, work context.Context, o *v1.Veri
 		conn.budget.Pause(r.now().Add(rep.accountPause))
 	}
 	if rep.phase != phaseQueued && rep.phase != phaseRetrying && conn.budget.Polled(key, rep.recheck == plan.RecheckPoll, r.now()) {
-		r.reportBudget(conn.provider)
+		r.BudgetReports.Changed(conn.account, types.NamespacedName{})
 	}
 	rep.poll = conn.budget.PollInterval(conn.poll)
+	if quiet, ok := pushing(conn.provider, r.now()); ok {
+		rep.poll = max(rep.poll, quiet) // the vendor tells us; the poll is a safety net
+	}
 	return rep
 }
 
@@ -257,15 +258,6 @@ func (r *VerificationOrderReconciler) observePlanApply(ctx, work context.Context
 	}
 	acted, _ := r.apply(work, o, conn, t, in, rep)
 	return acted
-}
-
-// reportBudget asks the provider reconciler to refresh p's status; never
-// blocking: the provider's periodic refresh catches up on a dropped one.
-func (r *VerificationOrderReconciler) reportBudget(p *v1.VerificationProvider) {
-	select {
-	case r.BudgetChanged <- event.GenericEvent{Object: p}:
-	default:
-	}
 }
 
 // recentObservation is what status says about t, when it can stand in

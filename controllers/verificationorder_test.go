@@ -272,7 +272,7 @@ var _ = Describe("kstatus", func() {
 })
 
 var _ = Describe("Metrics", func() {
-	It("count vendor calls and orders by closed label sets, never ids, names or namespaces", func() {
+	It("count vendor calls and orders by closed label sets, never ids, names or namespaces; budgets by provider", func() {
 		env := startVendor("accountchek", nil)
 		id := env.vendorOrder("opened")
 		o := expectReady(env.order(id, wantState(v1.DesiredCanceled)), v1.ReasonConverged)
@@ -286,6 +286,9 @@ var _ = Describe("Metrics", func() {
 			"state":  "^(|active|canceled|closed|completed|expired|failed)$",
 			"reason": "^([A-Z][A-Za-z]+)?$",
 			"ready":  "^(true|false)$",
+			// Budget gauges name the provider (platform config, not an
+			// order's); nothing else may.
+			"provider": "^" + env.Provider.Namespace + "/" + env.Provider.Name + "$|^[a-z0-9-]+/[a-z0-9.-]+$",
 		}
 		values := map[string]float64{}
 		for _, f := range families {
@@ -297,7 +300,12 @@ var _ = Describe("Metrics", func() {
 				for _, l := range m.GetLabel() {
 					Expect(allowed).To(HaveKey(l.GetName()), "metric %s", f.GetName())
 					Expect(l.GetValue()).To(MatchRegexp(allowed[l.GetName()]), "metric %s label %s", f.GetName(), l.GetName())
-					Expect(l.GetValue()).NotTo(Or(ContainSubstring(id), ContainSubstring(o.Name), ContainSubstring(o.Namespace)))
+					Expect(l.GetValue()).NotTo(Or(ContainSubstring(id), ContainSubstring(o.Name)), "metric %s", f.GetName())
+					if l.GetName() == "provider" {
+						Expect(f.GetName()).To(Or(HavePrefix("verification_operator_budget_"), Equal("verification_operator_polls_stretched")))
+					} else {
+						Expect(l.GetValue()).NotTo(ContainSubstring(o.Namespace), "metric %s", f.GetName())
+					}
 					key = append(key, l.GetName()+"="+l.GetValue())
 				}
 				values[f.GetName()+"{"+strings.Join(key, ",")+"}"] = m.GetCounter().GetValue() + m.GetGauge().GetValue()
@@ -306,6 +314,10 @@ var _ = Describe("Metrics", func() {
 		Expect(values).To(HaveKeyWithValue("verification_operator_vendor_requests_total{code=200,method=patch,vendor=accountchek}", BeNumerically(">=", 1)))
 		Expect(values).To(HaveKeyWithValue("verification_operator_orders{reason=Converged,state=canceled,vendor=accountchek}", BeNumerically(">=", 1)))
 		Expect(values).To(HaveKeyWithValue("verification_operator_provider_ready{ready=true,vendor=accountchek}", BeNumerically(">=", 1)))
+		provider := "provider=" + env.Provider.Namespace + "/" + env.Provider.Name + ",vendor=accountchek}"
+		for _, gauge := range []string{"budget_queue_depth", "budget_wait_seconds", "budget_paused", "polls_stretched"} {
+			Expect(values).To(HaveKeyWithValue("verification_operator_"+gauge+"{"+provider, BeZero()), "an idle account")
+		}
 	})
 })
 

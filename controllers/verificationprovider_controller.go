@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -27,15 +27,20 @@ import (
 	"github.com/ordersync/verification-operator/providers"
 )
 
-// ProviderInUseFinalizer holds a VerificationProvider while orders with
-// deletionPolicy Cancel may still need it to cancel.
+// ProviderInUseFinalizer holds a provider while orders with deletionPolicy
+// Cancel may still need it to cancel.
 const ProviderInUseFinalizer = "verification.ordersync.dev/in-use"
 
 // VerificationProviderReconciler reports whether a provider's Secret holds
 // well-formed credentials for its vendor and environment. It never calls the
-// vendor: a rejected key shows on the orders that use it.
+// vendor: a rejected key shows on the orders that use it. One instance
+// serves each provider kind.
 type VerificationProviderReconciler struct {
 	client.Client
+	// Kind is the provider kind reconciled; empty means VerificationProvider.
+	Kind v1.ProviderKind
+	// OperatorNamespace: see Connector.
+	OperatorNamespace string
 	// APIReader reads Secrets past the cache, which holds only their metadata.
 	APIReader client.Reader
 	Registry  providers.Registry
@@ -43,18 +48,24 @@ type VerificationProviderReconciler struct {
 	// budgets say how many orders an account polls, and how often.
 	Clients  *ClientCache
 	Recorder events.EventRecorder
-	// BudgetChanged names providers whose account's polled orders changed.
-	BudgetChanged <-chan event.GenericEvent
+	// BudgetReports names providers whose account's polled orders changed,
+	// and is told when this reconciler's figures for an account changed, so
+	// that the other providers on the account show them too.
+	BudgetReports *BudgetReports
 }
 
 // +kubebuilder:rbac:groups=verification.ordersync.dev,resources=verificationproviders,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=verification.ordersync.dev,resources=verificationproviders/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=verification.ordersync.dev,resources=verificationproviders/finalizers,verbs=update
+// +kubebuilder:rbac:groups=verification.ordersync.dev,resources=clusterverificationproviders,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=verification.ordersync.dev,resources=clusterverificationproviders/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=verification.ordersync.dev,resources=clusterverificationproviders/finalizers,verbs=update
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
 
 // Reconcile checks the provider's credentials and sets Ready.
 func (r *VerificationProviderReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	p := &v1.VerificationProvider{}
+	p := r.object()
 	if err := r.Get(ctx, req.NamespacedName, p); err != nil {
 		if client.IgnoreNotFound(err) == nil && r.Clients != nil {
 			r.Clients.Forget(req.NamespacedName)
@@ -68,31 +79,52 @@ func (r *VerificationProviderReconciler) Reconcile(ctx context.Context, req ctrl
 	if done, err := r.syncInUse(ctx, p, users); done || err != nil {
 		return ctrl.Result{}, err
 	}
-	before := p.Status.DeepCopy()
+	st := p.ProviderStatus()
+	before := st.DeepCopy()
 	status, reason, message, account, err := r.check(ctx, p)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
 	refresh := r.reportBudget(p, account)
-	if !p.DeletionTimestamp.IsZero() {
+	syncWebhookStatus(p)
+	if !p.GetDeletionTimestamp().IsZero() {
 		status, reason = metav1.ConditionFalse, v1.ReasonInUse
 		message = fmt.Sprintf("Being deleted: waiting for %d VerificationOrders with deletionPolicy Cancel to cancel at the vendor first.", users)
 	}
-	p.Status.ObservedGeneration = p.Generation
-	meta.SetStatusCondition(&p.Status.Conditions, metav1.Condition{
-		Type: v1.ConditionReady, Status: status, Reason: string(reason), Message: message, ObservedGeneration: p.Generation})
-	if equality.Semantic.DeepEqual(before, &p.Status) {
+	st.ObservedGeneration = p.GetGeneration()
+	meta.SetStatusCondition(&st.Conditions, metav1.Condition{
+		Type: v1.ConditionReady, Status: status, Reason: string(reason), Message: message, ObservedGeneration: p.GetGeneration()})
+	if equality.Semantic.DeepEqual(before, st) {
 		return ctrl.Result{RequeueAfter: refresh}, nil
 	}
-	if stretched(p) && !equality.Semantic.DeepEqual(before.EffectivePollInterval, p.Status.EffectivePollInterval) {
+	if warning := unsignedWarning(p); warning != "" && !strings.Contains(readyMessage(before), warning) {
+		r.Recorder.Eventf(p, nil, corev1.EventTypeWarning, "SignaturesNotVerified", "Check", "%s", warning)
+	}
+	if stretched(p) && !equality.Semantic.DeepEqual(before.EffectivePollInterval, st.EffectivePollInterval) {
 		r.Recorder.Eventf(p, nil, corev1.EventTypeNormal, "PollsStretched", "Poll",
 			"%d orders polled every %s would use more than %d%% of the rate limit: each is polled every %s instead.",
-			p.Status.Orders, pollInterval(p), pollPercent(p), p.Status.EffectivePollInterval.Round(time.Second))
+			st.Orders, pollInterval(p), pollPercent(p), st.EffectivePollInterval.Round(time.Second))
 	}
 	if res, err := afterStatusWrite(ctx, r.Status().Update(ctx, p)); err != nil || res.RequeueAfter > 0 {
 		return res, err
 	}
+	if budgetChanged(before, st) {
+		// Each provider writes only figures that differ from its own, so
+		// this ends once all on the account agree.
+		r.BudgetReports.Changed(account, client.ObjectKeyFromObject(p))
+	}
 	return ctrl.Result{RequeueAfter: refresh}, nil
+}
+
+func readyMessage(s *v1.VerificationProviderStatus) string {
+	if c := meta.FindStatusCondition(s.Conditions, v1.ConditionReady); c != nil {
+		return c.Message
+	}
+	return ""
+}
+
+func budgetChanged(before, after *v1.VerificationProviderStatus) bool {
+	return before.Orders != after.Orders || !equality.Semantic.DeepEqual(before.EffectivePollInterval, after.EffectivePollInterval)
 }
 
 // budgetRefresh is how often a provider with polled orders reports its
@@ -101,47 +133,49 @@ const budgetRefresh = time.Minute
 
 // reportBudget copies the account's polled orders and effective poll
 // interval into p's status, and says when to look again (zero: no need).
-func (r *VerificationProviderReconciler) reportBudget(p *v1.VerificationProvider, account string) time.Duration {
+func (r *VerificationProviderReconciler) reportBudget(p v1.Provider, account string) time.Duration {
+	st := p.ProviderStatus()
 	b, ok := r.Clients.Budgets.Get(account)
 	if account == "" || !ok {
-		p.Status.Orders, p.Status.EffectivePollInterval = 0, nil
+		st.Orders, st.EffectivePollInterval = 0, nil
 		return 0
 	}
-	p.Status.Orders = int32(b.Orders())
-	p.Status.EffectivePollInterval = &metav1.Duration{Duration: b.PollInterval(pollInterval(p)).Round(time.Second)}
+	st.Orders = int32(b.Orders())
+	st.EffectivePollInterval = &metav1.Duration{Duration: b.PollInterval(pollInterval(p)).Round(time.Second)}
 	switch {
 	case b.Settling(time.Now()):
 		return budget.ReportEvery
-	case p.Status.Orders == 0:
+	case st.Orders == 0:
 		return 0
 	}
 	return budgetRefresh
 }
 
-func stretched(p *v1.VerificationProvider) bool {
-	e := p.Status.EffectivePollInterval
+func stretched(p v1.Provider) bool {
+	e := p.ProviderStatus().EffectivePollInterval
 	return e != nil && e.Duration > pollInterval(p)
 }
 
-func pollInterval(p *v1.VerificationProvider) time.Duration {
-	if p.Spec.PollInterval != nil {
-		return p.Spec.PollInterval.Duration
+func pollInterval(p v1.Provider) time.Duration {
+	if i := p.ProviderSpec().PollInterval; i != nil {
+		return i.Duration
 	}
 	return defaultPollInterval
 }
 
-func pollPercent(p *v1.VerificationProvider) int32 {
-	if p.Spec.PollBudgetPercent != nil {
-		return *p.Spec.PollBudgetPercent
+func pollPercent(p v1.Provider) int32 {
+	if pct := p.ProviderSpec().PollBudgetPercent; pct != nil {
+		return *pct
 	}
 	return int32(budget.DefaultPollShare * 100)
 }
 
 // cancelingOrders counts the orders that may still need p to cancel their
 // vendor order: those holding the cancel-on-delete finalizer.
-func (r *VerificationProviderReconciler) cancelingOrders(ctx context.Context, p *v1.VerificationProvider) (int, error) {
+func (r *VerificationProviderReconciler) cancelingOrders(ctx context.Context, p v1.Provider) (int, error) {
 	var list v1.VerificationOrderList
-	if err := r.List(ctx, &list, client.InNamespace(p.Namespace), client.MatchingFields{orderProviderIndex: p.Name}); err != nil {
+	// A cluster provider's namespace is empty: orders in every namespace.
+	if err := r.List(ctx, &list, client.InNamespace(p.GetNamespace()), client.MatchingFields{orderProviderIndex: refIndexValue(r.kind(), p.GetName())}); err != nil {
 		return 0, err
 	}
 	n := 0
@@ -157,16 +191,17 @@ func (r *VerificationProviderReconciler) cancelingOrders(ctx context.Context, p 
 // Cancel use it, as Crossplane's ProviderConfigUsage does: deleting a
 // namespace deletes the provider with the orders, and the orders need it to
 // cancel. done: p is gone or going, and there is nothing more to report.
-func (r *VerificationProviderReconciler) syncInUse(ctx context.Context, p *v1.VerificationProvider, users int) (done bool, err error) {
+func (r *VerificationProviderReconciler) syncInUse(ctx context.Context, p v1.Provider, users int) (done bool, err error) {
 	has := controllerutil.ContainsFinalizer(p, ProviderInUseFinalizer)
+	deleting := !p.GetDeletionTimestamp().IsZero()
 	switch {
-	case !p.DeletionTimestamp.IsZero() && users == 0:
+	case deleting && users == 0:
 		if !has {
 			return true, nil
 		}
 		controllerutil.RemoveFinalizer(p, ProviderInUseFinalizer)
 		return true, r.Update(ctx, p)
-	case !p.DeletionTimestamp.IsZero():
+	case deleting:
 		return false, nil // keep waiting; each order that goes reconciles p
 	case (users > 0) != has:
 		if users > 0 {
@@ -181,43 +216,64 @@ func (r *VerificationProviderReconciler) syncInUse(ctx context.Context, p *v1.Ve
 
 // check validates the provider's credentials without calling the vendor,
 // and names its vendor account when they are usable.
-func (r *VerificationProviderReconciler) check(ctx context.Context, p *v1.VerificationProvider) (status metav1.ConditionStatus, reason v1.Reason, message, account string, err error) {
-	vendor, err := r.Registry.Get(string(p.Spec.Vendor))
+func (r *VerificationProviderReconciler) check(ctx context.Context, p v1.Provider) (status metav1.ConditionStatus, reason v1.Reason, message, account string, err error) {
+	vendor, err := r.Registry.Get(string(p.ProviderSpec().Vendor))
 	if err != nil {
 		return metav1.ConditionFalse, v1.ReasonUnknownVendor, err.Error(), "", nil
 	}
 	secret := &corev1.Secret{}
-	if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: p.Namespace, Name: p.Spec.CredentialsSecretRef.Name}, secret); err != nil {
+	key := secretKey(p, r.OperatorNamespace)
+	if err := r.APIReader.Get(ctx, key, secret); err != nil {
 		if client.IgnoreNotFound(err) != nil {
 			return "", "", "", "", err
 		}
-		return metav1.ConditionFalse, v1.ReasonSecretNotFound, errSecretNotFound{name: p.Spec.CredentialsSecretRef.Name}.Error() + ".", "", nil
+		return metav1.ConditionFalse, v1.ReasonSecretNotFound, errSecretNotFound{key: key}.Error() + ".", "", nil
 	}
 	env := environment(p)
 	if err := vendor.ValidateCredentials(env, secret.Data); err != nil {
 		return metav1.ConditionFalse, v1.ReasonInvalidCredentials,
 			fmt.Sprintf("Secret %q is not usable for %s %s: %v", secret.Name, vendor.Name, env, err), "", nil
 	}
-	return metav1.ConditionTrue, v1.ReasonCredentialsValid,
-		fmt.Sprintf("Secret %q holds well-formed %s credentials for %s.", secret.Name, vendor.Name, env), Account(p, vendor, secret.Data), nil
+	if _, err := signatures(p); err != nil {
+		return metav1.ConditionFalse, v1.ReasonInvalidSettings, err.Error() + ".", "", nil
+	}
+	message = fmt.Sprintf("Secret %q holds well-formed %s credentials for %s.", secret.Name, vendor.Name, env)
+	if warning := unsignedWarning(p); warning != "" {
+		message += " " + warning
+	}
+	return metav1.ConditionTrue, v1.ReasonCredentialsValid, message, Account(p, vendor, secret.Data), nil
 }
 
-// SetupWithManager watches providers and the Secrets they name.
+// SetupWithManager watches providers of r's kind and the Secrets they name.
 func (r *VerificationProviderReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&v1.VerificationProvider{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		For(r.object(), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.providersForSecret),
 			builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).
-		Watches(&v1.VerificationOrder{}, handler.EnqueueRequestsFromMapFunc(providerOfOrder),
+		Watches(&v1.VerificationOrder{}, handler.EnqueueRequestsFromMapFunc(r.providerOfOrder),
 			builder.WithPredicates(finalizersChanged())).
-		WatchesRawSource(source.Channel(r.BudgetChanged, &handler.EnqueueRequestForObject{})).
-		Named("verificationprovider").
+		WatchesRawSource(source.Channel(r.BudgetReports.of(r.kind()), &handler.EnqueueRequestForObject{})).
+		Named(strings.ToLower(string(r.kind()))).
 		Complete(r)
 }
 
-func providerOfOrder(_ context.Context, obj client.Object) []reconcile.Request {
+func (r *VerificationProviderReconciler) kind() v1.ProviderKind {
+	if r.Kind == "" {
+		return v1.KindVerificationProvider
+	}
+	return r.Kind
+}
+
+// object returns an empty provider of r's kind.
+func (r *VerificationProviderReconciler) object() v1.Provider { return emptyProvider(r.kind()) }
+
+func (r *VerificationProviderReconciler) providerOfOrder(_ context.Context, obj client.Object) []reconcile.Request {
 	o := obj.(*v1.VerificationOrder)
-	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.Namespace, Name: o.Spec.ProviderRef.Name}}}
+	if (o.Spec.ProviderRef.Kind == v1.KindClusterVerificationProvider) != (r.kind() == v1.KindClusterVerificationProvider) {
+		return nil
+	}
+	_, key := providerOf(o)
+	return []reconcile.Request{{NamespacedName: key}}
 }
 
 // finalizersChanged passes orders created or deleted, and updates that add
@@ -229,13 +285,10 @@ func finalizersChanged() predicate.Predicate {
 }
 
 func (r *VerificationProviderReconciler) providersForSecret(ctx context.Context, obj client.Object) []reconcile.Request {
-	var list v1.VerificationProviderList
-	if err := r.List(ctx, &list, client.InNamespace(obj.GetNamespace()), client.MatchingFields{providerSecretIndex: obj.GetName()}); err != nil {
-		return nil
-	}
-	reqs := make([]reconcile.Request, 0, len(list.Items))
-	for _, p := range list.Items {
-		reqs = append(reqs, reconcile.Request{NamespacedName: objectKey(&p)})
+	keys := providersUsingSecret(ctx, r.Client, r.kind(), objectKey(obj))
+	reqs := make([]reconcile.Request, 0, len(keys))
+	for _, p := range keys {
+		reqs = append(reqs, reconcile.Request{NamespacedName: p})
 	}
 	return reqs
 }

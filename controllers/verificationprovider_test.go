@@ -69,6 +69,31 @@ var _ = Describe("VerificationProvider", func() {
 		Expect(env.Sim.Calls(id)).To(BeEmpty())
 	})
 
+	It("warns, in its condition and an event, when a production provider does not verify response signatures", func() {
+		env := startVendor("truework", map[string]string{"apiKey": "tw_sk_9c1e4a7b2d5f8e0a3c6b9d2e5f8a1c4b"})
+		Eventually(func() error {
+			latest := &v1.VerificationProvider{}
+			Expect(k8s.Get(ctx(), client.ObjectKeyFromObject(env.Provider), latest)).To(Succeed())
+			latest.Spec.Environment, latest.Spec.Endpoint = v1.EnvironmentProduction, "https://127.0.0.1:1"
+			latest.Spec.ResponseSignatures = &v1.ResponseSignatures{Verification: v1.SignatureVerificationDisabled}
+			return k8s.Update(ctx(), latest)
+		}).Should(Succeed())
+		Eventually(func() string {
+			return expectProvider(env.Provider, metav1.ConditionTrue, v1.ReasonCredentialsValid).Message
+		}).Should(ContainSubstring("response signatures are not verified"))
+		Eventually(func() []string {
+			var list eventsv1.EventList
+			Expect(k8s.List(ctx(), &list, client.InNamespace(env.NS))).To(Succeed())
+			var reasons []string
+			for _, e := range list.Items {
+				if e.Regarding.Name == env.Provider.Name && e.Type == "Warning" {
+					reasons = append(reasons, e.Reason)
+				}
+			}
+			return reasons
+		}).Should(ContainElement("SignaturesNotVerified"))
+	})
+
 	It("reports its account's polled orders, and stretches their poll interval to fit the poll budget", func() {
 		env := startVendor("accountchek", nil)
 		Eventually(func() error {

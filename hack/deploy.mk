@@ -45,7 +45,7 @@ endif
 	$(KUSTOMIZE) build config/undeploy | $(KUBECTL) delete --ignore-not-found=true -f -
 
 .PHONY: build-installer
-build-installer: manifests kustomize ## Write dist/install.yaml: CRDs, RBAC and manager with image IMG.
+build-installer: manifests kustomize ## Write dist/install.yaml: CRDs, RBAC and manager with image IMG (VERSION=v1.2.3 pins the tag).
 	mkdir -p dist
 	cd config/manager && $(KUSTOMIZE) edit set image controller=$(IMG)
 	$(KUSTOMIZE) build config/default > dist/install.yaml

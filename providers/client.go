@@ -53,6 +53,22 @@ type Config struct {
 	Credentials map[string][]byte
 	// HTTPClient carries the provider's rate limiter and timeouts.
 	HTTPClient *http.Client
+	// APIVersion is the vendor API version the account is pinned to; empty
+	// means the vendor's current one. Only vendors with versions read it.
+	APIVersion string
+	// Signatures says how the client checks the vendor's response
+	// signatures. Only vendors that sign responses read it.
+	Signatures Signatures
+}
+
+// Signatures configures the check of a vendor's signed responses.
+type Signatures struct {
+	// Verify refuses a response without a valid signature, with an *Error
+	// of KindSignatureInvalid.
+	Verify bool
+	// PublicKeys are the signing keys by key id (raw Ed25519 public keys);
+	// empty means the vendor's published keys for the environment.
+	PublicKeys map[string][]byte
 }
 
 // ReverificationFinder is implemented by Reverifiers that can find the object

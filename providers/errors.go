@@ -25,6 +25,10 @@ const (
 	KindOutcomeUnknown ErrorKind = "OutcomeUnknown"
 	// KindTransient means 5xx, network failures, unreadable responses; retry with backoff.
 	KindTransient ErrorKind = "Transient"
+	// KindSignatureInvalid means the response lacked a valid vendor
+	// signature, so nothing in it may be believed: not even that a mutating
+	// call did or did not take effect.
+	KindSignatureInvalid ErrorKind = "SignatureInvalid"
 )
 
 // Error is a vendor call that failed. Message is safe to show to a person:

@@ -91,6 +91,8 @@ type Vendor struct {
 	// New builds a client from credentials that ValidateCredentials has
 	// accepted. Use Connect, which checks them first.
 	New func(Config) (Client, error)
+	// Webhooks is how the vendor pushes changes; nil when it does not.
+	Webhooks *Webhooks
 }
 
 // Connect is the one way a client is made: it checks the credentials for

@@ -37,6 +37,7 @@ const (
 	ReasonOrderNotFound                Reason = "OrderNotFound"
 	ReasonCredentialsRejected          Reason = "CredentialsRejected"
 	ReasonProviderNotReady             Reason = "ProviderNotReady"
+	ReasonProviderNotAllowed           Reason = "ProviderNotAllowed" // a ClusterVerificationProvider that does not select the order's namespace
 	ReasonLegalHold                    Reason = "LegalHold"
 	ReasonNotReverifiable              Reason = "NotReverifiable"
 	ReasonReverificationWindowClosed   Reason = "ReverificationWindowClosed"
@@ -44,6 +45,7 @@ const (
 	ReasonVendorIgnoredAction          Reason = "VendorIgnoredAction"
 	ReasonVendorRejectedRequest        Reason = "VendorRejectedRequest" // a read refused as malformed (400, 406, ...)
 	ReasonVendorRedirected             Reason = "VendorRedirected"      // never followed: see docs/reliability.md
+	ReasonSignatureInvalid             Reason = "SignatureInvalid"      // a response without the vendor's valid signature
 
 	// Neither: no vendor call is made.
 	ReasonPaused Reason = "Paused"
@@ -59,4 +61,5 @@ const (
 	ReasonInvalidCredentials Reason = "InvalidCredentials"
 	ReasonUnknownVendor      Reason = "UnknownVendor"
 	ReasonInUse              Reason = "InUse" // being deleted; Cancel-policy orders still need it
+	ReasonInvalidSettings    Reason = "InvalidSettings"
 )

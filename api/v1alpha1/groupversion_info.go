@@ -27,6 +27,7 @@ func addKnownTypes(s *runtime.Scheme) error {
 	s.AddKnownTypes(GroupVersion,
 		&VerificationOrder{}, &VerificationOrderList{},
 		&VerificationProvider{}, &VerificationProviderList{},
+		&ClusterVerificationProvider{}, &ClusterVerificationProviderList{},
 	)
 	metav1.AddToGroupVersion(s, GroupVersion)
 	return nil

@@ -47,10 +47,11 @@ const (
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.orderID) || (has(self.orderID) && self.orderID == oldSelf.orderID)",message="spec.orderID is immutable once set",fieldPath=".orderID"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.reverification) || has(self.reverification)",message="spec.reverification cannot be removed: a reverification in flight would be abandoned; delete this object instead",fieldPath=".reverification"
 type VerificationOrderSpec struct {
-	// providerRef names the VerificationProvider in this namespace.
+	// providerRef names the provider: a VerificationProvider in this
+	// namespace, or a ClusterVerificationProvider that selects it.
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.providerRef is immutable"
 	// +required
-	ProviderRef LocalReference `json:"providerRef"`
+	ProviderRef ProviderReference `json:"providerRef"`
 
 	// orderID is the vendor's id of an existing order.
 	// +kubebuilder:validation:MinLength=1
@@ -90,14 +91,34 @@ type VerificationOrderSpec struct {
 	ManagementPolicy ManagementPolicy `json:"managementPolicy,omitempty"`
 }
 
-// LocalReference names an object in the same namespace.
-type LocalReference struct {
-	// name of the object.
+// ProviderKind is the kind of provider an order refers to.
+// +kubebuilder:validation:Enum=VerificationProvider;ClusterVerificationProvider
+type ProviderKind string
+
+// The provider kinds.
+const (
+	KindVerificationProvider        ProviderKind = "VerificationProvider"
+	KindClusterVerificationProvider ProviderKind = "ClusterVerificationProvider"
+)
+
+// ProviderReference names the provider an order uses.
+type ProviderReference struct {
+	// kind is VerificationProvider (in the order's namespace) or
+	// ClusterVerificationProvider (cluster-wide, if its namespaceSelector
+	// selects the order's namespace).
+	// +kubebuilder:default=VerificationProvider
+	// +optional
+	Kind ProviderKind `json:"kind,omitempty"`
+
+	// name of the provider.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
 	// +required
 	Name string `json:"name"`
 }
+
+// Cluster says whether the reference is to a ClusterVerificationProvider.
+func (r ProviderReference) Cluster() bool { return r.Kind == KindClusterVerificationProvider }
 
 // Reverification names the completed request to reverify.
 type Reverification struct {
@@ -218,6 +239,7 @@ type VerificationOrderStatus struct {
 // +kubebuilder:printcolumn:name="Observed",type=string,JSONPath=`.status.state`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Plan",type=string,JSONPath=`.status.plannedAction`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type VerificationOrder struct {
 	metav1.TypeMeta   `json:",inline"`

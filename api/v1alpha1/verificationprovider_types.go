@@ -28,6 +28,9 @@ const (
 
 // VerificationProviderSpec is one vendor account.
 // +kubebuilder:validation:XValidation:rule="self.vendor == oldSelf.vendor",message="vendor is immutable; create a new VerificationProvider for another vendor"
+// +kubebuilder:validation:XValidation:rule="!has(self.vendorAPIVersion) || self.vendor == 'truework'",message="vendorAPIVersion applies to truework only",fieldPath=".vendorAPIVersion"
+// +kubebuilder:validation:XValidation:rule="!has(self.responseSignatures) || self.vendor == 'truework'",message="responseSignatures applies to truework only (the other vendors do not sign responses)",fieldPath=".responseSignatures"
+// +kubebuilder:validation:XValidation:rule="!has(self.webhook) || self.vendor != 'accountchek'",message="accountchek has no webhooks",fieldPath=".webhook"
 // +kubebuilder:validation:XValidation:rule="!has(self.endpoint) || self.environment != 'production' || !self.endpoint.startsWith('http://')",message="environment production needs an https endpoint: credentials never travel in clear",fieldPath=".endpoint"
 type VerificationProviderSpec struct {
 	// vendor is the verification vendor this account belongs to.
@@ -50,8 +53,9 @@ type VerificationProviderSpec struct {
 	// +optional
 	Endpoint string `json:"endpoint,omitempty"`
 
-	// credentialsSecretRef names a Secret in the provider's namespace with
-	// the vendor's credentials: truework apiKey; truv clientID, accessSecret;
+	// credentialsSecretRef names a Secret with the vendor's credentials, in
+	// the provider's namespace (a ClusterVerificationProvider: in the
+	// namespace given, or the operator's): truework apiKey; truv clientID, accessSecret;
 	// accountchek username, password, optional integratorID; txcloud apiKey.
 	// +required
 	CredentialsSecretRef SecretReference `json:"credentialsSecretRef"`
@@ -77,15 +81,119 @@ type VerificationProviderSpec struct {
 	// +kubebuilder:validation:Maximum=100
 	// +optional
 	PollBudgetPercent *int32 `json:"pollBudgetPercent,omitempty"`
+
+	// vendorAPIVersion is the vendor API version the account's key is
+	// pinned to (Truework: its developer settings show it). The operator
+	// speaks that version: Truework answers 406 to an older one, and its
+	// routes differ (2023-10-30 manages orders under /orders; the older
+	// versions manage verification requests under /verification-requests,
+	// so spec.orderID then names a verification request). Default: the
+	// vendor's current version.
+	// +kubebuilder:validation:Enum="2019-10-15";"2020-12-07";"2022-08-01";"2023-10-30"
+	// +optional
+	VendorAPIVersion string `json:"vendorAPIVersion,omitempty"`
+
+	// responseSignatures says how the vendor's signed responses are checked
+	// (Truework signs each response with Ed25519).
+	// +optional
+	ResponseSignatures *ResponseSignatures `json:"responseSignatures,omitempty"`
+
+	// webhook turns on the vendor's push notifications for this account
+	// (Truework, Truv, txcloud): the manager's receiver accepts signed
+	// deliveries at status.webhook.path and looks at the orders they name at
+	// once; while deliveries arrive, routine polls fall back to
+	// webhook.pollInterval. Register the receiver's URL at the vendor
+	// (docs/webhooks.md).
+	// +optional
+	Webhook *Webhook `json:"webhook,omitempty"`
 }
 
-// SecretReference names a Secret in the same namespace.
+// Webhook configures the receipt of a vendor's push notifications.
+type Webhook struct {
+	// secretKey is the key, in the credentials Secret, of the webhook token
+	// (Truework's X-Truework-Token) or signing secret (txcloud). Truv signs
+	// with the access secret and needs none.
+	// +kubebuilder:default=webhookSecret
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	SecretKey string `json:"secretKey,omitempty"`
+
+	// pollInterval is how often an order is polled while the vendor's
+	// deliveries arrive (one came within this interval): the poll stays as
+	// a safety net for a lost delivery.
+	// +kubebuilder:default="1h"
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1m')",message="webhook.pollInterval must be at least 1m"
+	// +optional
+	PollInterval *metav1.Duration `json:"pollInterval,omitempty"`
+}
+
+// WebhookStatus is the health of a provider's push notifications. The
+// receiver writes it (at most every few seconds), whichever replica the
+// delivery reached; counts are in the metric
+// verification_operator_webhook_deliveries_total.
+type WebhookStatus struct {
+	// path is where the vendor must deliver, on the manager's webhook
+	// receiver (behind your Ingress).
+	Path string `json:"path"`
+	// lastDeliveryTime is when the last authentic delivery arrived.
+	// +optional
+	LastDeliveryTime *metav1.Time `json:"lastDeliveryTime,omitempty"`
+	// lastRefusalTime is when a delivery was last refused.
+	// +optional
+	LastRefusalTime *metav1.Time `json:"lastRefusalTime,omitempty"`
+	// lastRefusal says why: forged, replayed, oversized or unreadable.
+	// +optional
+	LastRefusal string `json:"lastRefusal,omitempty"`
+}
+
+// SignatureVerification turns response signature checks on or off.
+// +kubebuilder:validation:Enum=Enabled;Disabled
+type SignatureVerification string
+
+// The signature verification modes.
+const (
+	SignatureVerificationEnabled  SignatureVerification = "Enabled"
+	SignatureVerificationDisabled SignatureVerification = "Disabled"
+)
+
+// ResponseSignatures configures the check of the vendor's response
+// signatures.
+type ResponseSignatures struct {
+	// verification: Enabled refuses every response without a valid
+	// signature (reason SignatureInvalid); Disabled accepts responses
+	// unchecked, and the provider's Ready condition warns about it. Default:
+	// Enabled in production; in sandbox, Enabled when publicKeys are given.
+	// +optional
+	Verification SignatureVerification `json:"verification,omitempty"`
+
+	// publicKeys are the vendor's signing keys by key id (Truework's
+	// keyId), each a base64 Ed25519 public key. Default: the keys the vendor
+	// publishes for the environment.
+	// +kubebuilder:validation:MaxProperties=8
+	// +optional
+	PublicKeys map[string]Ed25519PublicKey `json:"publicKeys,omitempty"`
+}
+
+// Ed25519PublicKey is a base64 Ed25519 public key: 32 bytes, 43 characters
+// and one "=".
+// +kubebuilder:validation:Pattern=`^[A-Za-z0-9+/]{43}=$`
+type Ed25519PublicKey string
+
+// SecretReference names a Secret.
 type SecretReference struct {
 	// name of the Secret.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
 	// +required
 	Name string `json:"name"`
+
+	// namespace of the Secret, for a ClusterVerificationProvider only;
+	// defaults to the operator's namespace. A VerificationProvider always
+	// reads the Secret in its own namespace.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
 }
 
 // RateLimit is a token bucket.
@@ -113,6 +221,10 @@ type VerificationProviderStatus struct {
 	// polled routinely (not terminal).
 	// +optional
 	Orders int32 `json:"orders,omitempty"`
+
+	// webhook is the health of push notifications, when spec.webhook is set.
+	// +optional
+	Webhook *WebhookStatus `json:"webhook,omitempty"`
 
 	// effectivePollInterval is how often each of those orders is polled:
 	// spec.pollInterval, or longer when the polls would otherwise use more
@@ -142,11 +254,18 @@ type VerificationProvider struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
+	// +kubebuilder:validation:XValidation:rule="!has(self.credentialsSecretRef.__namespace__)",message="a VerificationProvider reads its Secret from its own namespace; credentialsSecretRef.namespace is for a ClusterVerificationProvider",fieldPath=".credentialsSecretRef.namespace"
 	// +required
 	Spec VerificationProviderSpec `json:"spec"`
 	// +optional
 	Status VerificationProviderStatus `json:"status,omitempty"`
 }
+
+// ProviderSpec is the vendor account's spec, as both provider kinds have it.
+func (p *VerificationProvider) ProviderSpec() *VerificationProviderSpec { return &p.Spec }
+
+// ProviderStatus is the provider's status, as both provider kinds have it.
+func (p *VerificationProvider) ProviderStatus() *VerificationProviderStatus { return &p.Status }
 
 // VerificationProviderList is a list of VerificationProvider.
 // +kubebuilder:object:root=true

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -16,17 +17,20 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 	"github.com/ordersync/verification-operator/controllers"
+	"github.com/ordersync/verification-operator/internal/version"
 	"github.com/ordersync/verification-operator/providers/registry"
 )
 
 // flags are the manager's command line, documented in the README.
 type flags struct {
 	metricsAddr, metricsCertPath, probeAddr string
+	pprofAddr                               string
 	leaderElect                             bool
 	leaderElectionNS                        string
 	secureMetrics, enableHTTP2              bool
@@ -34,6 +38,10 @@ type flags struct {
 	workers                                 int
 	kubeAPIQPS                              float64
 	kubeAPIBurst                            int
+	clusterProviders                        bool
+	clusterResourceNamespace                string
+	printVersion                            bool
+	webhookAddr, webhookCertPath            string
 }
 
 func parseFlags(fs *flag.FlagSet, args []string) (flags, error) {
@@ -41,6 +49,8 @@ func parseFlags(fs *flag.FlagSet, args []string) (flags, error) {
 	fs.StringVar(&f.metricsAddr, "metrics-bind-address", "0", "Address of the metrics endpoint, e.g. :8443 (HTTPS) or :8080 (HTTP); 0 disables it.")
 	fs.StringVar(&f.metricsCertPath, "metrics-cert-path", "", "Directory holding tls.crt and tls.key for the metrics server; empty means a self-signed certificate.")
 	fs.StringVar(&f.probeAddr, "health-probe-bind-address", ":8081", "Address of the health and readiness probes.")
+	fs.StringVar(&f.pprofAddr, "pprof-bind-address", "0",
+		"Address of Go's pprof endpoints (/debug/pprof/), e.g. 127.0.0.1:6060; 0 disables them. Unauthenticated: never expose it beyond the pod.")
 	fs.BoolVar(&f.leaderElect, "leader-elect", true, "Elect a leader, so that only one replica acts on vendors. Turn off only for a single replica you run by hand.")
 	fs.StringVar(&f.leaderElectionNS, "leader-election-namespace", os.Getenv("POD_NAMESPACE"),
 		"Namespace of the leader election Lease; empty means the pod's own (only known in-cluster).")
@@ -52,11 +62,24 @@ func parseFlags(fs *flag.FlagSet, args []string) (flags, error) {
 	fs.IntVar(&f.workers, "workers", 8, "How many orders are reconciled at once; vendor calls stay within each provider's rate limit however many.")
 	fs.Float64Var(&f.kubeAPIQPS, "kube-api-qps", 300, "Requests per second to the Kubernetes API (client-go's default of 20 caps status writes well below what the API server takes).")
 	fs.IntVar(&f.kubeAPIBurst, "kube-api-burst", 600, "Burst of requests to the Kubernetes API.")
+	fs.BoolVar(&f.clusterProviders, "cluster-providers", true,
+		"Serve ClusterVerificationProviders: needs cluster-wide read of them and of Namespaces. Turn off when the manager runs under RoleBindings only.")
+	fs.StringVar(&f.clusterResourceNamespace, "cluster-resource-namespace", os.Getenv("POD_NAMESPACE"),
+		"Namespace of the credentials Secrets of ClusterVerificationProviders that name none; defaults to the pod's own (POD_NAMESPACE).")
+	fs.StringVar(&f.webhookAddr, "webhook-bind-address", "0", "Address of the vendors' webhook receiver (HTTPS), e.g. :9443; 0 turns it off.")
+	fs.StringVar(&f.webhookCertPath, "webhook-cert-path", "", "Directory holding tls.crt and tls.key for the webhook receiver; empty means a self-signed certificate.")
+	fs.BoolVar(&f.printVersion, "version", false, "Print the version and exit.")
 	if err := fs.Parse(args); err != nil {
 		return f, err
 	}
+	if f.printVersion {
+		return f, nil
+	}
 	if f.workers < 1 {
 		return f, fmt.Errorf("--workers must be at least 1, got %d", f.workers)
+	}
+	if f.clusterProviders && f.clusterResourceNamespace == "" {
+		return f, fmt.Errorf("--cluster-resource-namespace is needed with --cluster-providers (set POD_NAMESPACE, or pass --cluster-providers=false)")
 	}
 	return f, nil
 }
@@ -69,8 +92,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
+	if f.printVersion {
+		fmt.Println(version.Get())
+		return
+	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	log := ctrl.Log.WithName("setup")
+	log.Info("starting", "version", version.Get())
 	if err := run(f); err != nil {
 		log.Error(err, "manager exited")
 		os.Exit(1)
@@ -98,14 +126,14 @@ func cacheOptions(watchNamespaces string) cache.Options {
 // Stream Cancellation and Rapid Reset CVEs (GHSA-qppj-fm5r-hxr3,
 // GHSA-4374-p667-p6c8) and a scraper does not need it.
 func metricsOptions(addr string, secure, enableHTTP2 bool, certPath string) metricsserver.Options {
-	metrics := metricsserver.Options{BindAddress: addr, SecureServing: secure, CertDir: certPath}
+	opts := metricsserver.Options{BindAddress: addr, SecureServing: secure, CertDir: certPath}
 	if secure {
-		metrics.FilterProvider = filters.WithAuthenticationAndAuthorization
+		opts.FilterProvider = filters.WithAuthenticationAndAuthorization
 	}
 	if !enableHTTP2 {
-		metrics.TLSOpts = append(metrics.TLSOpts, disableHTTP2)
+		opts.TLSOpts = append(opts.TLSOpts, disableHTTP2)
 	}
-	return metrics
+	return opts
 }
 
 // disableHTTP2 makes a TLS server offer only HTTP/1.1 in ALPN.
@@ -113,23 +141,27 @@ func disableHTTP2(c *tls.Config) {
 	c.NextProtos = []string{"http/1.1"}
 }
 
+// buildInfo says which version runs, as Prometheus' own build_info does.
+var buildInfo = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	Name: "verification_operator_build_info",
+	Help: "The running manager's version; always 1.",
+}, []string{"version"})
+
+func init() { metrics.Registry.MustRegister(buildInfo) }
+
 // gracefulShutdown lets in-flight vendor calls and the writes of their
 // results finish (see controllers' resultDeadline); below the pod's
 // terminationGracePeriodSeconds.
 const gracefulShutdown = 50 * time.Second
 
-func run(f flags) error {
-	scheme := runtime.NewScheme()
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(v1.AddToScheme(scheme))
-
+// managerOptions are the manager's options for the command line f.
+func managerOptions(f flags, scheme *runtime.Scheme) ctrl.Options {
 	shutdown := gracefulShutdown
-	cfg := ctrl.GetConfigOrDie()
-	cfg.QPS, cfg.Burst = float32(f.kubeAPIQPS), f.kubeAPIBurst
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+	return ctrl.Options{
 		Scheme:                  scheme,
 		Metrics:                 metricsOptions(f.metricsAddr, f.secureMetrics, f.enableHTTP2, f.metricsCertPath),
 		HealthProbeBindAddress:  f.probeAddr,
+		PprofBindAddress:        f.pprofAddr,
 		LeaderElection:          f.leaderElect,
 		LeaderElectionID:        "verification-operator.ordersync.dev",
 		LeaderElectionNamespace: f.leaderElectionNS,
@@ -138,12 +170,25 @@ func run(f flags) error {
 		LeaderElectionReleaseOnCancel: true,
 		GracefulShutdownTimeout:       &shutdown,
 		Cache:                         cacheOptions(f.watchNamespaces),
-	})
+	}
+}
+
+func run(f flags) error {
+	scheme := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(v1.AddToScheme(scheme))
+
+	cfg := ctrl.GetConfigOrDie()
+	cfg.QPS, cfg.Burst = float32(f.kubeAPIQPS), f.kubeAPIBurst
+	mgr, err := ctrl.NewManager(cfg, managerOptions(f, scheme))
 	if err != nil {
 		return err
 	}
+	buildInfo.WithLabelValues(version.Get()).Set(1)
 	ctx := ctrl.SetupSignalHandler()
-	if err := controllers.Setup(ctx, mgr, controllers.Options{Registry: registry.Default(), Workers: f.workers}); err != nil {
+	if err := controllers.Setup(ctx, mgr, controllers.Options{Registry: registry.Default(), Workers: f.workers,
+		ClusterProviders: f.clusterProviders, OperatorNamespace: f.clusterResourceNamespace,
+		WebhookAddr: f.webhookAddr, WebhookCertDir: f.webhookCertPath}); err != nil {
 		return err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

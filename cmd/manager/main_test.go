@@ -46,9 +46,13 @@ func TestMetricsOptionsSecure(t *testing.T) {
 }
 
 func TestFlagsDefaults(t *testing.T) {
+	t.Setenv("POD_NAMESPACE", "ops")
 	f, err := parseFlags(flag.NewFlagSet("manager", flag.ContinueOnError), nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !f.clusterProviders || f.clusterResourceNamespace != "ops" {
+		t.Errorf("cluster providers default on, their Secrets in the pod's namespace: got %v, %q", f.clusterProviders, f.clusterResourceNamespace)
 	}
 	if !f.leaderElect {
 		t.Error("leader election must be on by default: two replicas must never both act on vendors")
@@ -64,6 +68,18 @@ func TestFlagsDefaults(t *testing.T) {
 	}
 }
 
+func TestClusterProvidersNeedANamespace(t *testing.T) {
+	t.Setenv("POD_NAMESPACE", "")
+	if _, err := parseFlags(flag.NewFlagSet("manager", flag.ContinueOnError), nil); err == nil {
+		t.Error("cluster providers without a namespace for their Secrets must be refused")
+	}
+	for _, args := range [][]string{{"--cluster-providers=false"}, {"--cluster-resource-namespace=ops"}} {
+		if _, err := parseFlags(flag.NewFlagSet("manager", flag.ContinueOnError), args); err != nil {
+			t.Errorf("%v: %v", args, err)
+		}
+	}
+}
+
 func TestCacheOptionsWatchNamespaces(t *testing.T) {
 	if got := cacheOptions("").DefaultNamespaces; got != nil {
 		t.Errorf("no --watch-namespaces must watch every namespace, got %v", got)
@@ -73,5 +89,32 @@ func TestCacheOptionsWatchNamespaces(t *testing.T) {
 	_, b := got["team-b"]
 	if len(got) != 2 || !a || !b {
 		t.Errorf("DefaultNamespaces = %v, want team-a and team-b", got)
+	}
+}
+
+func TestVersionFlagNeedsNothingElse(t *testing.T) {
+	t.Setenv("POD_NAMESPACE", "")
+	f, err := parseFlags(flag.NewFlagSet("manager", flag.ContinueOnError), []string{"--version"})
+	if err != nil || !f.printVersion {
+		t.Errorf("--version: %+v, %v; want it to print without checking other flags", f, err)
+	}
+}
+
+func TestPprofOffUnlessAsked(t *testing.T) {
+	t.Setenv("POD_NAMESPACE", "ops")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "0"}, // pprof is unauthenticated: off by default
+		{[]string{"--pprof-bind-address=127.0.0.1:6060"}, "127.0.0.1:6060"},
+	} {
+		f, err := parseFlags(flag.NewFlagSet("manager", flag.ContinueOnError), tc.args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := managerOptions(f, nil).PprofBindAddress; got != tc.want {
+			t.Errorf("%v: PprofBindAddress %q, want %q", tc.args, got, tc.want)
+		}
 	}
 }

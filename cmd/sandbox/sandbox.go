@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -88,11 +89,16 @@ func run(ctx context.Context, opts options) error {
 	}
 	defer stopVendors(vendors)
 
-	stopOperator, err := startOperator(ctx, cp, log)
+	receiver, err := freeLoopbackAddr()
+	if err != nil {
+		return err
+	}
+	stopOperator, err := startOperator(ctx, cp, receiver, log)
 	if err != nil {
 		return err
 	}
 	defer stopOperator()
+	pushTo(vendors, receiver)
 
 	s, err := populate(ctx, cp, vendors, opts)
 	if err != nil {
@@ -117,7 +123,7 @@ func run(ctx context.Context, opts options) error {
 
 // startOperator runs the operator, wired exactly as cmd/manager wires it,
 // on a manager of its own. The returned function stops it and waits.
-func startOperator(ctx context.Context, cp *controlPlane, log logr.Logger) (func(), error) {
+func startOperator(ctx context.Context, cp *controlPlane, webhookAddr string, log logr.Logger) (func(), error) {
 	mgr, err := ctrl.NewManager(cp.Config, ctrl.Options{
 		Scheme:                 newScheme(),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
@@ -130,7 +136,8 @@ func startOperator(ctx context.Context, cp *controlPlane, log logr.Logger) (func
 	// The manager gets a context of its own so that it stops before the
 	// simulators and the API server it talks to, not at the same moment.
 	mgrCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	if err := controllers.Setup(mgrCtx, mgr, controllers.Options{Registry: registry.Default(), StalledRecheck: stalledRecheck}); err != nil {
+	if err := controllers.Setup(mgrCtx, mgr, controllers.Options{Registry: registry.Default(), StalledRecheck: stalledRecheck,
+		ClusterProviders: true, OperatorNamespace: metav1.NamespaceDefault, WebhookAddr: webhookAddr}); err != nil {
 		cancel()
 		return nil, err
 	}

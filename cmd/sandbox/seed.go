@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -17,6 +18,10 @@ import (
 // namespace is where the sandbox puts everything (docs/sandbox.md).
 const namespace = "sandbox"
 
+// webhookSecretKey holds a simulator's webhook token or secret in its
+// provider's Secret.
+const webhookSecretKey = "webhookSecret"
+
 // createProviders creates namespace sandbox and, per vendor, the Secret
 // <vendor>-credentials with the simulator's credentials and the
 // VerificationProvider <vendor> pointing at the simulator.
@@ -27,7 +32,7 @@ func createProviders(ctx context.Context, c client.Client, vendors []*runningSim
 	for _, v := range vendors {
 		secret := &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Name: v.Name + "-credentials", Namespace: namespace},
-			StringData: v.Credentials,
+			StringData: maps.Clone(v.Credentials),
 		}
 		provider := &v1.VerificationProvider{
 			ObjectMeta: metav1.ObjectMeta{Name: v.Name, Namespace: namespace},
@@ -36,6 +41,16 @@ func createProviders(ctx context.Context, c client.Client, vendors []*runningSim
 				CredentialsSecretRef: v1.SecretReference{Name: secret.Name},
 				PollInterval:         &metav1.Duration{Duration: poll},
 			},
+		}
+		if len(v.SigningKeys) > 0 { // check the simulator's signatures, as production checks the vendor's
+			provider.Spec.ResponseSignatures = &v1.ResponseSignatures{PublicKeys: map[string]v1.Ed25519PublicKey{}}
+			for id, key := range v.SigningKeys {
+				provider.Spec.ResponseSignatures.PublicKeys[id] = v1.Ed25519PublicKey(key)
+			}
+		}
+		if v.WebhookSecret != "" { // the simulator pushes to the operator (pushTo)
+			provider.Spec.Webhook = &v1.Webhook{SecretKey: webhookSecretKey}
+			secret.StringData[webhookSecretKey] = v.WebhookSecret
 		}
 		for _, obj := range []client.Object{secret, provider} {
 			if err := c.Create(ctx, obj); err != nil {
@@ -115,7 +130,7 @@ func createExtraOrders(ctx context.Context, c client.Client, vendors []*runningS
 		o := &v1.VerificationOrder{
 			ObjectMeta: metav1.ObjectMeta{Name: e.name, Namespace: namespace},
 			Spec: v1.VerificationOrderSpec{
-				ProviderRef: v1.LocalReference{Name: e.vendor}, OrderID: id, State: v1.DesiredActive,
+				ProviderRef: v1.ProviderReference{Name: e.vendor}, OrderID: id, State: v1.DesiredActive,
 			},
 		}
 		if err := c.Create(ctx, o); err != nil {

@@ -10,6 +10,7 @@ import (
 
 	ctrl "sigs.k8s.io/controller-runtime"
 
+	"github.com/ordersync/verification-operator/providers/simkit"
 	"github.com/ordersync/verification-operator/providers/simulators"
 )
 
@@ -75,4 +76,25 @@ func vendorByName(vendors []*runningSim, name string) *runningSim {
 		}
 	}
 	return nil
+}
+
+// freeLoopbackAddr is a loopback address with a free port, for the
+// operator's webhook receiver.
+func freeLoopbackAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// pushTo points every simulator whose vendor has webhooks at the
+// operator's receiver, signing as the vendor does (docs/webhooks.md).
+func pushTo(vendors []*runningSim, receiver string) {
+	for _, v := range vendors {
+		if v.WebhookSecret != "" {
+			v.Sim.SetWebhook(simkit.Webhook{URL: "https://" + receiver + "/hooks/" + namespace + "/" + v.Name, Secret: v.WebhookSecret})
+		}
+	}
 }

@@ -178,6 +178,34 @@ func (b *Budget) Settling(now time.Time) bool {
 	return now.Sub(b.changed) < ReportEvery
 }
 
+// Load is what an account's budget holds at a moment, for metrics.
+type Load struct {
+	// Queued is how many calls are reserved and waiting for a token.
+	Queued int
+	// Wait is how far ahead the budget is booked: how long a call asked
+	// for now would wait, at least. Zero when a call could go now.
+	Wait time.Duration
+	// Paused says the vendor's Retry-After holds the whole account.
+	Paused bool
+}
+
+// Load reports the budget at now.
+func (b *Budget) Load(now time.Time) Load {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	l := Load{Paused: now.Before(b.pausedUntil)}
+	if l.Paused {
+		l.Wait = b.pausedUntil.Sub(now)
+	}
+	for _, due := range b.held {
+		if due.After(now) {
+			l.Queued++
+			l.Wait = max(l.Wait, due.Sub(now))
+		}
+	}
+	return l
+}
+
 func stretch(configured time.Duration, orders int, l Limits) time.Duration {
 	pollRate := l.RequestsPerSecond * margin * l.PollShare
 	if pollRate <= 0 {

@@ -159,3 +159,28 @@ func TestPolledReportsChangesNowAndThen(t *testing.T) {
 		t.Error("a change after ReportEvery is")
 	}
 }
+
+func TestLoadReportsQueueWaitAndPause(t *testing.T) {
+	var r Registry
+	b := r.For("truework|key-l", tenPerSecond)
+	if got := b.Load(t0); got != (Load{}) {
+		t.Fatalf("an idle budget reports %+v, want nothing", got)
+	}
+	for i := range 8 { // 5 go now, 3 are reserved
+		b.Take(order(i), t0)
+	}
+	got := b.Load(t0)
+	if got.Queued != 3 || got.Paused {
+		t.Errorf("after 8 takes of a burst of 5: %+v, want 3 queued, not paused", got)
+	}
+	if want := seconds(3 / (10 * margin)); got.Wait < want-time.Millisecond || got.Wait > want+time.Millisecond {
+		t.Errorf("booked ahead by %s, want the last reservation's %s", got.Wait, want)
+	}
+	b.Pause(t0.Add(time.Minute))
+	if got := b.Load(t0); !got.Paused || got.Wait != time.Minute {
+		t.Errorf("paused for a minute: %+v, want paused with a wait of 1m", got)
+	}
+	if got := b.Load(t0.Add(2 * time.Minute)); got != (Load{}) {
+		t.Errorf("once every reservation is due and the pause over: %+v, want nothing", got)
+	}
+}

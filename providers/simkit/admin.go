@@ -44,7 +44,28 @@ func (s *Server) adminSetState(w http.ResponseWriter, r *http.Request) {
 		adminError(w, err)
 		return
 	}
+	s.Notify(id)
 	s.writeOrder(w, id)
+}
+
+// adminWebhook sets where and how the simulator delivers the vendor's
+// webhooks: {"url", "secret", "duplicateRate", "delayMs", "jitterMs",
+// "badSignatureRate"}.
+func (s *Server) adminWebhook(w http.ResponseWriter, r *http.Request) {
+	var h Webhook
+	if !decodeAdmin(w, r, &h) {
+		return
+	}
+	if h.DuplicateRate < 0 || h.DuplicateRate > 1 || h.BadSignatureRate < 0 || h.BadSignatureRate > 1 || h.DelayMs < 0 || h.JitterMs < 0 {
+		WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "duplicateRate and badSignatureRate are probabilities between 0 and 1; delayMs and jitterMs cannot be negative"})
+		return
+	}
+	if _, ok := s.backend.(Pusher); !ok && h.URL != "" {
+		WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "this vendor has no webhooks"})
+		return
+	}
+	s.SetWebhook(h)
+	WriteJSON(w, http.StatusOK, h)
 }
 
 func (s *Server) writeOrder(w http.ResponseWriter, id string) {
@@ -65,8 +86,14 @@ func (s *Server) adminFaults(w http.ResponseWriter, r *http.Request) {
 	if !decodeAdmin(w, r, &f) {
 		return
 	}
-	if f.Rate < 0 || f.Rate > 1 || f.DropAfterCommit < 0 || f.DropAfterCommit > 1 {
-		WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "rate and dropAfterCommit are probabilities between 0 and 1"})
+	for _, p := range f.probabilities() {
+		if p < 0 || p > 1 {
+			WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "rate, dropAfterCommit, resetRate and slowRate are probabilities between 0 and 1"})
+			return
+		}
+	}
+	if f.LatencyMs < 0 || f.SlowMs < 0 || f.RetryAfterSeconds < 0 {
+		WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "latencyMs, slowMs and retryAfterSeconds cannot be negative"})
 		return
 	}
 	for _, st := range f.Statuses {

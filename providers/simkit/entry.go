@@ -10,6 +10,10 @@ type Sim interface {
 	CountCalls(orderID, method string) int
 	SetFaults(Faults)
 	Stats() []Stat
+	Timeline() []Event
+	SetWebhook(Webhook)
+	Notify(orderID string)
+	WaitDeliveries()
 }
 
 // Entry describes one vendor's simulator to the suites and the sandbox:
@@ -36,4 +40,13 @@ type Entry struct {
 	// Parts: the vendor's orders have parts with states of their own
 	// (Truework requests, Truv employers), reported in status.requests.
 	Parts bool
+	// SigningKeys are the public keys (key id -> base64 Ed25519) the
+	// simulator signs its responses with, for a provider's
+	// spec.responseSignatures.publicKeys; empty when the vendor does not
+	// sign responses.
+	SigningKeys map[string]string
+	// WebhookSecret signs the simulator's webhook deliveries as the vendor
+	// does (Truework's static token, Truv's access secret, txcloud's
+	// signing secret); empty when the vendor has no webhooks.
+	WebhookSecret string
 }

@@ -7,6 +7,7 @@ package simkit
 
 import (
 	"bytes"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -60,6 +62,42 @@ type Faults struct {
 	// DropAfterCommit is the probability that a call is applied and then
 	// the connection is cut before the response: a lost response.
 	DropAfterCommit float64 `json:"dropAfterCommit,omitempty"`
+	// ResetRate is the probability that the connection is cut before the
+	// call is applied: nothing happened at the vendor.
+	ResetRate float64 `json:"resetRate,omitempty"`
+	// SlowRate is the probability that a call is applied and its response
+	// held back SlowMs, e.g. past the client's timeout.
+	SlowRate float64 `json:"slowRate,omitempty"`
+	SlowMs   int     `json:"slowMs,omitempty"`
+	// Seed, when set, restarts the fault dice from it, so a run that failed
+	// can be replayed with the same sequence of faults.
+	Seed uint64 `json:"seed,omitempty"`
+}
+
+// probabilities are the fields that must be in [0, 1].
+func (f Faults) probabilities() []float64 {
+	return []float64{f.Rate, f.DropAfterCommit, f.ResetRate, f.SlowRate}
+}
+
+// Event is one vendor API call as the vendor saw it, for checks that span
+// calls: the rate the vendor saw, and whether a client waited out a
+// Retry-After the vendor sent.
+type Event struct {
+	At     time.Time `json:"at"`
+	Method string    `json:"method"`
+	Path   string    `json:"path"`
+	// Status is what the vendor answered (0: the connection was cut before
+	// an answer, whether or not the call was applied).
+	Status int `json:"status"`
+	// RetryAfter is the Retry-After the vendor sent, if any.
+	RetryAfter time.Duration `json:"retryAfter,omitempty"`
+	// Applied: the call reached the vendor's logic (it may have changed an
+	// order), even if its response was lost.
+	Applied bool `json:"applied"`
+	// Injected: the answer was an injected fault, not the vendor's.
+	Injected bool `json:"injected,omitempty"`
+	// UserAgent is the caller's User-Agent, which names the process.
+	UserAgent string `json:"userAgent,omitempty"`
 }
 
 // Stat is a count of calls by method, route pattern and status.
@@ -80,10 +118,12 @@ type Server struct {
 	calls    map[string][]Call
 	stats    map[Stat]int
 	faults   Faults
+	timeline []Event
 	rng      *rand.Rand
 	limiters map[string]*rate.Limiter
 	limit    rate.Limit
 	burst    int
+	push     pusher
 }
 
 // New returns a simulator for vendor with a per-key limit of rps requests
@@ -93,6 +133,10 @@ func New(backend Backend, rps float64, burst int) *Server {
 		backend: backend, mux: http.NewServeMux(), Clock: &Clock{},
 		calls: map[string][]Call{}, stats: map[Stat]int{}, rng: rand.New(rand.NewPCG(1, 2)),
 		limiters: map[string]*rate.Limiter{}, limit: rate.Inf, burst: burst,
+		push: pusher{rng: rand.New(rand.NewPCG(3, 4)), client: &http.Client{Transport: &http.Transport{
+			// The receiver under test serves a self-signed certificate.
+			TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // a simulator delivering to a local receiver
+		}}},
 	}
 	if rps > 0 {
 		s.limit = rate.Limit(rps)
@@ -104,6 +148,7 @@ func New(backend Backend, rps float64, burst int) *Server {
 	s.mux.HandleFunc("GET /_sandbox/faults", s.adminGetFaults)
 	s.mux.HandleFunc("GET /_sandbox/stats", s.adminStats)
 	s.mux.HandleFunc("POST /_sandbox/clock", s.adminClock)
+	s.mux.HandleFunc("PUT /_sandbox/webhook", s.adminWebhook)
 	return s
 }
 
@@ -115,12 +160,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 func (s *Server) Handle(pattern string, h http.HandlerFunc) {
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		f := s.Faults()
-		if f.LatencyMs > 0 {
-			select {
-			case <-time.After(time.Duration(f.LatencyMs) * time.Millisecond):
-			case <-r.Context().Done():
-				return
-			}
+		if f.LatencyMs > 0 && !wait(r, time.Duration(f.LatencyMs)*time.Millisecond) {
+			return
+		}
+		ev := Event{At: time.Now(), Method: r.Method, Path: r.URL.Path, UserAgent: r.UserAgent()}
+		if s.roll(f.ResetRate) {
+			s.note(ev)
+			dropConnection(w)
+			return
 		}
 		rec := &recorder{header: http.Header{}, status: http.StatusOK}
 		if status, inject := s.pickFault(f); inject {
@@ -128,16 +175,56 @@ func (s *Server) Handle(pattern string, h http.HandlerFunc) {
 				rec.Header().Set("Retry-After", fmt.Sprint(f.RetryAfterSeconds))
 			}
 			s.backend.WriteError(rec, status, "injected fault")
+			ev.Injected = true
 		} else {
 			h(rec, r)
+			ev.Applied = true
 		}
 		s.record(r, rec.status)
+		ev.Status, ev.RetryAfter = rec.status, retryAfter(rec.header)
 		if s.roll(f.DropAfterCommit) {
+			ev.Status, ev.RetryAfter = 0, 0
+			s.note(ev)
 			dropConnection(w)
 			return
 		}
+		s.note(ev)
+		if s.roll(f.SlowRate) && !wait(r, time.Duration(f.SlowMs)*time.Millisecond) {
+			return // the client gave up first: the call was applied, its answer lost
+		}
 		rec.flushTo(w)
 	})
+}
+
+// wait holds the call for d, or until the client goes; false if it went.
+func wait(r *http.Request, d time.Duration) bool {
+	select {
+	case <-time.After(d):
+		return true
+	case <-r.Context().Done():
+		return false
+	}
+}
+
+func retryAfter(h http.Header) time.Duration {
+	secs, err := strconv.Atoi(h.Get("Retry-After"))
+	if err != nil || secs <= 0 {
+		return 0
+	}
+	return time.Duration(secs) * time.Second
+}
+
+func (s *Server) note(ev Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.timeline = append(s.timeline, ev)
+}
+
+// Timeline returns every vendor API call in the order they arrived.
+func (s *Server) Timeline() []Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Event(nil), s.timeline...)
 }
 
 // Allow takes a token from key's limiter (an API key, a client id).
@@ -157,6 +244,9 @@ func (s *Server) SetFaults(f Faults) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults = f
+	if f.Seed != 0 {
+		s.rng = rand.New(rand.NewPCG(f.Seed, f.Seed))
+	}
 }
 
 // Faults returns the injected faults.

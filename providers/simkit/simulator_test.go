@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -346,6 +347,9 @@ func TestInvalidFaults(t *testing.T) {
 		{name: "success status", body: map[string]any{"rate": 1, "statuses": []int{200}}},
 		{name: "status above 599", body: map[string]any{"rate": 1, "statuses": []int{429, 600}}},
 		{name: "dropAfterCommit above 1", body: map[string]any{"dropAfterCommit": 1.5}},
+		{name: "resetRate above 1", body: map[string]any{"resetRate": 1.01}},
+		{name: "negative slowRate", body: map[string]any{"slowRate": -1}},
+		{name: "negative slowMs", body: map[string]any{"slowRate": 0.5, "slowMs": -5}},
 		{name: "unknown field", body: `{"rate":0.5,"ratee":1}`},
 		{name: "not json", body: `rate=1`},
 	}
@@ -474,5 +478,76 @@ func TestAllowPerKey(t *testing.T) {
 		if !unlimited.Allow("k") {
 			t.Fatalf("rps 0 is unlimited, but call %d was refused", i)
 		}
+	}
+}
+
+func TestResetBeforeCommit(t *testing.T) {
+	m := newSim(t)
+	id := m.create("pending")
+	m.setFaults(map[string]any{"resetRate": 1})
+
+	if resp, err := m.try("POST", "/api/orders/"+id+"/complete", nil); err == nil {
+		resp.Body.Close()
+		t.Fatalf("got %d, want the connection cut", resp.StatusCode)
+	}
+	if v := m.order(id); v.State != "pending" || len(v.Calls) != 0 {
+		t.Errorf("after a reset the order is %q with calls %v; want it untouched: the vendor never saw the call", v.State, v.Calls)
+	}
+	tl := m.s.Timeline()
+	if len(tl) != 1 || tl[0].Applied || tl[0].Status != 0 {
+		t.Errorf("timeline %+v, want one call, not applied, without an answer", tl)
+	}
+}
+
+func TestSlowResponseIsAppliedThenLate(t *testing.T) {
+	m := newSim(t)
+	id := m.create("pending")
+	m.setFaults(map[string]any{"slowRate": 1, "slowMs": 10_000})
+	m.http.Timeout = 100 * time.Millisecond // the client gives up long before
+
+	if resp, err := m.try("POST", "/api/orders/"+id+"/complete", nil); err == nil {
+		resp.Body.Close()
+		t.Fatalf("got %d, want the client's timeout", resp.StatusCode)
+	}
+	if v := m.order(id); v.State != "completed" {
+		t.Errorf("state %q, want completed: a slow answer is applied first", v.State)
+	}
+	if tl := m.s.Timeline(); len(tl) != 1 || !tl[0].Applied || tl[0].Status != http.StatusAccepted {
+		t.Errorf("timeline %+v, want one applied call answered 202", tl)
+	}
+}
+
+func TestSeedReplaysTheSameFaults(t *testing.T) {
+	statuses := func() []int {
+		m := newSim(t)
+		id := m.create("pending")
+		m.setFaults(map[string]any{"rate": 0.5, "statuses": []int{429, 500, 502, 503}, "seed": 42})
+		got := make([]int, 0, 40)
+		for range 40 {
+			status, _, _ := m.call("GET", "/api/orders/"+id, nil)
+			got = append(got, status)
+		}
+		return got
+	}
+	first, second := statuses(), statuses()
+	if !slices.Equal(first, second) {
+		t.Errorf("seed 42 gave %v, then %v: a seed must replay the same faults", first, second)
+	}
+	if !slices.Contains(first, 200) || !slices.ContainsFunc(first, func(s int) bool { return s != 200 }) {
+		t.Errorf("seed 42 gave %v: want a mix of answers and faults", first)
+	}
+}
+
+func TestTimelineRecordsRetryAfter(t *testing.T) {
+	m := newSim(t)
+	id := m.create("pending")
+	m.setFaults(map[string]any{"rate": 1, "statuses": []int{429}, "retryAfterSeconds": 2})
+	m.call("GET", "/api/orders/"+id, nil)
+	m.setFaults(map[string]any{})
+	m.call("GET", "/api/orders/"+id, nil)
+	tl := m.s.Timeline()
+	if len(tl) != 2 || tl[0].Status != 429 || tl[0].RetryAfter != 2*time.Second || tl[0].Applied || !tl[0].Injected || tl[1].Injected ||
+		tl[1].Status != 200 || tl[1].RetryAfter != 0 || !tl[1].Applied || tl[1].At.Before(tl[0].At) {
+		t.Errorf("timeline %+v, want a 429 with Retry-After 2s (not applied), then an applied 200", tl)
 	}
 }

@@ -49,13 +49,17 @@ func adapter() conformance.Adapter {
 			}},
 			{Name: providers.ActionReverify, Invoke: reverifyFirstRequest, From: map[string]conformance.Outcome{
 				// The answer is the new request; the order reverified stays completed.
-				"completed":        {State: providers.StateActive, VendorState: "pending-approval", Leaves: "completed"},
-				"pending-approval": conformance.Refused(),
-				"action-required":  conformance.Refused(),
-				"processing":       conformance.Refused(),
-				"other":            conformance.Refused(),
-				"canceled":         conformance.Refused(),
-				"invalid":          conformance.Refused(),
+				"completed": {State: providers.StateActive, VendorState: "pending-approval", Leaves: "completed"},
+				// 2023-10-30 reverifies a report, and only a completed
+				// request has one: the report named for any other is
+				// unknown to Truework, which the client reads before
+				// sending anything.
+				"pending-approval": notFound,
+				"action-required":  notFound,
+				"processing":       notFound,
+				"other":            notFound,
+				"canceled":         notFound,
+				"invalid":          notFound,
 			}},
 		},
 		NewComposite: func(sim conformance.Sim, parts []string) (string, error) {
@@ -82,31 +86,36 @@ func adapter() conformance.Adapter {
 	}
 }
 
-// Truework's seeds carry no example JSON; these bodies were composed from
-// the seeds' field lists by the truework package (its testdata/README.md).
+// notFound is a refusal with KindNotFound: nothing is created.
+var notFound = conformance.Outcome{Err: providers.KindNotFound}
+
+// trueworkSeeds are the documented examples of version 2023-10-30, the
+// version the suite's client speaks (testdata/README.md names their
+// sources); decode_test.go decodes every example, the older versions'
+// included.
 func trueworkSeeds() []conformance.Seed {
 	const (
 		order   = "AAAAAAAAQnIAAYd5YDFVbNp5ls-iMKkX6EuxRcS0lWHtavg12A2Le7m1"
 		request = "AAAAAAAAQnIAAYd5YHFVOm8PNX2ecFbEjqV__upOKUE8YE_IK2GwSQTP"
 		done    = "AAAAAAAAQnIAAYd5YKx7Qm1Tz9Vb3Nc5Ld8Rf2Gh6Jk0Wp4Ys7Ua1Ie3"
-		created = "AAAAAAAAQnIAAYd5YLmN2kXqW8rT0pZ3vB6cH1sJ4uE7yD9fA5gK2oMw" // by the reverify
 	)
-	twoRequests := providers.Observation{ID: order, VendorState: "processing", State: providers.StateActive, Requests: []providers.Request{
-		{ID: request, VendorState: "processing", State: providers.StateActive},
-		{ID: done, VendorState: "completed", State: providers.StateCompleted},
-	}}
 	return []conformance.Seed{
-		{File: "cancel-order-response.json", Call: conformance.Cancel(order), Want: providers.Observation{
+		{File: "2023-10-30/order.json", Call: conformance.Observe(order), Want: providers.Observation{
+			ID: order, VendorState: "processing", State: providers.StateActive, Requests: []providers.Request{
+				{ID: request, VendorState: "processing", State: providers.StateActive},
+				{ID: done, VendorState: "completed", State: providers.StateCompleted},
+			}}},
+		{File: "2023-10-30/order-canceled.json", Call: conformance.Observe(order), Want: providers.Observation{
 			ID: order, VendorState: "canceled", State: providers.StateCanceled,
 			Requests: []providers.Request{{ID: request, VendorState: "canceled", State: providers.StateCanceled}},
 		}},
-		{File: "reverify-response.json", Status: 201, Call: conformance.Reverify(request, "report"), Want: providers.Observation{
-			ID: created, VendorState: "pending-approval", State: providers.StateActive,
-			Requests: []providers.Request{{ID: created, VendorState: "pending-approval", State: providers.StateActive}},
-		}},
-		{File: "order-two-requests.json", Call: conformance.Observe(order), Want: twoRequests},
-		// The same order as an unversioned call sees it: plain-string states.
-		{File: "order-legacy-strings.json", Call: conformance.Observe(order), Want: twoRequests},
+		{File: "2023-10-30/order-cancel.json", Call: conformance.Cancel(order), Want: providers.Observation{
+			ID: order, VendorState: "canceled", State: providers.StateCanceled, Requests: []providers.Request{
+				{ID: request, VendorState: "canceled", State: providers.StateCanceled},
+				{ID: done, VendorState: "completed", State: providers.StateCompleted},
+			}}},
+		{File: "errors/error.json", Status: 404, Call: conformance.Observe(order), Err: providers.KindNotFound},
+		{File: "errors/error-invalid-fields.json", Status: 400, Call: conformance.Cancel(order), Err: providers.KindRejected},
 	}
 }
 

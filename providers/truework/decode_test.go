@@ -4,118 +4,200 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/ordersync/verification-operator/providers"
+	"github.com/ordersync/verification-operator/providers/truework"
 	twsim "github.com/ordersync/verification-operator/providers/truework/simulator"
 )
 
-// serveFile answers every call with a testdata body.
-func serveFile(t *testing.T, name string, status int) string {
+// serveFiles answers each "METHOD /path" (the query left out) with a
+// testdata body and status, and anything else 404.
+func serveFiles(t *testing.T, routes map[string]served) string {
 	t.Helper()
-	body, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		answer, ok := routes[r.Method+" "+r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		body := readTestdata(t, answer.file)
 		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
+		w.WriteHeader(answer.status)
 		_, _ = w.Write(body)
 	}))
 	t.Cleanup(srv.Close)
 	return srv.URL
 }
 
+// served is a testdata file and the status it is served with.
+type served struct {
+	file   string
+	status int
+}
+
+// The ids in testdata/.
 const (
-	seedOrderID     = "AAAAAAAAQnIAAYd5YDFVbNp5ls-iMKkX6EuxRcS0lWHtavg12A2Le7m1"
-	seedRequestID   = "AAAAAAAAQnIAAYd5YHFVOm8PNX2ecFbEjqV__upOKUE8YE_IK2GwSQTP"
-	seedCompletedID = "AAAAAAAAQnIAAYd5YKx7Qm1Tz9Vb3Nc5Ld8Rf2Gh6Jk0Wp4Ys7Ua1Ie3"
-	seedReverifyID  = "AAAAAAAAQnIAAYd5YLmN2kXqW8rT0pZ3vB6cH1sJ4uE7yD9fA5gK2oMw"
+	seedOrderID      = "AAAAAAAAQnIAAYd5YDFVbNp5ls-iMKkX6EuxRcS0lWHtavg12A2Le7m1"
+	seedRequestID    = "AAAAAAAAQnIAAYd5YHFVOm8PNX2ecFbEjqV__upOKUE8YE_IK2GwSQTP"
+	seedCompletedID  = "AAAAAAAAQnIAAYd5YKx7Qm1Tz9Vb3Nc5Ld8Rf2Gh6Jk0Wp4Ys7Ua1Ie3"
+	seedReverifiedID = "AAAAAAAAQnIAAYd5YLmN2kXqW8rT0pZ3vB6cH1sJ4uE7yD9fA5gK2oMw"
+	seedReportID     = "AAAAAAAAQnIAAYd5YRp0Rt2Qx4Zb6Dc8Fe0Hg2Ji4Lk6Nm8Po0Rq2Ts4"
 )
 
-func TestDecodeSeedShapedBodies(t *testing.T) {
-	twoRequests := providers.Observation{
-		ID: seedOrderID, VendorState: "processing", State: providers.StateActive,
-		Requests: []providers.Request{
-			{ID: seedRequestID, VendorState: "processing", State: providers.StateActive},
-			{ID: seedCompletedID, VendorState: "completed", State: providers.StateCompleted},
-		},
-	}
+// Observations the documented examples decode to.
+var (
+	seedCompletedAt = time.Date(2024, 2, 20, 18, 2, 11, 523114000, time.UTC)
+	seedOrder       = providers.Observation{ID: seedOrderID, VendorState: "processing", State: providers.StateActive, Requests: []providers.Request{
+		{ID: seedRequestID, VendorState: "processing", State: providers.StateActive},
+		{ID: seedCompletedID, VendorState: "completed", State: providers.StateCompleted},
+	}}
+	seedCanceledOrder = providers.Observation{ID: seedOrderID, VendorState: "canceled", State: providers.StateCanceled, Requests: []providers.Request{
+		{ID: seedRequestID, VendorState: "canceled", State: providers.StateCanceled},
+	}}
+	seedCancelAnswer = providers.Observation{ID: seedOrderID, VendorState: "canceled", State: providers.StateCanceled, Requests: []providers.Request{
+		{ID: seedRequestID, VendorState: "canceled", State: providers.StateCanceled},
+		{ID: seedCompletedID, VendorState: "completed", State: providers.StateCompleted},
+	}}
+	seedReverified = request(seedReverifiedID, "pending-approval", providers.StateActive, nil)
+)
+
+// request is the Observation of a single verification request.
+func request(id, word string, state providers.State, completedAt *time.Time) providers.Observation {
+	return providers.Observation{ID: id, VendorState: word, State: state, CompletedAt: completedAt,
+		Requests: []providers.Request{{ID: id, VendorState: word, State: state}}}
+}
+
+// The documented examples (testdata/README.md) decode to the Observations
+// they describe, in the version they belong to, with nothing personal in
+// them.
+func TestDecodeDocumentedExamples(t *testing.T) {
+	current, older := accounts[0], accounts[1]
 	cases := []struct {
-		file   string
-		status int
-		call   func(c clientUnderTest) (providers.Observation, error)
+		name   string
+		a      account
+		routes map[string]served
+		call   func(c *truework.Client) (providers.Observation, error)
 		want   providers.Observation
 	}{
 		{
-			file: "cancel-order-response.json", status: 200,
-			call: func(c clientUnderTest) (providers.Observation, error) {
-				return c.Cancel(ctx, seedOrderID, providers.Cancellation{Reason: "wrong-info"})
-			},
-			want: providers.Observation{
-				ID: seedOrderID, VendorState: "canceled", State: providers.StateCanceled,
-				Requests: []providers.Request{{ID: seedRequestID, VendorState: "canceled", State: providers.StateCanceled}},
-			},
+			name: "2023-10-30 order", a: current,
+			routes: map[string]served{"GET /orders/" + seedOrderID: {"2023-10-30/order.json", 200}},
+			call:   func(c *truework.Client) (providers.Observation, error) { return c.Observe(ctx, seedOrderID) },
+			want:   seedOrder,
 		},
 		{
-			file: "reverify-response.json", status: 201,
-			call: func(c clientUnderTest) (providers.Observation, error) {
-				return c.Reverify(ctx, seedRequestID, "AAAAAAAAreport")
-			},
-			want: providers.Observation{
-				ID: seedReverifyID, VendorState: "pending-approval", State: providers.StateActive,
-				Requests: []providers.Request{{ID: seedReverifyID, VendorState: "pending-approval", State: providers.StateActive}},
-			},
+			name: "2023-10-30 canceled order", a: current,
+			routes: map[string]served{"GET /orders/" + seedOrderID: {"2023-10-30/order-canceled.json", 200}},
+			call:   func(c *truework.Client) (providers.Observation, error) { return c.Observe(ctx, seedOrderID) },
+			want:   seedCanceledOrder,
 		},
-		{file: "order-two-requests.json", status: 200, want: twoRequests},
-		{file: "order-legacy-strings.json", status: 200, want: twoRequests},
+		{
+			name: "2023-10-30 cancel", a: current,
+			routes: map[string]served{"PUT /orders/" + seedOrderID + "/cancel": {"2023-10-30/order-cancel.json", 200}},
+			call: func(c *truework.Client) (providers.Observation, error) {
+				return c.Cancel(ctx, seedOrderID, providers.Cancellation{Reason: "wrong-info"})
+			},
+			want: seedCancelAnswer,
+		},
+		{
+			name: "2023-10-30 a request out of the order list", a: current,
+			routes: map[string]served{"GET /orders": {"2023-10-30/order-list.json", 200}},
+			call: func(c *truework.Client) (providers.Observation, error) {
+				return c.Reverified().Observe(ctx, seedReverifiedID)
+			},
+			want: seedReverified,
+		},
+		{
+			name: "2023-10-30 a completed request out of its order", a: current,
+			routes: map[string]served{"GET /orders": {"2023-10-30/order-list-of-order.json", 200}},
+			call: func(c *truework.Client) (providers.Observation, error) {
+				return c.Reverified().Observe(ctx, seedCompletedID)
+			},
+			want: request(seedCompletedID, "completed", providers.StateCompleted, &seedCompletedAt),
+		},
+		{
+			name: "2023-10-30 reverification", a: current,
+			routes: map[string]served{
+				"GET /reports/" + seedReportID: {"2023-10-30/report.json", 200},
+				"POST /orders/reverification":  {"2023-10-30/reverification.json", 201},
+			},
+			call: func(c *truework.Client) (providers.Observation, error) {
+				return c.Reverify(ctx, seedCompletedID, seedReportID)
+			},
+			want: seedReverified,
+		},
+		{
+			name: "older versions: a completed request", a: older,
+			routes: map[string]served{"GET /verification-requests/" + seedCompletedID + "/": {"before-2023-10-30/verification-request.json", 200}},
+			call:   func(c *truework.Client) (providers.Observation, error) { return c.Observe(ctx, seedCompletedID) },
+			want:   request(seedCompletedID, "completed", providers.StateCompleted, &seedCompletedAt),
+		},
+		{
+			name: "older versions: cancel", a: older,
+			routes: map[string]served{"PUT /verification-requests/" + seedRequestID + "/cancel/": {"before-2023-10-30/verification-request-canceled.json", 200}},
+			call: func(c *truework.Client) (providers.Observation, error) {
+				return c.Cancel(ctx, seedRequestID, providers.Cancellation{Reason: "wrong-info"})
+			},
+			want: request(seedRequestID, "canceled", providers.StateCanceled, nil),
+		},
+		{
+			name: "older versions: reverify", a: older,
+			routes: map[string]served{"PUT /verification-requests/" + seedCompletedID + "/reverify/": {"before-2023-10-30/reverify.json", 201}},
+			call: func(c *truework.Client) (providers.Observation, error) {
+				return c.Reverify(ctx, seedCompletedID, seedReportID)
+			},
+			want: seedReverified,
+		},
 	}
 	for _, tc := range cases {
-		t.Run(tc.file, func(t *testing.T) {
-			c := newClient(t, serveFile(t, tc.file, tc.status), twsim.TestAPIKey)
-			call := tc.call
-			if call == nil {
-				call = func(c clientUnderTest) (providers.Observation, error) { return c.Observe(ctx, seedOrderID) }
-			}
-			obs, err := call(c)
+		t.Run(tc.name, func(t *testing.T) {
+			obs, err := tc.call(tc.a.client(t, serveFiles(t, tc.routes), nil))
 			if err != nil {
 				t.Fatalf("call: %v", err)
 			}
 			assertClean(t, obs)
-			if obs.ID != tc.want.ID || obs.VendorState != tc.want.VendorState || obs.State != tc.want.State ||
-				!equalRequests(obs.Requests, tc.want.Requests) || obs.CompletedAt != nil {
+			if !sameObservation(obs, tc.want) {
 				t.Errorf("observation = %+v\nwant          %+v", obs, tc.want)
 			}
 		})
 	}
 }
 
-// A single completed request carries its date_of_completion, which the
-// controller checks against the 90-day reverify window.
-func TestDecodeCompletionDate(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		_, _ = w.Write([]byte(`{"id":"r1","state":"completed","date_of_completion":"2024-02-20T18:02:11.523114Z",
-			"target":{"social_security_number":"437-28-9163"}}`))
-	}))
-	defer srv.Close()
-	obs, err := newClient(t, srv.URL, twsim.TestAPIKey).Reverified().Observe(ctx, "r1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := time.Date(2024, 2, 20, 18, 2, 11, 523114000, time.UTC)
-	if obs.CompletedAt == nil || !obs.CompletedAt.Equal(want) {
-		t.Errorf("CompletedAt = %v, want %v", obs.CompletedAt, want)
-	}
-	assertClean(t, obs)
+// The documented error bodies become the error's kind and message, in every
+// version.
+func TestDecodeDocumentedErrors(t *testing.T) {
+	forEachAccount(t, func(t *testing.T, a account) {
+		path := "/orders/" + seedOrderID
+		if !a.orders() {
+			path = "/verification-requests/" + seedOrderID + "/"
+		}
+		for _, tc := range []struct {
+			file     string
+			status   int
+			wantKind providers.ErrorKind
+			wantMsg  string
+		}{
+			{"errors/error.json", 404, providers.KindNotFound, "Not found."},
+			{"errors/error-invalid-fields.json", 400, providers.KindRejected, `Invalid field values provided (cancellation_reason: "bored" is not a valid choice.)`},
+		} {
+			_, err := a.client(t, serveFiles(t, map[string]served{"GET " + path: {tc.file, tc.status}}), nil).Observe(ctx, seedOrderID)
+			var perr *providers.Error
+			if !errors.As(err, &perr) || perr.Kind != tc.wantKind || perr.Message != tc.wantMsg || perr.StatusCode != tc.status {
+				t.Errorf("%s: error = %#v, want %s %q", tc.file, err, tc.wantKind, tc.wantMsg)
+			}
+		}
+	})
 }
 
-// clientUnderTest is what the decode cases call.
-type clientUnderTest interface {
-	providers.Client
-	providers.Reverifier
+// sameObservation compares observations, CompletedAt by instant.
+func sameObservation(got, want providers.Observation) bool {
+	sameTime := (got.CompletedAt == nil) == (want.CompletedAt == nil) &&
+		(got.CompletedAt == nil || got.CompletedAt.Equal(*want.CompletedAt))
+	return got.ID == want.ID && got.VendorState == want.VendorState && got.State == want.State &&
+		equalRequests(got.Requests, want.Requests) && sameTime
 }
 
 // State words in every form Truework uses, and words it may add later.
@@ -178,4 +260,21 @@ func TestDecodeErrorBodies(t *testing.T) {
 			assertClean(t, err)
 		})
 	}
+}
+
+// A (signed) answer about another order than the one asked for, such as a
+// replayed answer of another call, is not believed.
+func TestAnswerAboutAnotherOrder(t *testing.T) {
+	const asked = "AAAAAAAAasked"
+	forEachAccount(t, func(t *testing.T, a account) {
+		route := served{"2023-10-30/order.json", 200}
+		path := "GET /orders/" + asked
+		if !a.orders() {
+			route, path = served{"before-2023-10-30/verification-request.json", 200}, "GET /verification-requests/"+asked+"/"
+		}
+		_, err := a.client(t, serveFiles(t, map[string]served{path: route}), nil).Observe(ctx, asked)
+		if perr := wantKind(t, err, providers.KindTransient); !strings.Contains(perr.Message, "when asked about "+asked) {
+			t.Errorf("error = %v", perr)
+		}
+	})
 }

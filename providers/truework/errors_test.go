@@ -1,14 +1,17 @@
 package truework_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ordersync/verification-operator/providers"
 	"github.com/ordersync/verification-operator/providers/simkit"
+	"github.com/ordersync/verification-operator/providers/truework"
 	twsim "github.com/ordersync/verification-operator/providers/truework/simulator"
 	"github.com/ordersync/verification-operator/providers/vendorhttp"
 )
@@ -37,67 +40,116 @@ func TestCredentialsRefusedByVendor(t *testing.T) {
 }
 
 func TestNotFound(t *testing.T) {
-	_, srv := startSim(t)
-	c := newClient(t, srv.URL, twsim.TestAPIKey)
-	for name, call := range map[string]func() error{
-		"observe order":   func() error { _, err := c.Observe(ctx, "AAAAAAAAmissing"); return err },
-		"cancel order":    func() error { _, err := c.Cancel(ctx, "AAAAAAAAmissing", providers.Cancellation{}); return err },
-		"observe request": func() error { _, err := c.Reverified().Observe(ctx, "AAAAAAAAmissing"); return err },
-		"cancel request": func() error {
-			_, err := c.Reverified().Cancel(ctx, "AAAAAAAAmissing", providers.Cancellation{})
-			return err
-		},
-		// Escaped, so it stays one path segment and cannot reach another route.
-		"path traversal": func() error { _, err := c.Observe(ctx, "../orders/x"); return err },
-	} {
-		t.Run(name, func(t *testing.T) { wantKind(t, call(), providers.KindNotFound) })
-	}
+	forEachAccount(t, func(t *testing.T, a account) {
+		_, srv := startSim(t)
+		c := a.client(t, srv.URL, nil)
+		for name, call := range map[string]func() error{
+			"observe order":   func() error { _, err := c.Observe(ctx, "AAAAAAAAmissing"); return err },
+			"cancel order":    func() error { _, err := c.Cancel(ctx, "AAAAAAAAmissing", providers.Cancellation{}); return err },
+			"observe request": func() error { _, err := c.Reverified().Observe(ctx, "AAAAAAAAmissing"); return err },
+			"cancel request": func() error {
+				_, err := c.Reverified().Cancel(ctx, "AAAAAAAAmissing", providers.Cancellation{})
+				return err
+			},
+			"reverify": func() error { _, err := c.Reverify(ctx, "AAAAAAAAmissing", "AAAAAAAAmissing"); return err },
+			// Escaped, so it stays one path segment and cannot reach another route.
+			"path traversal": func() error { _, err := c.Observe(ctx, "../orders/x"); return err },
+		} {
+			t.Run(name, func(t *testing.T) {
+				wantKind(t, call(), providers.KindNotFound)
+			})
+		}
+	})
+}
+
+// Truework documents an unknown order on cancel as "400 Bad Request or
+// Order not found": such a 400 is not found, not a refusal that settles.
+func TestCancelAnswered400NotFound(t *testing.T) {
+	forEachAccount(t, func(t *testing.T, a account) {
+		for _, tc := range []struct {
+			message  string
+			wantKind providers.ErrorKind
+		}{
+			{"Order not found.", providers.KindNotFound},
+			{"Verification request not found", providers.KindNotFound},
+			{"Bad Request", providers.KindRejected},
+		} {
+			var reads atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Method == http.MethodGet {
+					reads.Add(1) // Settle reading the order back
+					http.NotFound(w, r)
+					return
+				}
+				w.WriteHeader(http.StatusBadRequest)
+				_, _ = fmt.Fprintf(w, `{"error":{"message":%q}}`, tc.message)
+			}))
+			_, err := a.client(t, srv.URL, nil).Cancel(ctx, "AAAAAAAAmissing", providers.Cancellation{})
+			srv.Close()
+			perr := wantKind(t, err, tc.wantKind)
+			if perr.StatusCode != http.StatusBadRequest || perr.Message != tc.message {
+				t.Errorf("%q: error = %#v", tc.message, perr)
+			}
+			if got := reads.Load(); (got == 0) != (tc.wantKind == providers.KindNotFound) {
+				t.Errorf("%q: %d reads after the cancel; only a refusal is settled by one", tc.message, got)
+			}
+		}
+	})
 }
 
 func TestFrozenSSNIsLegalHold(t *testing.T) {
-	sim, srv := startSim(t)
-	c := newClient(t, srv.URL, twsim.TestAPIKey)
-	orderID := createOrder(t, sim, "processing")
-	if err := sim.Freeze(orderID); err != nil {
-		t.Fatal(err)
-	}
-	_, err := c.Observe(ctx, orderID)
-	wantKind(t, err, providers.KindLegalHold)
-	_, err = c.Cancel(ctx, orderID, providers.Cancellation{})
-	wantKind(t, err, providers.KindLegalHold)
-	_, err = c.Reverified().Observe(ctx, onlyRequest(t, sim, orderID))
-	wantKind(t, err, providers.KindLegalHold)
-	if got, _ := sim.OrderState(orderID); got != "processing" {
-		t.Errorf("frozen order moved to %s", got)
-	}
-}
-
-func TestRateLimited(t *testing.T) {
-	t.Run("vendor limit sends Retry-After", func(t *testing.T) {
+	forEachAccount(t, func(t *testing.T, a account) {
 		sim, srv := startSim(t)
-		c := newClient(t, srv.URL, twsim.TestAPIKey)
-		orderID := createOrder(t, sim, "processing")
-		var limited error
-		for i := 0; i < 40 && limited == nil; i++ {
-			if _, err := c.Observe(ctx, orderID); err != nil {
-				limited = err
-			}
+		c := a.client(t, srv.URL, nil)
+		orderID := createOrder(t, sim, "completed")
+		requestID := onlyRequest(t, sim, orderID)
+		if err := sim.Freeze(orderID); err != nil {
+			t.Fatal(err)
 		}
-		wantKind(t, limited, providers.KindRateLimited)
-		if got := providers.RetryAfterOf(limited); got != time.Second {
-			t.Errorf("RetryAfter = %v, want 1s", got)
+		_, err := c.Observe(ctx, a.managed(t, sim, orderID))
+		wantKind(t, err, providers.KindLegalHold)
+		_, err = c.Cancel(ctx, a.managed(t, sim, orderID), providers.Cancellation{})
+		wantKind(t, err, providers.KindLegalHold)
+		_, err = c.Reverified().Observe(ctx, requestID)
+		wantKind(t, err, providers.KindLegalHold)
+		_, err = c.Reverify(ctx, requestID, sim.ReportID(requestID))
+		wantKind(t, err, providers.KindLegalHold)
+		if got, _ := sim.OrderState(orderID); got != "completed" || len(sim.Reverifications(requestID)) != 0 {
+			t.Errorf("frozen order moved to %s", got)
 		}
 	})
-	t.Run("without Retry-After", func(t *testing.T) {
-		sim, srv := startSim(t)
-		c := newClient(t, srv.URL, twsim.TestAPIKey)
-		orderID := createOrder(t, sim, "processing")
-		sim.SetFaults(simkit.Faults{Rate: 1, Statuses: []int{http.StatusTooManyRequests}})
-		_, err := c.Observe(ctx, orderID)
-		wantKind(t, err, providers.KindRateLimited)
-		if got := providers.RetryAfterOf(err); got != 0 {
-			t.Errorf("RetryAfter = %v, want 0", got)
-		}
+}
+
+// The simulator's own limiter (10 requests/s per key), not an injected
+// fault: a 429 with Retry-After.
+func TestRateLimited(t *testing.T) {
+	forEachAccount(t, func(t *testing.T, a account) {
+		t.Run("vendor limit sends Retry-After", func(t *testing.T) {
+			sim, srv := startSim(t)
+			c := a.client(t, srv.URL, nil)
+			id := a.managed(t, sim, createOrder(t, sim, "processing"))
+			var limited error
+			for i := 0; i < 4*twsim.RateLimit && limited == nil; i++ {
+				if _, err := c.Observe(ctx, id); err != nil {
+					limited = err
+				}
+			}
+			wantKind(t, limited, providers.KindRateLimited)
+			if got := providers.RetryAfterOf(limited); got != time.Second {
+				t.Errorf("RetryAfter = %v, want 1s", got)
+			}
+		})
+		t.Run("without Retry-After", func(t *testing.T) {
+			sim, srv := startSim(t)
+			c := a.client(t, srv.URL, nil)
+			id := a.managed(t, sim, createOrder(t, sim, "processing"))
+			sim.SetFaults(simkit.Faults{Rate: 1, Statuses: []int{http.StatusTooManyRequests}})
+			_, err := c.Observe(ctx, id)
+			wantKind(t, err, providers.KindRateLimited)
+			if got := providers.RetryAfterOf(err); got != 0 {
+				t.Errorf("RetryAfter = %v, want 0", got)
+			}
+		})
 	})
 }
 
@@ -151,19 +203,54 @@ func TestUnreadableResponses(t *testing.T) {
 	}
 }
 
-// The request carries the secret key and the pinned version.
+// Every call carries the secret key, the provider's API version (the
+// current one by default) and asks for an uncompressed body, whose bytes
+// the signature covers.
 func TestRequestHeaders(t *testing.T) {
-	var got http.Header
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got = r.Header.Clone()
-		http.NotFound(w, r)
-	}))
-	defer srv.Close()
-	_, _ = newClient(t, srv.URL, twsim.TestAPIKey).Observe(ctx, "x")
-	if got.Get("Authorization") != "Bearer "+twsim.TestAPIKey {
-		t.Errorf("Authorization header not the bearer key")
+	for _, version := range append([]string{""}, truework.APIVersions...) {
+		var got http.Header
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			got = r.Header.Clone()
+			http.NotFound(w, r)
+		}))
+		_, _ = newClientWith(t, providers.Config{BaseURL: srv.URL, APIVersion: version,
+			Credentials: map[string][]byte{truework.CredentialKey: []byte(twsim.TestAPIKey)}}).Observe(ctx, "x")
+		srv.Close()
+		want := version
+		if want == "" {
+			want = "2023-10-30"
+		}
+		if got.Get("Authorization") != "Bearer "+twsim.TestAPIKey {
+			t.Errorf("%q: Authorization header not the bearer key", version)
+		}
+		if got.Get("Accept") != "application/json; version="+want {
+			t.Errorf("%q: Accept = %q", version, got.Get("Accept"))
+		}
+		if got.Get("Accept-Encoding") != "identity" {
+			t.Errorf("%q: Accept-Encoding = %q", version, got.Get("Accept-Encoding"))
+		}
 	}
-	if got.Get("Accept") != "application/json; version=2023-10-30" {
-		t.Errorf("Accept = %q", got.Get("Accept"))
-	}
+}
+
+// An empty id is refused before any call: sent, it would name the
+// collection.
+func TestEmptyIDIsRefused(t *testing.T) {
+	forEachAccount(t, func(t *testing.T, a account) {
+		sim, srv := startSim(t)
+		c := a.client(t, srv.URL, nil)
+		for name, call := range map[string]func() error{
+			"observe":          func() error { _, err := c.Observe(ctx, ""); return err },
+			"cancel":           func() error { _, err := c.Cancel(ctx, "", providers.Cancellation{}); return err },
+			"observe request":  func() error { _, err := c.Reverified().Observe(ctx, ""); return err },
+			"cancel request":   func() error { _, err := c.Reverified().Cancel(ctx, "", providers.Cancellation{}); return err },
+			"reverify, report": func() error { _, err := c.Reverify(ctx, "AAAAAAAAsource", ""); return err },
+		} {
+			if err := call(); providers.KindOf(err) != providers.KindRejected || !strings.Contains(err.Error(), "empty") {
+				t.Errorf("%s: %v", name, err)
+			}
+		}
+		if stats := sim.Stats(); len(stats) != 0 {
+			t.Errorf("calls reached Truework: %+v", stats)
+		}
+	})
 }

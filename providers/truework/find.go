@@ -5,14 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ordersync/verification-operator/providers"
-	"github.com/ordersync/verification-operator/providers/vendorhttp"
 )
 
 // Finding the request a lost reverify call created.
@@ -21,33 +19,35 @@ import (
 // new request) can be lost, so the controller records its intent before the
 // call and, when no result was recorded, asks FindReverification instead of
 // calling again. Truework offers no "reverifications of X" lookup; what it
-// documents is "Get All Verifications" (deprecated API, versions 2020-12-07 /
-// 2022-08-01, still served): GET /verification-requests/ with limit and
-// offset (default limit 25), answering
-// {"count", "next", "previous", "results": [verification requests]}.
+// documents is a list of everything, with limit and offset (default limit
+// 25) and {"count", "next", "previous", "results"}: before 2023-10-30 the
+// verification requests ("Get All Verifications", GET
+// /verification-requests/), in 2023-10-30 the orders, each with its
+// requests (GET /orders). The search reads either the same way, an order
+// being a group of requests and a request of the older list a group of one.
 //
 // **Assume:** a reverification copies the source request's loan_id, type
-// and target (so its employer) onto the new request, and the list is sorted newest first (by
-// created, descending). Neither is documented. The client checks the order
-// it relies on and refuses to guess when the list breaks it; a source
-// without a loan_id cannot be matched at all.
+// and target (so its employer) onto the new request, and the list is sorted
+// newest first (requests by created; orders by creation, which the search
+// reads as the earliest created of their requests). Neither is documented.
+// The client checks the order it relies on and refuses to guess when the
+// list breaks it; a source without a loan_id cannot be matched at all.
 //
 // The candidates are the requests with the source's loan_id, type and
 // employer, another id, and created no earlier than the intent time minus
-// ReverifyClockSkew (the
-// intent is timed by the operator's clock, created by Truework's). One
-// candidate is the reverification; none means the call never landed;
-// several (a person also reverified in the dashboard, or two intents
-// overlapped) is for a person to sort out, as is a list longer than
+// ReverifyClockSkew (the intent is timed by the operator's clock, created
+// by Truework's). One candidate is the reverification; none means the call
+// never landed; several (a person also reverified in the dashboard, or two
+// intents overlapped) is for a person to sort out, as is a list longer than
 // maxFindPages pages within the window. A limitation remains: a request
 // ordered anew (not reverified) for the same loan, type and employer within
 // the window cannot be told apart from the reverification; the search then
 // finds two and stops for a person.
 //
-// Only id, state, created and loan_id are decoded: results carry the
-// target's PII, which encoding/json skips. loan_id is the lender's opaque
-// reference, not PII, but it names a borrower's loan in the lender's own
-// systems, so it is never put in an error or a log.
+// Only ids, states, dates, loan_id, type and the employer's id are decoded
+// (wireRequest): the target's PII is skipped by encoding/json. loan_id is
+// the lender's opaque reference, not PII, but it names a borrower's loan in
+// the lender's own systems, so it is never put in an error or a log.
 
 // ReverifyClockSkew is how much earlier than the recorded intent a request
 // may be stamped by Truework and still count as created by that intent.
@@ -68,27 +68,11 @@ const (
 
 var _ providers.ReverificationFinder = (*Client)(nil)
 
-// wireListedRequest is a verification request of the list (and the source
-// request, read alone), decoded for matching only: of the target, only the
-// employer's id (the target's PII is skipped by encoding/json).
-type wireListedRequest struct {
-	ID      string     `json:"id"`
-	State   vendorWord `json:"state"`
-	Created vendorTime `json:"created"`
-	LoanID  string     `json:"loan_id"`
-	Type    string     `json:"type"`
-	Target  struct {
-		Company struct {
-			ID string `json:"id"`
-		} `json:"company"`
-	} `json:"target"`
-}
-
-// wireRequestList is a page of GET /verification-requests/.
-type wireRequestList struct {
-	Count   int                 `json:"count"`
-	Next    *string             `json:"next"`
-	Results []wireListedRequest `json:"results"`
+// listPage is a page of a newest-first list, grouped: the requests of one
+// order, or one request of the older versions' list.
+type listPage struct {
+	groups [][]wireRequest
+	next   *string
 }
 
 // FindReverification looks for the verification request that reverifying
@@ -101,8 +85,8 @@ type wireRequestList struct {
 // CompletedAt is left unset (the list is not read for it), the next Observe
 // fills it.
 func (c *Client) FindReverification(ctx context.Context, requestID string, since time.Time) (providers.Observation, bool, error) {
-	var src wireListedRequest
-	if err := c.api.do(ctx, http.MethodGet, "/verification-requests/", requestID, "/", nil, nil, &src); err != nil {
+	src, err := c.routes.request(ctx, requestID)
+	if err != nil {
 		return providers.Observation{}, false, err
 	}
 	if src.LoanID == "" {
@@ -113,7 +97,7 @@ func (c *Client) FindReverification(ctx context.Context, requestID string, since
 	if src.Created.t != nil && src.Created.t.After(cutoff) {
 		cutoff = *src.Created.t // a reverification cannot predate its source
 	}
-	var candidates []wireListedRequest
+	var candidates []wireRequest
 	for r, err := range c.requestsSince(ctx, requestID, cutoff) {
 		if err != nil {
 			return providers.Observation{}, false, err
@@ -121,9 +105,12 @@ func (c *Client) FindReverification(ctx context.Context, requestID string, since
 		if !reverificationOf(src, requestID, r) {
 			continue
 		}
-		if r.Created.t == nil {
+		switch created := r.Created.t; {
+		case created == nil:
 			return providers.Observation{}, false, cannotDetermine(requestID, fmt.Sprintf(
 				"request %s could be its reverification but has no readable created date", r.ID))
+		case created.Before(cutoff):
+			continue // in an order listed within the window, but older
 		}
 		candidates = append(candidates, r)
 	}
@@ -132,7 +119,8 @@ func (c *Client) FindReverification(ctx context.Context, requestID string, since
 		return providers.Observation{}, false, nil
 	case 1:
 		r := candidates[0]
-		return observeRequest(wireRequest{ID: r.ID, State: r.State}, ""), true, nil
+		obs, err := observeRequest(wireRequest{ID: r.ID, State: r.State}, "")
+		return obs, err == nil, err
 	}
 	return providers.Observation{}, false, severalCandidates(requestID, candidates)
 }
@@ -142,66 +130,82 @@ func (c *Client) FindReverification(ctx context.Context, requestID string, since
 // verification and the employer onto it. Matching all three keeps a
 // co-borrower's request, or the income request beside an employment one
 // on the same loan, from being taken for the reverification.
-func reverificationOf(src wireListedRequest, requestID string, r wireListedRequest) bool {
+func reverificationOf(src wireRequest, requestID string, r wireRequest) bool {
 	return r.ID != "" && r.ID != src.ID && r.ID != requestID &&
 		r.LoanID == src.LoanID && r.Type == src.Type && r.Target.Company.ID == src.Target.Company.ID
 }
 
-// requestsSince yields the verification requests created at or after cutoff
-// (and those without a readable created date), newest first, each once. It
-// reads pages until the list passes cutoff, and stops with an error when the
-// list is out of order, its next link unreadable, or it is longer than
-// maxFindPages pages within the window.
-func (c *Client) requestsSince(ctx context.Context, requestID string, cutoff time.Time) iter.Seq2[wireListedRequest, error] {
-	return func(yield func(wireListedRequest, error) bool) {
+// requestsSince yields the verification requests of the groups created at
+// or after cutoff (and those without a readable created date), newest
+// first, each once. It reads pages until the list passes cutoff, and stops
+// with an error when the list is out of order, its next link unreadable,
+// or it is longer than maxFindPages pages within the window.
+func (c *Client) requestsSince(ctx context.Context, requestID string, cutoff time.Time) iter.Seq2[wireRequest, error] {
+	return func(yield func(wireRequest, error) bool) {
 		seen := map[string]bool{}
 		var previous *time.Time
 		offset := 0
-		for page := 0; page < maxFindPages; page++ {
-			var list wireRequestList
-			if err := c.api.list(ctx, listPageSize, offset, &list); err != nil {
-				yield(wireListedRequest{}, err)
+		for range maxFindPages {
+			page, err := c.routes.page(ctx, listPageSize, offset)
+			if err != nil {
+				yield(wireRequest{}, err)
 				return
 			}
-			for _, r := range list.Results {
-				if created := r.Created.t; created != nil {
+			for _, group := range page.groups {
+				if created := groupCreated(group); created != nil {
 					if previous != nil && created.After(*previous) {
-						yield(wireListedRequest{}, cannotDetermine(requestID, "Truework listed verification requests out of newest-first order"))
+						yield(wireRequest{}, cannotDetermine(requestID, "Truework listed verifications out of newest-first order"))
 						return
 					}
 					previous = created
 					if created.Before(cutoff) {
-						return // newest first: every later result is older still
+						return // newest first: every later group is older still
 					}
 				}
-				// A request created while paging shifts the list down by
-				// one, so a result can show again at the top of the next page.
-				if !seen[r.ID] {
+				for _, r := range group {
+					// A request created while paging shifts the list down by
+					// one, so a result can show again at the top of the next page.
+					if seen[r.ID] {
+						continue
+					}
 					seen[r.ID] = true
 					if !yield(r, nil) {
 						return
 					}
 				}
 			}
-			if len(list.Results) == 0 || list.Next == nil || *list.Next == "" {
+			if len(page.groups) == 0 || page.next == nil || *page.next == "" {
 				return
 			}
-			next, err := nextOffset(*list.Next, offset)
+			next, err := nextOffset(*page.next, offset)
 			if err != nil {
-				yield(wireListedRequest{}, cannotDetermine(requestID, err.Error()))
+				yield(wireRequest{}, cannotDetermine(requestID, err.Error()))
 				return
 			}
 			offset = next
 		}
-		yield(wireListedRequest{}, cannotDetermine(requestID, fmt.Sprintf(
-			"more than %d pages of verification requests were created since the intent", maxFindPages)))
+		yield(wireRequest{}, cannotDetermine(requestID, fmt.Sprintf(
+			"more than %d pages of verifications were created since the intent", maxFindPages)))
 	}
+}
+
+// groupCreated is when a group was created, as far as its requests say:
+// the earliest created among them (an order is created with its first
+// request), nil when none is readable.
+func groupCreated(group []wireRequest) *time.Time {
+	var earliest *time.Time
+	for _, r := range group {
+		if t := r.Created.t; t != nil && (earliest == nil || t.Before(*earliest)) {
+			earliest = t
+		}
+	}
+	return earliest
 }
 
 // severalCandidates names the candidates, for a person to decide. Built
 // without Sanitize: it would redact digit runs inside the ids, which are
 // Truework's random ids, never personal data.
-func severalCandidates(requestID string, candidates []wireListedRequest) error {
+func severalCandidates(requestID string, candidates []wireRequest) error {
 	ids := make([]string, 0, maxListedCandidates)
 	for _, r := range candidates[:min(len(candidates), maxListedCandidates)] {
 		ids = append(ids, r.ID)
@@ -236,16 +240,4 @@ func nextOffset(next string, current int) (int, error) {
 		return 0, errors.New("the next-page link Truework sent has no later offset")
 	}
 	return offset, nil
-}
-
-// list reads one page of GET /verification-requests/.
-func (a *api) list(ctx context.Context, limit, offset int, out *wireRequestList) error {
-	q := url.Values{}
-	q.Set("limit", strconv.Itoa(limit))
-	q.Set("offset", strconv.Itoa(offset))
-	_, err := a.http.Do(ctx, vendorhttp.Request{
-		Method: http.MethodGet,
-		Path:   "/verification-requests/?" + q.Encode(),
-	}, out)
-	return err
 }

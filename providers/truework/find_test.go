@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,6 +24,8 @@ type findEnv struct {
 	sim    *twsim.Server
 	c      *truework.Client
 	source string
+	// pages counts the list pages read.
+	pages *atomic.Int32
 }
 
 // reverify makes the call whose answer the operator is taken to have lost.
@@ -46,7 +49,7 @@ func (e findEnv) others(n int) {
 // sameLoan orders another verification on the source's loan, of the given
 // type and employer, after the intent: a co-borrower's, or income beside
 // employment.
-func (e findEnv) sameLoan(kind, employerID string) {
+func (e findEnv) sameLoan(kind string, employerID int) {
 	e.t.Helper()
 	loanID, _ := e.sim.LoanID(e.source)
 	order := createOrder(e.t, e.sim, "pending-approval")
@@ -59,14 +62,20 @@ func (e findEnv) sameLoan(kind, employerID string) {
 	}
 }
 
-func (e findEnv) listCalls() int {
-	n := 0
-	for _, st := range e.sim.Stats() {
-		if st.Pattern == "GET /verification-requests/{$}" {
-			n += st.Count
-		}
+func (e findEnv) listCalls() int { return int(e.pages.Load()) }
+
+// countPages counts the calls that read a page of a list (they name an
+// offset; a lookup by verification_id does not).
+type countPages struct {
+	next  http.RoundTripper
+	pages *atomic.Int32
+}
+
+func (c countPages) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Query().Has("offset") {
+		c.pages.Add(1)
 	}
-	return n
+	return c.next.RoundTrip(r)
 }
 
 func TestFindReverification(t *testing.T) {
@@ -114,14 +123,14 @@ func TestFindReverification(t *testing.T) {
 		{
 			name: "not the co-borrower's request on the same loan",
 			setup: func(e findEnv, _ *time.Time) []string {
-				e.sameLoan("employment-income", "77") // another employer: the co-borrower
+				e.sameLoan("employment-income", 77) // another employer: the co-borrower
 				return nil
 			},
 		},
 		{
 			name: "not the employment request beside the income one",
 			setup: func(e findEnv, _ *time.Time) []string {
-				e.sameLoan("employment", "2")
+				e.sameLoan("employment", 2)
 				id := e.reverify()
 				return []string{id}
 			},
@@ -214,179 +223,221 @@ func TestFindReverification(t *testing.T) {
 			wantMsg:  "could not determine",
 		},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			sim, srv := startSim(t)
-			// The page cap case reads 21 pages: stay under Truework's
-			// 10 requests/s as the operator's shared limiter would.
-			throttled := &http.Client{Transport: vendorhttp.Throttled(nil, rate.NewLimiter(8, 8), 5*time.Second)}
-			e := findEnv{t: t, sim: sim, c: newClientWith(t, srv.URL, twsim.TestAPIKey, throttled)}
-			e.source = onlyRequest(t, sim, createOrder(t, sim, "completed"))
-			loanID, _ := sim.LoanID(e.source)
-			sim.Clock.Advance(time.Hour) // the intent comes well after the source
-			since := sim.Clock.Now()
-			want := tc.setup(e, &since)
+	forEachAccount(t, func(t *testing.T, a account) {
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				sim, srv := startSim(t)
+				// The page cap case reads 21 pages: stay under Truework's
+				// 10 requests/s as the operator's shared limiter would.
+				pages := &atomic.Int32{}
+				throttled := &http.Client{Transport: countPages{pages: pages,
+					next: vendorhttp.Throttled(nil, rate.NewLimiter(8, 8), 5*time.Second)}}
+				e := findEnv{t: t, sim: sim, c: a.client(t, srv.URL, throttled), pages: pages}
+				e.source = onlyRequest(t, sim, createOrder(t, sim, "completed"))
+				loanID, _ := sim.LoanID(e.source)
+				sim.Clock.Advance(time.Hour) // the intent comes well after the source
+				since := sim.Clock.Now()
+				want := tc.setup(e, &since)
+				pages.Store(0)
 
-			obs, found, err := e.c.FindReverification(ctx, e.source, since)
-			assertClean(t, obs, err)
-			if err != nil && loanID != "" && strings.Contains(err.Error(), loanID) {
-				t.Errorf("error %q shows the loan_id", err)
-			}
-			switch {
-			case tc.wantKind != "":
-				wantKind(t, err, tc.wantKind)
-				if found {
-					t.Error("found with an error")
+				obs, found, err := e.c.FindReverification(ctx, e.source, since)
+				assertClean(t, obs, err)
+				if err != nil && loanID != "" && strings.Contains(err.Error(), loanID) {
+					t.Errorf("error %q shows the loan_id", err)
 				}
-				if !strings.Contains(err.Error(), tc.wantMsg) {
-					t.Errorf("error = %v, want %q", err, tc.wantMsg)
-				}
-				for _, id := range want {
-					if !strings.Contains(err.Error(), id) {
-						t.Errorf("error = %v, want it to name %s", err, id)
+				switch {
+				case tc.wantKind != "":
+					wantKind(t, err, tc.wantKind)
+					if found {
+						t.Error("found with an error")
+					}
+					if !strings.Contains(err.Error(), tc.wantMsg) {
+						t.Errorf("error = %v, want %q", err, tc.wantMsg)
+					}
+					for _, id := range want {
+						if !strings.Contains(err.Error(), id) {
+							t.Errorf("error = %v, want it to name %s", err, id)
+						}
+					}
+				case err != nil:
+					t.Fatalf("FindReverification: %v", err)
+				case len(want) == 0:
+					if found {
+						t.Errorf("found %+v, want nothing", obs)
+					}
+				default:
+					if !found || obs.ID != want[0] || obs.VendorState != "pending-approval" || obs.State != providers.StateActive ||
+						len(obs.Requests) != 1 || obs.Requests[0].ID != want[0] {
+						t.Errorf("found=%v %+v, want %s pending-approval", found, obs, want[0])
 					}
 				}
-			case err != nil:
-				t.Fatalf("FindReverification: %v", err)
-			case len(want) == 0:
-				if found {
-					t.Errorf("found %+v, want nothing", obs)
+				if tc.check != nil {
+					tc.check(e)
 				}
-			default:
-				if !found || obs.ID != want[0] || obs.VendorState != "pending-approval" || obs.State != providers.StateActive ||
-					len(obs.Requests) != 1 || obs.Requests[0].ID != want[0] {
-					t.Errorf("found=%v %+v, want %s pending-approval", found, obs, want[0])
+				mutations := 0
+				for _, call := range sim.Calls(sim.OrderOf(e.source)) {
+					if call.Method != http.MethodGet {
+						mutations++
+					}
 				}
-			}
-			if tc.check != nil {
-				tc.check(e)
-			}
-			if n := sim.CountCalls(sim.OrderOf(e.source), http.MethodPut); n != len(sim.Reverifications(e.source)) {
-				t.Errorf("FindReverification made PUT calls")
-			}
-		})
-	}
+				if mutations != len(sim.Reverifications(e.source)) {
+					t.Errorf("FindReverification made mutating calls")
+				}
+			})
+		}
+	})
 }
 
 func TestFindReverificationErrors(t *testing.T) {
-	t.Run("unknown source", func(t *testing.T) {
-		_, srv := startSim(t)
-		_, _, err := newClient(t, srv.URL, twsim.TestAPIKey).FindReverification(ctx, "AAAAAAAAnosuchrequest", time.Now())
-		wantKind(t, err, providers.KindNotFound)
-	})
-	t.Run("empty id", func(t *testing.T) {
-		_, srv := startSim(t)
-		_, _, err := newClient(t, srv.URL, twsim.TestAPIKey).FindReverification(ctx, "", time.Now())
-		wantKind(t, err, providers.KindRejected)
-	})
-	t.Run("list unavailable", func(t *testing.T) {
-		sim := twsim.New()
-		source := onlyRequest(t, sim, createOrder(t, sim, "completed"))
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path == "/verification-requests/" {
+	forEachAccount(t, func(t *testing.T, a account) {
+		t.Run("unknown source", func(t *testing.T) {
+			_, srv := startSim(t)
+			_, _, err := a.client(t, srv.URL, nil).FindReverification(ctx, "AAAAAAAAnosuchrequest", time.Now())
+			wantKind(t, err, providers.KindNotFound)
+		})
+		t.Run("empty id", func(t *testing.T) {
+			_, srv := startSim(t)
+			_, _, err := a.client(t, srv.URL, nil).FindReverification(ctx, "", time.Now())
+			wantKind(t, err, providers.KindRejected)
+		})
+		t.Run("list unavailable", func(t *testing.T) {
+			sim := twsim.New()
+			source := onlyRequest(t, sim, createOrder(t, sim, "completed"))
+			srv := serveFront(t, sim, func(w http.ResponseWriter, r *http.Request) bool {
+				if !r.URL.Query().Has("offset") {
+					return false
+				}
 				w.WriteHeader(http.StatusServiceUnavailable)
-				return
-			}
-			sim.ServeHTTP(w, r)
-		}))
-		defer srv.Close()
-		_, _, err := newClient(t, srv.URL, twsim.TestAPIKey).FindReverification(ctx, source, time.Now())
-		wantKind(t, err, providers.KindTransient)
+				return true
+			})
+			_, _, err := a.client(t, srv.URL, nil).FindReverification(ctx, source, time.Now())
+			wantKind(t, err, providers.KindTransient)
+		})
 	})
 }
 
-// Lists shaped in ways the simulator never serves, from a fake Truework.
+// Lists shaped in ways the simulator never serves, from a fake Truework:
+// the same requests listed alone (older versions) or in orders
+// (2023-10-30, where the employer's id is an integer and a request may
+// leave its loan_id to its order).
 func TestFindReverificationListShapes(t *testing.T) {
-	const source = `{"id":"SRC","state":"completed","created":"2024-01-01T00:00:00.000000Z","loan_id":"loan-7"}`
+	const source = `{"id":"SRC","state":"completed","created":"2024-01-01T00:00:00.000000Z","loan_id":"loan-7","type":"employment","target":{"company":{"id":%s}}}`
 	since := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
-	item := func(id, created, loan string) string {
-		return fmt.Sprintf(`{"id":%q,"state":"pending-approval","created":%q,"loan_id":%q,"target":{"social_security_number":"437-28-9163"}}`, id, created, loan)
-	}
+	type item struct{ id, created, loan string }
 	newer, newest, older := "2024-03-01T12:00:05.000000Z", "2024-03-01T12:00:09.000000Z", "2024-02-01T00:00:00Z"
-	page := func(next string, items ...string) string {
-		n := "null"
-		if next != "" {
-			n = fmt.Sprintf("%q", next)
-		}
-		return fmt.Sprintf(`{"count":99,"next":%s,"previous":null,"results":[%s]}`, n, strings.Join(items, ","))
-	}
 	cases := []struct {
 		name     string
-		pages    map[string]string // offset -> body
+		pages    map[string][]item // offset -> results
+		next     map[string]string // offset -> next link
 		wantID   string
 		wantKind providers.ErrorKind
 		wantMsg  string
 	}{
 		{
-			name: "next on another host: only its offset is used",
-			pages: map[string]string{
-				"0":  page("https://elsewhere.example/v/?limit=25&offset=25", item("A", newest, "loan-8")),
-				"25": page("", item("NEW", newer, "loan-7"), item("SRC", older, "loan-7")),
-			},
+			name:   "next on another host: only its offset is used",
+			pages:  map[string][]item{"0": {{"A", newest, "loan-8"}}, "25": {{"NEW", newer, "loan-7"}, {"SRC", older, "loan-7"}}},
+			next:   map[string]string{"0": "https://elsewhere.example/v/?limit=25&offset=25"},
 			wantID: "NEW",
 		},
 		{
-			name: "a result repeated across pages counts once",
-			pages: map[string]string{
-				"0":  page("http://x/verification-requests/?limit=25&offset=25", item("A", newest, "loan-8"), item("NEW", newer, "loan-7")),
-				"25": page("", item("NEW", newer, "loan-7"), item("SRC", older, "loan-7")),
-			},
+			name:   "a result repeated across pages counts once",
+			pages:  map[string][]item{"0": {{"A", newest, "loan-8"}, {"NEW", newer, "loan-7"}}, "25": {{"NEW", newer, "loan-7"}, {"SRC", older, "loan-7"}}},
+			next:   map[string]string{"0": "http://x/list/?limit=25&offset=25"},
 			wantID: "NEW",
 		},
 		{
 			name:     "not newest first",
-			pages:    map[string]string{"0": page("", item("NEW", newer, "loan-7"), item("B", newest, "loan-8"))},
+			pages:    map[string][]item{"0": {{"NEW", newer, "loan-7"}, {"B", newest, "loan-8"}}},
 			wantKind: providers.KindOutcomeUnknown, wantMsg: "newest-first",
 		},
 		{
 			name:     "next without a later offset",
-			pages:    map[string]string{"0": page("http://x/verification-requests/?limit=25", item("A", newest, "loan-8"))},
+			pages:    map[string][]item{"0": {{"A", newest, "loan-8"}}},
+			next:     map[string]string{"0": "http://x/list/?limit=25"},
 			wantKind: providers.KindOutcomeUnknown, wantMsg: "offset",
 		},
 		{
 			name:     "candidate without a created date",
-			pages:    map[string]string{"0": page("", item("NEW", "", "loan-7"))},
+			pages:    map[string][]item{"0": {{"NEW", "", "loan-7"}}},
 			wantKind: providers.KindOutcomeUnknown, wantMsg: "created",
 		},
 		{
 			name:  "empty list",
-			pages: map[string]string{"0": page("")},
+			pages: map[string][]item{"0": {}},
 		},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", "application/json")
-				switch {
-				case r.URL.Path == "/verification-requests/SRC/":
-					_, _ = w.Write([]byte(source))
-				case r.URL.Path == "/verification-requests/" && r.URL.Query().Get("limit") == "25":
-					body, ok := tc.pages[r.URL.Query().Get("offset")]
-					if !ok {
+	forEachAccount(t, func(t *testing.T, a account) {
+		// The employer's id: an integer in 2023-10-30, a string before.
+		employer := `"2"`
+		if a.orders() {
+			employer = `2`
+		}
+		request := func(it item, loan bool) string {
+			loanID := "null"
+			if loan {
+				loanID = fmt.Sprintf("%q", it.loan)
+			}
+			return fmt.Sprintf(`{"id":%q,"state":"pending-approval","created":%q,"loan_id":%s,"type":"employment",`+
+				`"target":{"social_security_number":"437-28-9163","company":{"id":%s}}}`, it.id, it.created, loanID, employer)
+		}
+		// entry lists a request alone, or in an order that holds its
+		// loan_id (the request's own is null).
+		entry := func(it item) string {
+			if !a.orders() {
+				return request(it, true)
+			}
+			return fmt.Sprintf(`{"id":"O-%s","loan_id":%q,"verification_requests":[%s]}`, it.id, it.loan, request(it, false))
+		}
+		page := func(next string, items []item) string {
+			n := "null"
+			if next != "" {
+				n = fmt.Sprintf("%q", next)
+			}
+			entries := make([]string, 0, len(items))
+			for _, it := range items {
+				entries = append(entries, entry(it))
+			}
+			return fmt.Sprintf(`{"count":99,"next":%s,"previous":null,"results":[%s]}`, n, strings.Join(entries, ","))
+		}
+		src := fmt.Sprintf(source, employer)
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("Content-Type", "application/json")
+					q := r.URL.Query()
+					switch {
+					case r.URL.Path == "/verification-requests/SRC/" && !a.orders():
+						_, _ = w.Write([]byte(src))
+					case r.URL.Path == "/orders" && q.Get("verification_id") == "SRC" && a.orders():
+						_, _ = fmt.Fprintf(w, `{"count":1,"next":null,"previous":null,"results":[{"id":"O-SRC","loan_id":"loan-7","verification_requests":[%s]}]}`, src)
+					case r.URL.Path == map[bool]string{true: "/orders", false: "/verification-requests/"}[a.orders()] && q.Get("limit") == "25":
+						items, ok := tc.pages[q.Get("offset")]
+						if !ok {
+							http.NotFound(w, r)
+							return
+						}
+						_, _ = w.Write([]byte(page(tc.next[q.Get("offset")], items)))
+					default:
 						http.NotFound(w, r)
-						return
 					}
-					_, _ = w.Write([]byte(body))
-				default:
-					http.NotFound(w, r)
+				}))
+				defer srv.Close()
+				obs, found, err := a.client(t, srv.URL, nil).FindReverification(ctx, "SRC", since)
+				assertClean(t, obs, err)
+				if tc.wantKind != "" {
+					wantKind(t, err, tc.wantKind)
+					if !strings.Contains(err.Error(), tc.wantMsg) {
+						t.Errorf("error = %v, want %q", err, tc.wantMsg)
+					}
+					return
 				}
-			}))
-			defer srv.Close()
-			obs, found, err := newClient(t, srv.URL, twsim.TestAPIKey).FindReverification(ctx, "SRC", since)
-			assertClean(t, obs, err)
-			if tc.wantKind != "" {
-				wantKind(t, err, tc.wantKind)
-				if !strings.Contains(err.Error(), tc.wantMsg) {
-					t.Errorf("error = %v, want %q", err, tc.wantMsg)
+				if err != nil {
+					t.Fatalf("FindReverification: %v", err)
 				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("FindReverification: %v", err)
-			}
-			if found != (tc.wantID != "") || obs.ID != tc.wantID {
-				t.Errorf("found=%v %+v, want %q", found, obs, tc.wantID)
-			}
-		})
-	}
+				if found != (tc.wantID != "") || obs.ID != tc.wantID {
+					t.Errorf("found=%v %+v, want %q", found, obs, tc.wantID)
+				}
+			})
+		}
+	})
 }

@@ -2,17 +2,22 @@
 // verification API (https://www.truework.com/docs).
 //
 // A Truework order holds one or more verification requests; the order has no
-// state of its own. The client observes and cancels orders through
-// GET /orders/{id} and PUT /orders/{id}/cancel, and reverifies a completed
-// request through the deprecated PUT /verification-requests/{id}/reverify/,
-// which creates a new verification request. Reverified returns a client that
-// observes and cancels by verification request id, for that new object.
-// When a reverify call's answer was lost, FindReverification looks for the
-// request it created in GET /verification-requests/ (see find.go).
+// state of its own. Truework pins each API key to an API version
+// (versions.go), and the client speaks the one the provider names: in
+// 2023-10-30 it observes and cancels orders (GET /orders/{id}, PUT
+// /orders/{id}/cancel) and reverifies reports (POST /orders/reverification);
+// the older versions have no /orders, so spec.orderID names a verification
+// request, observed and canceled under /verification-requests/{id}/, and
+// reverify is PUT /verification-requests/{id}/reverify/. Either way a
+// reverification creates a new verification request, and Reverified returns
+// a client that observes and cancels by request id. When a reverify call's
+// answer was lost, FindReverification looks for the request it created in
+// the account's list (find.go).
 //
-// Every call sends Accept: application/json; version=2023-10-30. That version
-// serves state words as {"canonical_value", "raw_value"} objects while older
-// versions and webhooks send plain strings; the client reads both.
+// Version 2023-10-30 serves state words as {"canonical_value", "raw_value"}
+// objects while older versions and webhooks send plain strings; the client
+// reads both. With Config.Signatures.Verify it believes no response whose
+// X-Truework-Signature does not check out (signature.go).
 package truework
 
 import (
@@ -28,9 +33,6 @@ import (
 // Name is the value of VerificationProvider spec.vendor.
 const Name = "truework"
 
-// APIVersion is the Truework API version the client is written against.
-const APIVersion = "2023-10-30"
-
 // CredentialKey is the Secret key holding the secret API key.
 const CredentialKey = "apiKey"
 
@@ -44,9 +46,6 @@ const (
 	secretPrefix        = "tw_sk_"
 	publishablePrefix   = "tw_pk_" // also covers tw_pk_test
 )
-
-// Environments.
-const ()
 
 // Vendor describes Truework for the registry.
 func Vendor() providers.Vendor {
@@ -69,6 +68,7 @@ func Vendor() providers.Vendor {
 		CredentialKeys:      []string{CredentialKey},
 		ValidateCredentials: ValidateCredentials,
 		New:                 New,
+		Webhooks:            webhooks(),
 	}
 }
 
@@ -127,17 +127,36 @@ func headerSafe(key string) bool {
 	return true
 }
 
-// New builds a Truework client for orders from checked credentials (see
-// providers.Vendor.Connect).
+// New builds a Truework client from checked credentials (see
+// providers.Vendor.Connect) for the API version cfg.APIVersion ("" is the
+// current one), verifying response signatures when cfg.Signatures.Verify.
 func New(cfg providers.Config) (providers.Client, error) {
+	a := &api{}
+	r, version, err := routesFor(cfg.APIVersion, a)
+	if err != nil {
+		return nil, err
+	}
+	a.version = version
+	verify, err := newVerifier(cfg.Signatures, cfg.Environment)
+	if err != nil {
+		return nil, err
+	}
 	authorization := "Bearer " + apiKey(cfg.Credentials)
 	decorate := func(r *http.Request) {
 		r.Header.Set("Authorization", authorization)
-		r.Header.Set("Accept", "application/json; version="+APIVersion)
+		r.Header.Set("Accept", "application/json; version="+version)
+		// The body is signed as sent: ask for it uncompressed, so that it
+		// and its Content-Length reach the check as Truework signed them
+		// (Go's transparent gzip would drop Content-Length).
+		r.Header.Set("Accept-Encoding", "identity")
 	}
 	conn, err := vendorhttp.ForConfig(cfg, Vendor().BaseURLs, decorate, decodeError)
 	if err != nil {
 		return nil, err
 	}
-	return &Client{api: &api{http: conn}}, nil
+	if verify != nil {
+		conn.Verify = verify.check
+	}
+	a.http = conn
+	return &Client{routes: r}, nil
 }

@@ -5,27 +5,84 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
 
-// The structs below name only the fields the Observation needs. Truework's
+// The structs below name only the fields the Observation and the search
+// for a lost reverification need. Truework's
 // bodies also carry the target's name, SSN, date of birth, email and the
 // report's employee data; encoding/json skips fields a struct does not name,
 // so none of that is ever copied into this process's values.
 
-// wireOrder is GET /orders/{id} and the answer of PUT /orders/{id}/cancel.
+// wireOrder is an order of version 2023-10-30: GET /orders/{id}, an
+// entry of GET /orders, the answers of PUT /orders/{id}/cancel and POST
+// /orders/reverification.
 type wireOrder struct {
 	ID                   string        `json:"id"`
+	LoanID               string        `json:"loan_id"`
 	VerificationRequests []wireRequest `json:"verification_requests"`
 }
 
-// wireRequest is one verification request, inside an order or alone
-// (GET /verification-requests/{id}/, the reverify answer).
+// wireRequest is a verification request: inside an order (2023-10-30) or
+// alone (older versions: GET /verification-requests/{id}/, the answers of
+// its cancel and reverify, an entry of GET /verification-requests/). Of the
+// target only the employer's id is decoded, for finding a lost
+// reverification (find.go); the target's PII is skipped by encoding/json.
 type wireRequest struct {
 	ID               string     `json:"id"`
 	State            vendorWord `json:"state"`
+	Created          vendorTime `json:"created"`
 	DateOfCompletion vendorTime `json:"date_of_completion"`
+	LoanID           string     `json:"loan_id"`
+	Type             vendorWord `json:"type"`
+	Target           struct {
+		Company struct {
+			ID employerID `json:"id"`
+		} `json:"company"`
+	} `json:"target"`
+}
+
+// wirePage is a page of a list: GET /orders (2023-10-30's
+// OrderListResponseResourceV20231030) or GET /verification-requests/
+// (count, next, results in Truework's SDK fixtures).
+type wirePage[T any] struct {
+	Count   int     `json:"count"`
+	Next    *string `json:"next"`
+	Results []T     `json:"results"`
+}
+
+// wireReport is GET /reports/{id} (2023-10-30), decoded only for the
+// request the report belongs to: the rest is the employee's data.
+type wireReport struct {
+	VerificationRequest struct {
+		ID string `json:"id"`
+	} `json:"verification_request"`
+}
+
+// employerID is target.company.id: a string in the older versions ("2" in
+// Truework's SDK mocks), an integer or null in 2023-10-30. Anything else
+// reads as unknown ("") rather than failing the answer: only the search
+// for a lost reverification reads it, and an unknown employer there can
+// only make it find more candidates and stop for a person.
+type employerID string
+
+func (e *employerID) UnmarshalJSON(b []byte) error {
+	var id any
+	if json.Unmarshal(b, &id) != nil {
+		*e = ""
+		return nil
+	}
+	switch v := id.(type) {
+	case string:
+		*e = employerID(v)
+	case float64:
+		*e = employerID(strconv.FormatFloat(v, 'f', -1, 64))
+	default:
+		*e = ""
+	}
+	return nil
 }
 
 // vendorWord is an enum value such as state or cancellation_reason. Version

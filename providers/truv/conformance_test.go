@@ -68,9 +68,11 @@ func adapter() conformance.Adapter {
 				Outcomes: map[providers.Action]conformance.Outcome{providers.ActionCancel: conformance.Refused()}},
 		},
 		Seeds: []conformance.Seed{
-			// The documented answer to a cancel still shows the employer pending.
+			// The documented answer to a cancel is an expired order
+			// (is_expired: true) whose employer still says pending: it is
+			// over, not active.
 			{File: "cancel-order-response.json", Call: conformance.Cancel(seedOrder), Want: providers.Observation{
-				ID: seedOrder, VendorState: "pending", State: providers.StateActive,
+				ID: seedOrder, VendorState: "expired", State: providers.StateExpired,
 				Requests: []providers.Request{{ID: seedEmployer, VendorState: "pending", State: providers.StateActive}},
 			}, PII: []string{"123456789", "1234567890", "john.doe@example.com", "1992-03-03", "6503087300", "1 Morgan Ave"}},
 		},

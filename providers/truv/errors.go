@@ -6,14 +6,16 @@ import (
 	"time"
 )
 
-// errorBody is Truv's error format:
+// errorBody is Truv's error format (docs.truv.com, "Errors & Rate Limits"):
 //
-//	{"error": {"code": "validation_error", "message": "...",
+//	{"error": {"code": "incorrect_parameters", "message": "...",
 //	           "extra": {"invalid-params": [{"field": "...", "message": "..."}]}}}
 //
-// Only the message fields are read; vendorhttp sanitizes the result.
+// except 404, which answers {"detail": "Not Found."}. Only the message
+// fields are read; vendorhttp sanitizes the result.
 type errorBody struct {
-	Error struct {
+	Detail string `json:"detail"`
+	Error  struct {
 		Message string `json:"message"`
 		Extra   struct {
 			InvalidParams []struct {
@@ -33,8 +35,10 @@ func DecodeError(_ int, body []byte) (string, time.Duration) {
 	// so a partly odd body keeps its message.
 	_ = json.Unmarshal(body, &b)
 	parts := []string{}
-	if m := strings.TrimSpace(b.Error.Message); m != "" {
-		parts = append(parts, m)
+	for _, m := range []string{b.Error.Message, b.Detail} {
+		if m = strings.TrimSpace(m); m != "" {
+			parts = append(parts, m)
+		}
 	}
 	for _, p := range b.Error.Extra.InvalidParams {
 		switch {

@@ -39,8 +39,11 @@ func normalize(status string) providers.State { return statusStates.Normalize(st
 // completion times. Everything else in the response (profiles with SSN and
 // date of birth, bank accounts, paystubs) is skipped by the decoder.
 type order struct {
-	ID                string `json:"id"`
-	CompletedAt       string `json:"completed_at"`
+	ID          string `json:"id"`
+	CompletedAt string `json:"completed_at"`
+	// IsExpired is the order's own expiry: an expired order may still
+	// list its employers as pending (the seed's example does).
+	IsExpired         bool   `json:"is_expired"`
 	Employers         []part `json:"employers"`
 	FinancialAccounts []part `json:"financial_accounts"`
 	Insurance         *part  `json:"insurance"`
@@ -61,6 +64,10 @@ func (o order) observation() providers.Observation {
 		requests = append(requests, providers.Request{ID: p.ID, VendorState: p.Status, State: normalize(p.Status)})
 	}
 	word, state := deriveStatus(requests)
+	if o.IsExpired && state == providers.StateActive {
+		// Over, whatever its employers last said: nothing more can happen.
+		word, state = StateExpired, providers.StateExpired
+	}
 	obs := providers.Observation{ID: o.ID, VendorState: word, State: state, Requests: requests}
 	if state == providers.StateCompleted {
 		obs.CompletedAt = o.completedAt(parts)

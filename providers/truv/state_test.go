@@ -100,7 +100,8 @@ func TestCompletedAtOnlyWhenCompleted(t *testing.T) {
 
 // The seed's own example (testdata/cancel-order-response.json, copied from
 // truv-cancel-order.txt) decodes to the expected Observation and nothing of
-// its PII survives.
+// its PII survives. The example is an expired order (is_expired: true)
+// whose employer still says pending: over, not active.
 func TestDecodeSeedExample(t *testing.T) {
 	raw, err := os.ReadFile("testdata/cancel-order-response.json")
 	if err != nil {
@@ -112,7 +113,7 @@ func TestDecodeSeedExample(t *testing.T) {
 	}
 	obs := o.observation()
 	want := providers.Observation{
-		ID: "39aa1486ccca4bc19cda071ffc1ba392", VendorState: "pending", State: providers.StateActive,
+		ID: "39aa1486ccca4bc19cda071ffc1ba392", VendorState: "expired", State: providers.StateExpired,
 		Requests: []providers.Request{{ID: "ad9f14440d624ec3b0f66e81e44518c7", VendorState: "pending", State: providers.StateActive}},
 	}
 	if fmt.Sprintf("%+v", obs) != fmt.Sprintf("%+v", want) {
@@ -135,7 +136,8 @@ func TestDecodeError(t *testing.T) {
 			`{"error":{"code":"validation_error","message":"Invalid request","extra":{"invalid-params":[{"field":"status","message":"Order is completed"},{"field":"","message":"Try later"}]}}}`,
 			"Invalid request; status: Order is completed; Try later"},
 		{"odd extra still keeps the message", `{"error":{"code":"validation_error","message":"Bad","extra":"nope"}}`, "Bad"},
-		{"no error object", `{"detail":"x"}`, ""},
+		{"a 404's detail (Truv's documented 404 shape)", `{"detail":"Not Found."}`, "Not Found."},
+		{"neither", `{"message":"x"}`, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -144,5 +146,29 @@ func TestDecodeError(t *testing.T) {
 				t.Errorf("DecodeError = %q, %v; want %q, 0", got, hint, c.want)
 			}
 		})
+	}
+}
+
+func TestAnExpiredOrderIsOverWhateverItsEmployersSay(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		expired   bool
+		employers []string
+		word      string
+		state     providers.State
+	}{
+		{"open and not expired", false, []string{"sent"}, "sent", providers.StateActive},
+		{"expired with an employer still pending", true, []string{"pending"}, "expired", providers.StateExpired},
+		{"expired after one employer completed", true, []string{"completed", "sent"}, "expired", providers.StateExpired},
+		{"completed, then the order's deadline passed", true, []string{"completed"}, "completed", providers.StateCompleted},
+		{"canceled, then the order's deadline passed", true, []string{"canceled"}, "canceled", providers.StateCanceled},
+	} {
+		o := order{ID: "o", IsExpired: c.expired}
+		for i, st := range c.employers {
+			o.Employers = append(o.Employers, part{ID: fmt.Sprint("e", i), Status: st})
+		}
+		if obs := o.observation(); obs.VendorState != c.word || obs.State != c.state {
+			t.Errorf("%s: %s (%s), want %s (%s)", c.name, obs.VendorState, obs.State, c.word, c.state)
+		}
 	}
 }

@@ -34,10 +34,9 @@ func Vendor() providers.Vendor {
 	return providers.Vendor{
 		Name:     Name,
 		BaseURLs: map[string]string{providers.EnvSandbox: BaseURL, providers.EnvProduction: BaseURL},
-		// Truv publishes no request budget, only that a 429 carries
-		// Retry-After. 10 requests/s is a conservative guess that stays
-		// well under what the simulator assumes (20/s per client id).
-		RateLimit: providers.RateLimit{RequestsPerSecond: 10, Burst: 10},
+		// Truv documents 300 requests per minute per access secret, and a
+		// 429 with Retry-After beyond it.
+		RateLimit: providers.RateLimit{RequestsPerSecond: 5, Burst: 10},
 		Capabilities: providers.Capabilities{
 			// Cancel is accepted while every employer is pending or sent;
 			// the order's vendor state is one of those words exactly then
@@ -50,6 +49,7 @@ func Vendor() providers.Vendor {
 		CredentialKeys:      []string{KeyClientID, KeyAccessSecret},
 		ValidateCredentials: ValidateCredentials,
 		New:                 New,
+		Webhooks:            webhooks(),
 	}
 }
 

@@ -19,6 +19,10 @@ const (
 	StateRejected = "rejected"
 	StateExpired  = "expired"
 	StateError    = "error"
+	// Listed in txcloud's status reference beside the seed's enum.
+	StateManualReview = "manual_review"
+	StateFailed       = "failed"
+	StateCancelled    = "cancelled"
 )
 
 // states normalizes txcloud's status words. Words not listed here (a status
@@ -32,11 +36,15 @@ var states = providers.StateTable{
 	StateRejected: providers.StateFailed,
 	StateExpired:  providers.StateExpired,
 	StateError:    providers.StateFailed,
-	// Not documented: txcloud lists no canceled status (a canceled
-	// verification reads expired). Should it ever send one, it means what
-	// it says rather than "unknown, keep polling".
-	"canceled":  providers.StateCanceled,
-	"cancelled": providers.StateCanceled, //nolint:misspell // txcloud's own word
+	// The status reference also lists manual_review (a person at txcloud
+	// reviews: not over), failed (over, without a result: terminal, never
+	// polled again) and cancelled (final: a cancel, ours or another's).
+	StateManualReview: providers.StateActive,
+	StateFailed:       providers.StateFailed,
+	StateCancelled:    providers.StateCanceled,
+	// Not documented in this spelling; should it appear, it means what it
+	// says rather than "unknown, keep polling".
+	"canceled": providers.StateCanceled,
 }
 
 // Normalize maps a txcloud status word to a providers.State.

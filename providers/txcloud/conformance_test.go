@@ -16,6 +16,28 @@ import (
 // testdata/.
 func TestConformance(t *testing.T) { conformance.Run(t, adapter()) }
 
+// TestConformanceCancelledStatus runs the suite against a simulator whose
+// cancel leaves the final status "cancelled" (txcloud's status reference)
+// rather than "expired" (the seed's enum has no canceled word): the client
+// must read both right.
+func TestConformanceCancelledStatus(t *testing.T) {
+	a := adapter()
+	a.NewSimulator = func() conformance.Sim {
+		s := txsim.New()
+		if err := s.SetCanceledStatus(txsim.StateCancelled); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	for i, action := range a.Actions {
+		if action.Name == providers.ActionCancel {
+			a.Actions[i].From["pending"] = conformance.Becomes(providers.StateCanceled, "cancelled")
+			a.Actions[i].From["cancelled"] = conformance.Becomes(providers.StateCanceled, "cancelled")
+		}
+	}
+	conformance.Run(t, a)
+}
+
 // adapter describes TxCloud for the conformance suite: one verification per order, cancelable only while pending. It
 // has no providers.StateCanceled status: a providers.StateCanceled verification reads "expired"
 // (Capabilities.CanceledReadsAs), and only the cancel's own answer says
@@ -34,6 +56,7 @@ func adapter() conformance.Adapter {
 		WrongEnvironment: map[string][]byte{"apiKey": []byte(txsim.LiveAPIKey)},
 		States: map[string]providers.State{
 			"pending": providers.StateActive, "review": providers.StateActive, "verified": providers.StateCompleted, "rejected": providers.StateFailed, "expired": providers.StateExpired, "error": providers.StateFailed,
+			"manual_review": providers.StateActive, "failed": providers.StateFailed, "cancelled": providers.StateCanceled,
 		},
 		UnknownID: "ver_000000000000",
 		Actions: []conformance.Action{
@@ -42,11 +65,16 @@ func adapter() conformance.Adapter {
 				// A retry after a lost answer meets "expired" and cannot tell
 				// it from expiry on its own; either way the verification is
 				// over, so the client calls it providers.StateCanceled (txcloud.Client.Cancel).
-				"expired":  conformance.Becomes(providers.StateCanceled, "expired"),
-				"review":   conformance.Refused(),
-				"verified": conformance.Refused(),
-				"rejected": conformance.Refused(),
-				"error":    conformance.Refused(),
+				"expired":       conformance.Becomes(providers.StateCanceled, "expired"),
+				"review":        conformance.Refused(),
+				"verified":      conformance.Refused(),
+				"rejected":      conformance.Refused(),
+				"error":         conformance.Refused(),
+				"manual_review": conformance.Refused(),
+				"failed":        conformance.Refused(),
+				// Canceled already (by someone else, or our answer was lost):
+				// txcloud refuses, and the client reads it canceled.
+				"cancelled": conformance.Becomes(providers.StateCanceled, "cancelled"),
 			}},
 		},
 		Seeds: []conformance.Seed{

@@ -182,6 +182,10 @@ func TestObserveEveryStatus(t *testing.T) {
 		"pending": providers.StateActive, "review": providers.StateActive,
 		"verified": providers.StateCompleted, "rejected": providers.StateFailed,
 		"expired": providers.StateExpired, "error": providers.StateFailed,
+		// The status reference's words beside the seed's: failed is over
+		// (never polled again), manual_review is not.
+		"manual_review": providers.StateActive, "failed": providers.StateFailed,
+		"cancelled": providers.StateCanceled,
 	}
 	s, c := setup(t)
 	for _, status := range sim.Statuses {

@@ -57,6 +57,7 @@ func Vendor() providers.Vendor {
 		CredentialKeys:      []string{KeyAPIKey},
 		ValidateCredentials: ValidateCredentials,
 		New:                 New,
+		Webhooks:            webhooks(),
 	}
 }
 

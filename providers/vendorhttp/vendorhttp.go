@@ -36,6 +36,11 @@ type Client struct {
 	DecodeError func(status int, body []byte) (message string, retryAfter time.Duration)
 	// Secrets are the credential values, redacted from every message.
 	Secrets []string
+	// Verify, when set, checks every response (its status, headers and
+	// raw body) before anything in it is believed: a vendor's response
+	// signature. A non-nil error is returned as the call's error, so an
+	// answer that fails the check is neither decoded nor mapped to a kind.
+	Verify func(resp *http.Response, body []byte) error
 }
 
 // Request is one call.
@@ -75,6 +80,11 @@ func (c *Client) Do(ctx context.Context, req Request, out any) (int, error) {
 	if len(body) > MaxResponseBytes {
 		return 0, &providers.Error{Kind: providers.KindTransient, StatusCode: resp.StatusCode,
 			Message: fmt.Sprintf("response larger than %d bytes; refusing to read it", MaxResponseBytes)}
+	}
+	if c.Verify != nil {
+		if err := c.Verify(resp, body); err != nil {
+			return 0, err
+		}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return 0, c.statusError(resp, body)

@@ -406,3 +406,43 @@ func TestRequestEncodingFailureIsRejected(t *testing.T) {
 		t.Errorf("kind = %s, want Rejected: encoding fails the same way every time", perr.Kind)
 	}
 }
+
+// Verify sees every answer, success or not, with its raw body, before it is
+// decoded or classified; its error is the call's error.
+func TestVerifyRunsBeforeDecodingAndClassifying(t *testing.T) {
+	refused := &providers.Error{Kind: providers.KindSignatureInvalid, Message: "not signed"}
+	for _, status := range []int{200, 404, 429, 503} {
+		t.Run(strconv.Itoa(status), func(t *testing.T) {
+			body := `{"id":"o-1"}`
+			c := serve(t, reply(status, http.Header{"X-Sig": {"s"}}, body))
+			var seen []byte
+			var seenStatus int
+			c.Verify = func(resp *http.Response, b []byte) error {
+				seen, seenStatus = b, resp.StatusCode
+				if resp.Header.Get("X-Sig") != "s" {
+					t.Errorf("Verify did not get the response headers")
+				}
+				return refused
+			}
+			var out struct{ ID string }
+			_, err := c.Do(context.Background(), vendorhttp.Request{Method: http.MethodGet, Path: "/x"}, &out)
+			if !errors.Is(err, refused) {
+				t.Errorf("error = %v, want Verify's", err)
+			}
+			if string(seen) != body || seenStatus != status {
+				t.Errorf("Verify saw %d %q", seenStatus, seen)
+			}
+			if out.ID != "" {
+				t.Errorf("a refused answer was decoded")
+			}
+		})
+	}
+	t.Run("accepted", func(t *testing.T) {
+		c := serve(t, reply(200, nil, `{"id":"o-1"}`))
+		c.Verify = func(*http.Response, []byte) error { return nil }
+		var out struct{ ID string }
+		if _, err := c.Do(context.Background(), vendorhttp.Request{Method: http.MethodGet, Path: "/x"}, &out); err != nil || out.ID != "o-1" {
+			t.Errorf("Do = %v, %+v", err, out)
+		}
+	})
+}

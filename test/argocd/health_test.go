@@ -99,12 +99,14 @@ func TestVerificationOrderHealth(t *testing.T) {
 	}
 }
 
-func TestVerificationProviderHealth(t *testing.T) {
-	ready := "apiVersion: verification.ordersync.dev/v1alpha1\nkind: VerificationProvider\nmetadata: {name: p, generation: 1}\nstatus:\n  observedGeneration: 1\n  conditions:\n" + cond("Ready", "True", "CredentialsValid", "well-formed")
-	missing := strings.ReplaceAll(ready, cond("Ready", "True", "CredentialsValid", "well-formed"), cond("Ready", "False", "SecretNotFound", "create it"))
-	for manifest, want := range map[string]string{ready: "Healthy", missing: "Degraded"} {
-		if got := run(t, "VerificationProvider/health.lua", manifest).RawGetString("status").String(); got != want {
-			t.Errorf("status %s, want %s", got, want)
+func TestProviderHealth(t *testing.T) {
+	for _, kind := range []string{"VerificationProvider", "ClusterVerificationProvider"} {
+		ready := "apiVersion: verification.ordersync.dev/v1alpha1\nkind: " + kind + "\nmetadata: {name: p, generation: 1}\nstatus:\n  observedGeneration: 1\n  conditions:\n" + cond("Ready", "True", "CredentialsValid", "well-formed")
+		missing := strings.ReplaceAll(ready, cond("Ready", "True", "CredentialsValid", "well-formed"), cond("Ready", "False", "SecretNotFound", "create it"))
+		for manifest, want := range map[string]string{ready: "Healthy", missing: "Degraded"} {
+			if got := run(t, kind+"/health.lua", manifest).RawGetString("status").String(); got != want {
+				t.Errorf("%s: status %s, want %s", kind, got, want)
+			}
 		}
 	}
 }
@@ -140,7 +142,7 @@ func itoa(i int) string { return strconv.Itoa(i) }
 
 // The scripts must exist where Argo CD's resource_customizations expect them.
 func TestLayout(t *testing.T) {
-	for _, f := range []string{"VerificationOrder/health.lua", "VerificationProvider/health.lua", "VerificationOrder/actions/discovery.lua", "VerificationOrder/actions/refresh/action.lua"} {
+	for _, f := range []string{"VerificationOrder/health.lua", "VerificationProvider/health.lua", "ClusterVerificationProvider/health.lua", "VerificationOrder/actions/discovery.lua", "VerificationOrder/actions/refresh/action.lua"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Error(err)
 		}

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -42,17 +41,36 @@ type stage struct {
 	accounts []*account
 }
 
-func (b *bench) newStage(name string) (*stage, error) {
-	m, err := b.startManager()
+func (b *bench) newStage(name string, managerArgs ...string) (*stage, error) {
+	st, err := b.newStageWithoutManager(name)
 	if err != nil {
 		return nil, err
 	}
+	return st, st.startManager(managerArgs...)
+}
+
+// newStageWithoutManager is a stage whose manager starts later, when
+// startManager is called: a scenario that measures the manager alone
+// creates its orders first.
+func (b *bench) newStageWithoutManager(name string) (*stage, error) {
 	ns, err := b.namespace(name)
 	if err != nil {
-		m.stop()
 		return nil, err
 	}
-	return &stage{b: b, m: m, ns: ns}, nil
+	return &stage{b: b, ns: ns}, nil
+}
+
+func (s *stage) stopManager() {
+	if s.m != nil {
+		s.m.stop()
+		s.m = nil
+	}
+}
+
+func (s *stage) startManager(extra ...string) error {
+	m, err := s.b.startManager(extra...)
+	s.m = m
+	return err
 }
 
 // account adds vendor account i, polled every poll.
@@ -69,7 +87,7 @@ func (s *stage) close() {
 	for _, a := range s.accounts {
 		a.close()
 	}
-	s.m.stop()
+	s.stopManager()
 }
 
 // account is one vendor account: a simulator of its own (so its per-key
@@ -148,7 +166,7 @@ func (b *bench) ordersFrom(a *account, first, n int, word string, state v1.Desir
 				}
 				o := &v1.VerificationOrder{
 					ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-%d", a.name, first+i), Namespace: a.ns},
-					Spec:       v1.VerificationOrderSpec{ProviderRef: v1.LocalReference{Name: a.name}, OrderID: id, State: state},
+					Spec:       v1.VerificationOrderSpec{ProviderRef: v1.ProviderReference{Name: a.name}, OrderID: id, State: state},
 				}
 				if err := b.k8s.Create(ctx(), o); err != nil {
 					errs <- err
@@ -163,54 +181,43 @@ func (b *bench) ordersFrom(a *account, first, n int, word string, state v1.Desir
 	return out, <-errs
 }
 
-// readyTimes waits until every order in namespaces is Ready=True with
-// reason, and returns when each was first seen so (polled every 200ms),
-// keyed by namespace/name.
-func (b *bench) readyTimes(namespaces []string, want int, reason v1.Reason, timeout time.Duration) (map[string]time.Time, error) {
-	seen := map[string]time.Time{}
-	deadline := time.Now().Add(timeout)
-	for {
-		for _, ns := range namespaces {
-			var list v1.VerificationOrderList
-			if err := b.k8s.List(ctx(), &list, client.InNamespace(ns)); err != nil {
-				return nil, err
-			}
-			now := time.Now()
-			for _, o := range list.Items {
-				key := o.Namespace + "/" + o.Name
-				if _, ok := seen[key]; ok {
-					continue
-				}
-				if c := meta.FindStatusCondition(o.Status.Conditions, v1.ConditionReady); c != nil && c.Status == metav1.ConditionTrue &&
-					c.Reason == string(reason) && c.ObservedGeneration == o.Generation {
-					seen[key] = now
-				}
-			}
-		}
-		if len(seen) >= want {
-			return seen, nil
-		}
-		if time.Now().After(deadline) {
-			return seen, fmt.Errorf("%d of %d orders converged within %s", len(seen), want, timeout)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+// readyTimes waits until want orders in ns are Ready with reason, and
+// returns when each first was, keyed by namespace/name.
+func (b *bench) readyTimes(ns string, want int, reason v1.Reason, timeout time.Duration) (map[string]time.Time, error) {
+	return b.watch.wait(readyWith(ns, reason), want, timeout)
+}
+
+// readyNamed waits until want orders of ns whose names start with prefix
+// are canceled and Ready, and returns when the last one was.
+func (b *bench) readyNamed(ns, prefix string, want int) (time.Time, error) {
+	seen, err := b.watch.wait(canceledNamed(ns, prefix), want, 5*time.Minute)
+	return latest(seen), err
 }
 
 // manager is a running manager process.
 type manager struct {
 	cmd     *exec.Cmd
 	metrics string
+	pprof   string // its pprof endpoint's address, with -profile
 }
 
-func (b *bench) startManager() (*manager, error) {
+func (b *bench) startManager(extra ...string) (*manager, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
 	m := &manager{metrics: fmt.Sprintf("127.0.0.1:%d", port)}
-	args := append([]string{"--leader-elect=false", "--health-probe-bind-address=0",
-		"--metrics-bind-address=" + m.metrics, "--metrics-secure=false", "--zap-log-level=error"}, strings.Fields(*managerFlags)...)
+	args := []string{"--leader-elect=false", "--health-probe-bind-address=0", "--cluster-resource-namespace=default",
+		"--metrics-bind-address=" + m.metrics, "--metrics-secure=false", "--zap-log-level=error"}
+	if *profileDir != "" {
+		if port, err = freePort(); err != nil {
+			return nil, err
+		}
+		m.pprof = fmt.Sprintf("127.0.0.1:%d", port)
+		args = append(args, "--pprof-bind-address="+m.pprof)
+	}
+	args = append(args, strings.Fields(*managerFlags)...)
+	args = append(args, extra...)
 	m.cmd = exec.Command(b.manager, args...)
 	m.cmd.Env = append(os.Environ(), "KUBECONFIG="+b.kubeconfig)
 	m.cmd.Stderr = os.Stderr
@@ -263,6 +270,32 @@ func (m *manager) scrape() (map[string]float64, error) {
 	return out, sc.Err()
 }
 
+// scrapeOrEmpty is m's metrics, or none when they cannot be read.
+func scrapeOrEmpty(m *manager) map[string]float64 {
+	metrics, err := m.scrape()
+	if err != nil {
+		return map[string]float64{}
+	}
+	return metrics
+}
+
+// apiRequests is how many requests the manager's API client made since
+// before, by method (GET are reads past the cache, PUT status and
+// finalizer writes, POST Events), and by method with " 409" for the
+// conflicts among them.
+func apiRequests(m *manager, before map[string]float64) map[string]float64 {
+	after := scrapeOrEmpty(m)
+	n := map[string]float64{}
+	count := func(match ...string) float64 {
+		return sum(after, "rest_client_requests_total", match...) - sum(before, "rest_client_requests_total", match...)
+	}
+	for _, method := range []string{"GET", "POST", "PUT", "PATCH"} {
+		n[method] = count(`method="` + method + `"`)
+		n[method+" 409"] = count(`method="`+method+`"`, `code="409"`)
+	}
+	return n
+}
+
 // sum adds every series of the metric whose labels contain all of match.
 func sum(metrics map[string]float64, name string, match ...string) float64 {
 	total := 0.0
@@ -280,6 +313,8 @@ func sum(metrics map[string]float64, name string, match ...string) float64 {
 	}
 	return total
 }
+
+func (m *manager) pid() int { return m.cmd.Process.Pid }
 
 // rss is the manager's resident set size, in MiB.
 func (m *manager) rss() float64 {

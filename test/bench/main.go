@@ -20,9 +20,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-logr/logr"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 )
@@ -43,13 +45,16 @@ type bench struct {
 	k8s        client.Client
 	manager    string // the built binary
 	results    []result
-	ceiling    float64 // status writes/s, once measured
+	// controlPlane are the pids of kube-apiserver and etcd, by name.
+	controlPlane map[string]int
+	watch        *orderWatch
 }
 
 func main() {
 	only := flag.String("scenarios", "", "comma-separated scenarios to run (default all): "+strings.Join(names(), ","))
 	out := flag.String("out", "bench-results.json", "where to write the results")
 	flag.Parse()
+	ctrllog.SetLogger(logr.Discard()) // the bench's own watch logs nothing
 	if err := run(*only, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -127,7 +132,12 @@ func newBench(env *envtest.Environment) (*bench, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &bench{cfg: cfg, kubeconfig: kubeconfig, k8s: k8s, manager: bin}, nil
+	watch, err := watchOrders(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &bench{cfg: cfg, kubeconfig: kubeconfig, k8s: k8s, manager: bin,
+		controlPlane: childProcesses(procAPIServer, procEtcd), watch: watch}, nil
 }
 
 func (b *bench) add(r result) {

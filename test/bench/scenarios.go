@@ -3,14 +3,11 @@ package main
 import (
 	"flag"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"sync"
 	"time"
-
-	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 )
@@ -42,18 +39,19 @@ const (
 	sCalls      = "calls"
 	sSteady     = "steady"
 	sMemory     = "memory"
+	sWebhooks   = "webhooks"
 )
 
 const unitCalls = "calls"
 
 var scenarios = []scenario{
-	{sCeiling, "the API server's status-write ceiling, 8 writers as the manager's 8 workers", (*bench).ceilingScenario},
 	{sMulti, "cancels spread over many Truework accounts", (*bench).multiScenario},
 	{sHeadOfLine, "600 cancels queued at one account, then 20 at another", (*bench).headOfLineScenario},
 	{sPerson, "30 cancels under a saturating poll load at one account", (*bench).personScenario},
 	{sSingle, "300 cancels at one 10 rps account", (*bench).singleScenario},
 	{sCalls, "vendor calls per converged cancel, fresh and never observed; then steady state", (*bench).callsScenario},
 	{sMemory, "manager memory with converged orders held", (*bench).memoryScenario},
+	{sWebhooks, "vendor calls per active order per day, polling every 5s, then with webhooks", (*bench).webhooksScenario},
 }
 
 func names() []string {
@@ -64,66 +62,17 @@ func names() []string {
 	return out
 }
 
-func (b *bench) ceilingScenario() error {
-	ns, err := b.namespace(sCeiling)
-	if err != nil {
-		return err
-	}
-	const n = 200
-	orders := make([]*v1.VerificationOrder, n)
-	for i := range n {
-		orders[i] = &v1.VerificationOrder{
-			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("o-%d", i), Namespace: ns},
-			Spec:       v1.VerificationOrderSpec{ProviderRef: v1.LocalReference{Name: "none"}, OrderID: fmt.Sprintf("id-%d", i)},
-		}
-		if err := b.k8s.Create(ctx(), orders[i]); err != nil {
-			return err
-		}
-	}
-	var mu sync.Mutex
-	writes := 0
-	stop := time.Now().Add(10 * time.Second)
-	var wg sync.WaitGroup
-	for w := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; time.Now().Before(stop); i = (i + 8) % n {
-				o := orders[i]
-				mu.Lock()
-				o = o.DeepCopy()
-				mu.Unlock()
-				meta.SetStatusCondition(&o.Status.Conditions, metav1.Condition{Type: "Ready", Status: "Unknown", Reason: "Bench", Message: time.Now().String()})
-				if err := b.k8s.Status().Update(ctx(), o); err == nil {
-					mu.Lock()
-					writes++
-					orders[i] = o
-					mu.Unlock()
-				} else {
-					_ = b.k8s.Get(ctx(), client.ObjectKeyFromObject(o), o)
-					mu.Lock()
-					orders[i] = o
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	b.ceiling = float64(writes) / 10
-	b.add(result{Scenario: sCeiling, Measure: "status writes/s (8 writers)", Value: b.ceiling, Unit: "writes/s"})
-	b.cleanup(ns)
-	return nil
-}
-
-// convergence runs orders at accounts to Ready and reports throughput and
-// time to Ready.
+// multiScenario runs cancels spread over many accounts to Ready. The
+// orders exist before the manager starts, so that what is timed is the
+// manager's work and not the bench's creating them: from the manager's
+// start to the last order seen Ready. Then, with the manager stopped, it
+// measures the API ceiling for the same writes per order.
 func (b *bench) multiScenario() error {
-	st, err := b.newStage(sMulti)
+	st, err := b.newStageWithoutManager(sMulti)
 	if err != nil {
 		return err
 	}
 	defer st.close()
-	ns := st.ns
 	per := *multiOrders / *multiAccounts
 	accounts := make([]*account, *multiAccounts)
 	for i := range accounts {
@@ -131,41 +80,17 @@ func (b *bench) multiScenario() error {
 			return err
 		}
 	}
-	start := time.Now()
-	created := map[string]time.Time{}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	errs := make(chan error, len(accounts))
-	for _, a := range accounts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			orders, err := b.orders(a, per, "pending-approval", canceled)
-			now := time.Now()
-			mu.Lock()
-			for _, o := range orders {
-				if o != nil {
-					created[o.Namespace+"/"+o.Name] = now
-				}
-			}
-			mu.Unlock()
-			errs <- err
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			return err
-		}
+	if err := parallel(len(accounts), len(accounts), func(i int) error {
+		_, err := b.orders(accounts[i], per, "pending-approval", canceled)
+		return err
+	}); err != nil {
+		return err
 	}
 	total := per * len(accounts)
-	ready, err := b.readyTimes([]string{ns}, total, v1.ReasonConverged, 10*time.Minute)
+	run, err := b.convergeAll(st, total)
 	if err != nil {
 		return err
 	}
-	elapsed := latest(ready).Sub(start)
-	rate := float64(total) / elapsed.Seconds()
 	calls := 0
 	for _, a := range accounts {
 		n, _ := a.calls()
@@ -173,17 +98,73 @@ func (b *bench) multiScenario() error {
 	}
 	callsPerOrder := float64(calls) / float64(total)
 	budget := accountRate * float64(len(accounts)) / callsPerOrder
-	ideal := budget
-	if b.ceiling > 0 {
-		ideal = min(ideal, b.ceiling/2) // about two status writes an order
+	st.stopManager()
+	api, err := b.apiCeiling(run.writes, total, 20*time.Second)
+	if err != nil {
+		return err
 	}
-	p50, p99 := percentiles(created, ready)
-	b.add(result{Scenario: sMulti, Measure: fmt.Sprintf("%d cancels / %d accounts", total, len(accounts)), Value: rate, Unit: "orders/s",
-		Target: fmt.Sprintf(">= 80%% of %.0f (min(ceiling/2, budgets/calls))", ideal), Ratio: rate / ideal})
-	b.add(result{Scenario: sMulti, Measure: "time to Ready p50", Value: p50.Seconds(), Unit: "s"})
-	b.add(result{Scenario: sMulti, Measure: "time to Ready p99", Value: p99.Seconds(), Unit: "s"})
+	ideal := min(api.rate, budget)
+	b.add(result{Scenario: sMulti, Measure: fmt.Sprintf("%d cancels / %d accounts", total, len(accounts)), Value: run.rate, Unit: "orders/s",
+		Target: fmt.Sprintf(">= 80%% of %.0f = min(API %.0f, budgets %.0f)", ideal, api.rate, budget), Ratio: run.rate / ideal})
+	b.add(result{Scenario: sMulti, Measure: "time to Ready p50 from the start", Value: run.p50.Seconds(), Unit: "s"})
+	b.add(result{Scenario: sMulti, Measure: "time to Ready p99 from the start", Value: run.p99.Seconds(), Unit: "s"})
 	b.add(result{Scenario: sMulti, Measure: "vendor calls per order", Value: callsPerOrder, Unit: unitCalls})
+	run.reportAPI(b, total)
+	run.cpu.report(b, sMulti, total)
+	b.add(result{Scenario: sCeiling, Measure: fmt.Sprintf("orders/s, %d status writes + %d Event each", run.writes.status, run.writes.events), Value: api.rate, Unit: "orders/s",
+		Target: fmt.Sprintf("a bare client, %d at a time", ceilingWriters)})
+	api.cpu.report(b, sCeiling, api.orders)
 	return nil
+}
+
+// convergence is what a manager did to converge a set of orders.
+type convergence struct {
+	rate     float64 // orders per second
+	p50, p99 time.Duration
+	// requests are the manager's API requests (see apiRequests).
+	requests   map[string]float64
+	writes     writesPerOrder
+	reconciles float64
+	cpu        cpuSplit
+}
+
+// convergeAll starts st's manager and waits until want orders of st's
+// namespace are Converged; it profiles the run with -profile.
+func (b *bench) convergeAll(st *stage, want int) (convergence, error) {
+	cpuBefore := b.sampleCPU(0)
+	start := time.Now()
+	if err := st.startManager(); err != nil {
+		return convergence{}, err
+	}
+	profiles, err := b.startCPUProfiles(sMulti, st.m)
+	if err != nil {
+		return convergence{}, err
+	}
+	ready, err := b.readyTimes(st.ns, want, v1.ReasonConverged, 10*time.Minute)
+	if err != nil {
+		return convergence{}, err
+	}
+	c := convergence{cpu: splitCPU(cpuBefore, b.sampleCPU(st.m.pid()), cpuCount())}
+	if err := profiles.stop(); err != nil {
+		return c, err
+	}
+	c.requests = apiRequests(st.m, nil)
+	c.reconciles = reconcilesSince(st.m, nil)
+	c.rate = float64(want) / latest(ready).Sub(start).Seconds()
+	c.p50, c.p99 = percentiles(start, ready)
+	perOrder := func(n float64) int { return int(math.Round(n / float64(want))) }
+	c.writes = writesPerOrder{status: perOrder(c.requests["PUT"]), events: perOrder(c.requests["POST"])}
+	return c, nil
+}
+
+// reportAPI adds the rows of the manager's API requests and reconciles per order.
+func (c convergence) reportAPI(b *bench, orders int) {
+	perOrder := func(n float64) float64 { return n / float64(orders) }
+	r := c.requests
+	b.add(result{Scenario: sMulti, Measure: "manager's API writes per order", Value: perOrder(r["PUT"] + r["POST"] + r["PATCH"]), Unit: "writes",
+		Target: fmt.Sprintf("PUT %.2f (409: %.2f), POST %.2f, PATCH %.2f; GET %.2f", perOrder(r["PUT"]), perOrder(r["PUT 409"]),
+			perOrder(r["POST"]), perOrder(r["PATCH"]), perOrder(r["GET"]))})
+	b.add(result{Scenario: sMulti, Measure: "reconciles per order", Value: perOrder(c.reconciles), Unit: "reconciles"})
 }
 
 func (b *bench) headOfLineScenario() error {
@@ -220,34 +201,6 @@ func (b *bench) headOfLineScenario() error {
 	return nil
 }
 
-// readyNamed waits until want orders whose names start with prefix are
-// converged, and returns when the last one was seen.
-func (b *bench) readyNamed(ns, prefix string, want int) (time.Time, error) {
-	deadline := time.Now().Add(5 * time.Minute)
-	for {
-		var list v1.VerificationOrderList
-		if err := b.k8s.List(ctx(), &list); err != nil {
-			return time.Time{}, err
-		}
-		n := 0
-		for _, o := range list.Items {
-			if o.Namespace != ns || len(o.Name) < len(prefix) || o.Name[:len(prefix)] != prefix {
-				continue
-			}
-			if c := meta.FindStatusCondition(o.Status.Conditions, v1.ConditionReady); c != nil && c.Status == metav1.ConditionTrue && c.ObservedGeneration == o.Generation && o.Status.State == v1.ObservedState(canceled) {
-				n++
-			}
-		}
-		if n >= want {
-			return time.Now(), nil
-		}
-		if time.Now().After(deadline) {
-			return time.Time{}, fmt.Errorf("%d of %d converged", n, want)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 func (b *bench) personScenario() error {
 	st, err := b.newStage(sPerson)
 	if err != nil {
@@ -263,7 +216,7 @@ func (b *bench) personScenario() error {
 	if err != nil {
 		return err
 	}
-	if _, err := b.readyTimes([]string{ns}, 300, v1.ReasonConverged, 5*time.Minute); err != nil {
+	if _, err := b.readyTimes(ns, 300, v1.ReasonConverged, 5*time.Minute); err != nil {
 		return err
 	}
 	time.Sleep(15 * time.Second) // polls saturate the account's poll share
@@ -305,7 +258,7 @@ func (b *bench) singleScenario() error {
 	if _, err := b.orders(a, 300, "pending-approval", canceled); err != nil {
 		return err
 	}
-	ready, err := b.readyTimes([]string{ns}, 300, v1.ReasonConverged, 5*time.Minute)
+	ready, err := b.readyTimes(ns, 300, v1.ReasonConverged, 5*time.Minute)
 	if err != nil {
 		return err
 	}
@@ -337,7 +290,7 @@ func (b *bench) callsScenario() error {
 	if err != nil {
 		return err
 	}
-	if _, err := b.readyTimes([]string{ns}, n, v1.ReasonConverged, 5*time.Minute); err != nil {
+	if _, err := b.readyTimes(ns, n, v1.ReasonConverged, 5*time.Minute); err != nil {
 		return err
 	}
 	observed, _ := fresh.calls()
@@ -373,8 +326,7 @@ func (b *bench) callsScenario() error {
 	}
 	c1, _ := fresh.calls()
 	u1, _ := unseen.calls()
-	reconciles := sum(after, "controller_runtime_reconcile_total", `controller="verificationorder"`) -
-		sum(before, "controller_runtime_reconcile_total", `controller="verificationorder"`)
+	reconciles := orderReconciles(after) - orderReconciles(before)
 	b.add(result{Scenario: sSteady, Measure: fmt.Sprintf("vendor calls in %s, %d terminal orders", *steadyFor, 2*n), Value: float64(c1 - c0 + u1 - u0), Unit: unitCalls, Target: "0"})
 	b.add(result{Scenario: sSteady, Measure: "reconciles in the same time", Value: reconciles, Unit: "reconciles", Target: "0"})
 	return nil
@@ -417,7 +369,7 @@ func (b *bench) memoryScenario() error {
 			}
 		}
 		held += per * accounts
-		if _, err := b.readyTimes([]string{ns}, held, v1.ReasonWatching, 10*time.Minute); err != nil {
+		if _, err := b.readyTimes(ns, held, v1.ReasonWatching, 10*time.Minute); err != nil {
 			return err
 		}
 		time.Sleep(5 * time.Second)
@@ -425,10 +377,23 @@ func (b *bench) memoryScenario() error {
 		if err != nil {
 			return err
 		}
+		if err := st.m.heapProfile(fmt.Sprintf("memory-%d-manager.heap", held)); err != nil {
+			return err
+		}
 		b.add(result{Scenario: sMemory, Measure: fmt.Sprintf("RSS at %d orders", held), Value: st.m.rss(), Unit: "MiB", Target: "<= 100 at 10,000"})
 		b.add(result{Scenario: sMemory, Measure: fmt.Sprintf("heap in use at %d orders", held), Value: metrics["go_memstats_heap_inuse_bytes"] / (1 << 20), Unit: "MiB"})
 	}
 	return nil
+}
+
+// orderReconciles is how many reconciles of orders the manager has made.
+func orderReconciles(metrics map[string]float64) float64 {
+	return sum(metrics, "controller_runtime_reconcile_total", `controller="verificationorder"`)
+}
+
+// reconcilesSince is how many reconciles of orders m made since before.
+func reconcilesSince(m *manager, before map[string]float64) float64 {
+	return orderReconciles(scrapeOrEmpty(m)) - orderReconciles(before)
 }
 
 func latest(times map[string]time.Time) time.Time {
@@ -441,12 +406,12 @@ func latest(times map[string]time.Time) time.Time {
 	return last
 }
 
-func percentiles(created, ready map[string]time.Time) (p50, p99 time.Duration) {
-	var d []time.Duration
-	for k, t := range ready {
-		if c, ok := created[k]; ok {
-			d = append(d, t.Sub(c))
-		}
+// percentiles are the 50th and 99th percentile of the times from start
+// to ready.
+func percentiles(start time.Time, ready map[string]time.Time) (p50, p99 time.Duration) {
+	d := make([]time.Duration, 0, len(ready))
+	for _, t := range ready {
+		d = append(d, t.Sub(start))
 	}
 	if len(d) == 0 {
 		return 0, 0

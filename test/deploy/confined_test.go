@@ -53,7 +53,7 @@ func confinedToNamespaces() {
 			cfg := serviceAccountConfig(ctx, operatorNS, sa)
 			Expect(canI(ctx, kubernetes.NewForConfigOrDie(cfg), "list", "verificationorders")).To(BeFalse(), "not cluster-wide")
 			manager = startManager(testutil.Build("./cmd/manager"), writeKubeconfig(cfg),
-				"--watch-namespaces="+target, "--leader-election-namespace="+operatorNS,
+				"--watch-namespaces="+target, "--leader-election-namespace="+operatorNS, "--cluster-providers=false",
 				"--health-probe-bind-address=127.0.0.1:0", "--metrics-bind-address=0")
 		})
 
@@ -77,7 +77,7 @@ func confinedToNamespaces() {
 			Expect(err).NotTo(HaveOccurred())
 			order := &v1.VerificationOrder{
 				ObjectMeta: metav1.ObjectMeta{Name: "cancel-me", Namespace: target},
-				Spec:       v1.VerificationOrderSpec{ProviderRef: v1.LocalReference{Name: provider.Name}, OrderID: id, State: v1.DesiredCanceled},
+				Spec:       v1.VerificationOrderSpec{ProviderRef: v1.ProviderReference{Name: provider.Name}, OrderID: id, State: v1.DesiredCanceled},
 			}
 			Expect(admin.Create(ctx, order)).To(Succeed())
 

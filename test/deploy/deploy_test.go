@@ -61,22 +61,10 @@ var _ = Describe("The installer (config/default, as in dist/install.yaml)", Orde
 		})
 
 		It("accepts every document and persists none of them", func(ctx SpecContext) {
-			for _, d := range docs {
-				Expect(d.GroupVersionKind().Group).NotTo(Equal(v1.GroupVersion.Group),
-					"%s is a custom resource: install its CRD for real before the dry run", describe(d))
-			}
-			firstWarning := warnings.count()
-			rejected := map[string]string{}
-			for _, d := range docs {
-				if err := apply(ctx, admin, d, true); err != nil {
-					rejected[describe(d)] = err.Error()
-				}
-			}
-			Expect(rejected).To(BeEmpty(), "the API server rejected these documents")
-			Expect(warnings.since(firstWarning)).To(BeEmpty(), "the API server warned (e.g. Pod Security)")
+			expectDryRunAccepted(ctx, docs)
 
 			// Everything the manager needs is there...
-			Expect(byKind(docs, "CustomResourceDefinition")).To(HaveLen(2))
+			Expect(byKind(docs, "CustomResourceDefinition")).To(HaveLen(3))
 			Expect(byKind(docs, "Deployment")).To(HaveLen(1))
 			Expect(names(byKind(docs, "ServiceAccount"))).To(ConsistOf(operatorNS + "/" + managerSA))
 			Expect(names(byKind(docs, "ClusterRole"))).To(ContainElement("verification-operator-manager-role"))
@@ -103,29 +91,8 @@ var _ = Describe("The installer (config/default, as in dist/install.yaml)", Orde
 			pod := deploy.Spec.Template.Spec
 			Expect(pod.ServiceAccountName).To(Equal(managerSA))
 			Expect(pod.Containers).NotTo(BeEmpty())
-			for _, c := range pod.Containers {
-				expectRestrictedContainer(pod.SecurityContext, c)
-				Expect(c.LivenessProbe).NotTo(BeNil(), "container %s has no livenessProbe", c.Name)
-				Expect(c.ReadinessProbe).NotTo(BeNil(), "container %s has no readinessProbe", c.Name)
-				for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
-					Expect(c.Resources.Requests).To(HaveKey(r), "container %s: no %s request", c.Name, r)
-					Expect(c.Resources.Limits).To(HaveKey(r), "container %s: no %s limit", c.Name, r)
-				}
-			}
 			Expect(pod.Containers[0].Image).To(Equal(img), "the image set like build-installer does")
-
-			// The namespace enforces restricted; Pod Security admission is what
-			// would reject the Deployment's pods, so dry-run one.
-			Expect(admin.Create(ctx, podFrom(deploy), client.DryRunAll)).To(Succeed(),
-				"Pod Security admission (enforce: restricted) rejects the manager's pod")
-			// Control: the same pod made privileged is rejected, so the
-			// enforcement above is real. (allowPrivilegeEscalation: false
-			// would contradict privileged and fail validation instead.)
-			privileged := podFrom(deploy)
-			privileged.Spec.Containers[0].SecurityContext.Privileged = new(true)
-			privileged.Spec.Containers[0].SecurityContext.AllowPrivilegeEscalation = nil
-			err := admin.Create(ctx, privileged, client.DryRunAll)
-			Expect(err).To(MatchError(ContainSubstring("violates PodSecurity")))
+			expectRestrictedPodAdmitted(ctx, deploy)
 		})
 	})
 
@@ -163,7 +130,7 @@ var _ = Describe("The installer (config/default, as in dist/install.yaml)", Orde
 			// The Deployment's args, with a free probe port, no metrics
 			// server, and the Lease namespace that in-cluster runs read from
 			// the pod's service account.
-			args := []string{"--leader-elect", "--leader-election-namespace=" + operatorNS,
+			args := []string{"--leader-elect", "--leader-election-namespace=" + operatorNS, "--cluster-resource-namespace=" + operatorNS,
 				"--health-probe-bind-address=127.0.0.1:0", "--metrics-bind-address=0"}
 			manager = startManager(bin, writeKubeconfig(saCfg), args...)
 		})
@@ -215,7 +182,7 @@ var _ = Describe("The installer (config/default, as in dist/install.yaml)", Orde
 			order := &v1.VerificationOrder{
 				ObjectMeta: metav1.ObjectMeta{Name: "cancel-me", Namespace: ns.Name},
 				Spec: v1.VerificationOrderSpec{
-					ProviderRef: v1.LocalReference{Name: provider.Name}, OrderID: id, State: v1.DesiredCanceled,
+					ProviderRef: v1.ProviderReference{Name: provider.Name}, OrderID: id, State: v1.DesiredCanceled,
 				},
 			}
 			Expect(admin.Create(ctx, order)).To(Succeed())
@@ -269,7 +236,7 @@ var _ = Describe("The installer (config/default, as in dist/install.yaml)", Orde
 		removed := render("undeploy", img)
 		Expect(byKind(removed, "CustomResourceDefinition")).To(BeEmpty())
 		Expect(byKind(removed, "Deployment")).To(HaveLen(1))
-		Expect(removed).To(HaveLen(len(docs)-2), "everything else config/default installs")
+		Expect(removed).To(HaveLen(len(docs)-len(byKind(docs, "CustomResourceDefinition"))), "everything else config/default installs")
 	})
 
 	Context("negative control", func() {
@@ -296,6 +263,60 @@ func deploymentOf(docs []*unstructured.Unstructured) *appsv1.Deployment {
 	d := &appsv1.Deployment{}
 	Expect(runtime.DefaultUnstructuredConverter.FromUnstructured(deploys[0].Object, d)).To(Succeed())
 	return d
+}
+
+// expectDryRunAccepted applies every document with server-side dry run as
+// admin and expects the API server to accept each without a warning (Pod
+// Security admission warns about a pod template that violates the
+// namespace's warn level). Custom resources of the operator's own API need
+// their CRD installed for real, so none may be among docs.
+func expectDryRunAccepted(ctx context.Context, docs []*unstructured.Unstructured) {
+	GinkgoHelper()
+	for _, d := range docs {
+		Expect(d.GroupVersionKind().Group).NotTo(Equal(v1.GroupVersion.Group),
+			"%s is a custom resource: install its CRD for real before the dry run", describe(d))
+	}
+	firstWarning := warnings.count()
+	rejected := map[string]string{}
+	for _, d := range docs {
+		if err := apply(ctx, admin, d, true); err != nil {
+			rejected[describe(d)] = err.Error()
+		}
+	}
+	Expect(rejected).To(BeEmpty(), "the API server rejected these documents")
+	Expect(warnings.since(firstWarning)).To(BeEmpty(), "the API server warned (e.g. Pod Security)")
+}
+
+// expectRestrictedPodAdmitted checks that every container of the
+// Deployment's pod meets the restricted Pod Security Standard and has
+// probes and resources, and that Pod Security admission of its namespace,
+// which must enforce restricted, admits the pod and rejects it made
+// privileged.
+func expectRestrictedPodAdmitted(ctx context.Context, deploy *appsv1.Deployment) {
+	GinkgoHelper()
+	pod := deploy.Spec.Template.Spec
+	for _, c := range pod.Containers {
+		expectRestrictedContainer(pod.SecurityContext, c)
+		Expect(c.LivenessProbe).NotTo(BeNil(), "container %s has no livenessProbe", c.Name)
+		Expect(c.ReadinessProbe).NotTo(BeNil(), "container %s has no readinessProbe", c.Name)
+		for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
+			Expect(c.Resources.Requests).To(HaveKey(r), "container %s: no %s request", c.Name, r)
+			Expect(c.Resources.Limits).To(HaveKey(r), "container %s: no %s limit", c.Name, r)
+		}
+	}
+
+	// Pod Security admission is what would reject the Deployment's pods, so
+	// dry-run one.
+	Expect(admin.Create(ctx, podFrom(deploy), client.DryRunAll)).To(Succeed(),
+		"Pod Security admission (enforce: restricted) rejects the manager's pod")
+	// Control: the same pod made privileged is rejected, so the
+	// enforcement above is real. (allowPrivilegeEscalation: false
+	// would contradict privileged and fail validation instead.)
+	privileged := podFrom(deploy)
+	privileged.Spec.Containers[0].SecurityContext.Privileged = new(true)
+	privileged.Spec.Containers[0].SecurityContext.AllowPrivilegeEscalation = nil
+	err := admin.Create(ctx, privileged, client.DryRunAll)
+	Expect(err).To(MatchError(ContainSubstring("violates PodSecurity")))
 }
 
 // podFrom returns a Pod as the Deployment's ReplicaSet would create it.

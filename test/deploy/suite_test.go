@@ -111,7 +111,13 @@ func render(dir, img string) []*unstructured.Unstructured {
 	Expect(os.CopyFS(config, os.DirFS(filepath.Join(repoRoot, "config")))).To(Succeed())
 	run(filepath.Join(config, "manager"), kustomize, "edit", "set", "image", "controller="+img)
 	out := run(repoRoot, kustomize, "build", filepath.Join(config, dir))
+	return decodeDocs(out, "kustomize build config/"+dir)
+}
 
+// decodeDocs returns the objects of a multi-document YAML stream that
+// source (a renderer) wrote, failing the spec if there are none.
+func decodeDocs(out []byte, source string) []*unstructured.Unstructured {
+	GinkgoHelper()
 	var docs []*unstructured.Unstructured
 	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(out), 4096)
 	for {
@@ -120,12 +126,12 @@ func render(dir, img string) []*unstructured.Unstructured {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		Expect(err).NotTo(HaveOccurred(), "decode kustomize output")
+		Expect(err).NotTo(HaveOccurred(), "decode the output of %s", source)
 		if len(u.Object) > 0 {
 			docs = append(docs, u)
 		}
 	}
-	Expect(docs).NotTo(BeEmpty(), "kustomize build config/%s rendered nothing", dir)
+	Expect(docs).NotTo(BeEmpty(), "%s rendered nothing", source)
 	return docs
 }
 

@@ -41,10 +41,18 @@ var _ = Describe("make sandbox", Ordered, func() {
 				o := expectCondition(name, v1.ConditionReady, metav1.ConditionTrue, v1.ReasonConverged)
 				Expect(o.Status.VendorState).To(Equal(vendor.Cancelable))
 
+				moved := time.Now()
 				sb.moveVendorOrder(vendor.Name, id, vendor.Completed)
 				Eventually(func() string { return getOrder(name).Status.VendorState }).
 					WithTimeout(15 * time.Second).Should(Equal(vendor.Completed))
 				Expect(getOrder(name).Status.State).NotTo(BeEquivalentTo("active"))
+				if vendor.WebhookSecret != "" {
+					// The simulator pushed the change, and the push (not a
+					// poll) made the operator look: only the receiver sets
+					// the refresh annotation.
+					AddReportEntry(vendor.Name+": vendor change to status", time.Since(moved).Round(time.Millisecond).String())
+					Expect(getOrder(name).Annotations).To(HaveKey("verification.ordersync.dev/refresh"))
+				}
 			})
 
 			It("cancels an order with exactly one mutating call", func() {
@@ -91,7 +99,7 @@ func applyOrder(provider, id string, state v1.DesiredState) string {
 	orderCount++
 	o := &v1.VerificationOrder{
 		ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("e2e-%s-%d", provider, orderCount), Namespace: sb.env.Namespace},
-		Spec:       v1.VerificationOrderSpec{ProviderRef: v1.LocalReference{Name: provider}, OrderID: id, State: state},
+		Spec:       v1.VerificationOrderSpec{ProviderRef: v1.ProviderReference{Name: provider}, OrderID: id, State: state},
 	}
 	Expect(sb.k8s.Create(ctx(), o)).To(Succeed())
 	return o.Name

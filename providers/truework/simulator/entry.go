@@ -14,5 +14,8 @@ func Entry() simkit.Entry {
 		BadCredentials: map[string]string{"apiKey": "tw_sk_test_00000000000000000000000000000000"},
 		PII:            PII, MutatingMethod: http.MethodPut,
 		Cancelable: "pending-approval", Completed: "completed", Canceled: "canceled", Parts: true,
+		SigningKeys: map[string]string{SigningKeyID: SigningPublicKey()},
+		// The static token Truework puts in X-Truework-Token.
+		WebhookSecret: "tw_webhook_token_sandbox",
 	}
 }

@@ -31,8 +31,14 @@ func isTerminal(state string) bool { return slices.Contains(terminalStates, stat
 // order groups verification requests; it has no state of its own.
 type order struct {
 	id       string
+	seq      int       // creation order, breaks ties between equal created
+	created  time.Time // orders are listed newest first by it
 	loanID   string
 	requests []*request
+	// reverified is the order of the request a reverification order was
+	// created from (2023-10-30 serves it as reverification.parent_order_id);
+	// nil for other orders.
+	reverified *order
 	// frozen: the target froze their SSN, every call on the order is 451.
 	frozen bool
 }
@@ -49,8 +55,10 @@ type request struct {
 	details     *string   // cancellation_details
 	// reverifiedAs lists the requests a reverify of this one created.
 	reverifiedAs []string
-	// kind is the verification type; employer the target's company id.
-	kind, employer string
+	// kind is the verification type.
+	kind string
+	// employer is the target's company id (Truework's integer id).
+	employer int
 }
 
 // newID makes an id shaped like Truework's, e.g.
@@ -66,10 +74,10 @@ func newID() string {
 //
 // **Assume:** every order carries the lender's loan_id (Truework makes it
 // optional), and a reverification copies the source's loan_id onto the
-// order it creates (see reverify).
+// order it creates (see reverifyLocked).
 func (s *Server) newOrderLocked() *order {
 	s.orderSeq++
-	o := &order{id: newID(), loanID: fmt.Sprintf("loan-%d", s.orderSeq)}
+	o := &order{id: newID(), seq: s.orderSeq, created: s.Clock.Now(), loanID: fmt.Sprintf("loan-%d", s.orderSeq)}
 	s.orders[o.id] = o
 	return o
 }
@@ -93,6 +101,7 @@ func (s *Server) moveLocked(r *request, state string) {
 	case stateCompleted:
 		r.completedAt = s.Clock.Now()
 		r.reportID = newID()
+		s.reports[r.reportID] = r
 	case stateCanceled:
 		if r.reason == "" {
 			r.reason = "other" // canceled by Truework, not by the verifier
@@ -209,12 +218,16 @@ func (s *Server) requestsOfLocked(id string) ([]*request, error) {
 	return nil, fmt.Errorf("%w: %s", simkit.ErrNoOrder, id)
 }
 
-// OrderOf maps a verification request id to its order, so calls on
-// /verification-requests/{id}/ land in the order's call log.
+// OrderOf maps a verification request id, or a report id, to its order,
+// so calls on /verification-requests/{id}/ and /reports/{id} land in the
+// order's call log.
 func (s *Server) OrderOf(pathID string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if r, ok := s.requests[pathID]; ok {
+		return r.order.id
+	}
+	if r, ok := s.reports[pathID]; ok {
 		return r.order.id
 	}
 	return pathID
@@ -294,13 +307,13 @@ func (s *Server) LoanID(id string) (string, bool) {
 // otherwise.
 const (
 	defaultKind     = "employment-income"
-	defaultEmployer = "2"
+	defaultEmployer = 2
 )
 
 // SetKind sets a request's verification type ("employment",
 // "employment-income") and its target's employer id, to play the several
 // requests of one loan: a co-borrower's, or income beside employment.
-func (s *Server) SetKind(requestID, kind, employerID string) error {
+func (s *Server) SetKind(requestID, kind string, employerID int) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r, ok := s.requests[requestID]

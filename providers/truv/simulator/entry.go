@@ -14,5 +14,7 @@ func Entry() simkit.Entry {
 		BadCredentials: map[string]string{"clientID": TestClientID, "accessSecret": "sandbox-00000000000000000000000000000000"},
 		PII:            PII, MutatingMethod: http.MethodPost,
 		Cancelable: "sent", Completed: "completed", Canceled: "canceled", Parts: true,
+		// Truv signs its webhooks with the access secret.
+		WebhookSecret: TestAccessSecret,
 	}
 }

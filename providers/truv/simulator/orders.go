@@ -29,8 +29,12 @@ type order struct {
 	id        string
 	createdAt time.Time
 	updatedAt time.Time
-	// expiresAt is when open employers expire by themselves.
+	// expiresAt is when the order expires by itself; expired says it has.
+	// Expiry is the order's (is_expired): its employers keep their last
+	// status, as in the seed's example of an expired order whose employer
+	// still says pending.
 	expiresAt          time.Time
+	expired            bool
 	employers          []*employer
 	financialAccountID string
 	insuranceID        string
@@ -57,9 +61,9 @@ func validStatus(status string) error {
 
 // newOrder makes an order with one employer per status, each as if it had
 // just moved there.
-func newOrder(now time.Time, statuses []string) *order {
+func newOrder(now time.Time, statuses []string, lifetime time.Duration) *order {
 	o := &order{
-		id: newID(), createdAt: now, updatedAt: now, expiresAt: addWeekdayHours(now, expiryAfter),
+		id: newID(), createdAt: now, updatedAt: now, expiresAt: addWeekdayHours(now, lifetime),
 		financialAccountID: newID(), insuranceID: newID(),
 	}
 	for _, st := range statuses {
@@ -74,6 +78,9 @@ func newOrder(now time.Time, statuses []string) *order {
 // any employer is open (sent before pending), canceled if all are, else
 // completed, expired, or the first failure, in that order.
 func (o *order) status() string {
+	if o.expired {
+		return "expired"
+	}
 	for _, word := range []string{"sent", "pending"} {
 		if o.any(word) {
 			return word
@@ -127,6 +134,10 @@ func (o *order) setStatus(status string, now time.Time) error {
 	if status == "pending" && o.any("sent") {
 		return fmt.Errorf("order was already sent to the borrower; Truv does not move it back to pending")
 	}
+	if status == "expired" { // the order expires, its employers keep their status
+		o.expired, o.expiresAt, o.updatedAt = true, now, now
+		return nil
+	}
 	for _, e := range o.employers {
 		if isOpen(e.status) {
 			e.moveTo(status, now)
@@ -157,8 +168,12 @@ func (e *employer) moveTo(status string, now time.Time) {
 	}
 }
 
-// cancelable: Truv cancels an order only while every employer is open.
+// cancelable: Truv cancels an order only while it has not expired and every
+// employer is open.
 func (o *order) cancelable() bool {
+	if o.expired {
+		return false
+	}
 	for _, e := range o.employers {
 		if !isOpen(e.status) {
 			return false
@@ -167,18 +182,13 @@ func (o *order) cancelable() bool {
 	return true
 }
 
-// expireDue expires the open employers of an order past its deadline, as
-// Truv does by itself. Called before every read or change of the order.
+// expireDue expires an open order past its deadline, as Truv does by
+// itself. Called before every read or change of the order.
 func (o *order) expireDue(now time.Time) {
-	if now.Before(o.expiresAt) {
+	if now.Before(o.expiresAt) || o.expired || !isOpen(o.status()) {
 		return
 	}
-	for _, e := range o.employers {
-		if isOpen(e.status) {
-			e.moveTo("expired", o.expiresAt)
-			o.updatedAt = o.expiresAt
-		}
-	}
+	o.expired, o.updatedAt = true, o.expiresAt
 }
 
 // addWeekdayHours adds d to t counting only time that falls on weekdays

@@ -44,7 +44,7 @@ func (o *order) render() map[string]any {
 	doc["created_at"] = stamp(o.createdAt)
 	doc["updated_at"] = stamp(o.updatedAt)
 	doc["expired_at"] = stamp(o.expiresAt)
-	doc["is_expired"] = status == "expired"
+	doc["is_expired"] = o.expired || status == "expired"
 	doc["canceled_at"] = o.latest(status == "canceled", func(e *employer) time.Time { return e.canceledAt })
 	doc["completed_at"] = o.latest(status == "completed", func(e *employer) time.Time { return e.completedAt })
 

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/ordersync/verification-operator/providers/simkit"
 )
@@ -25,11 +26,12 @@ const (
 	TestAccessSecret = "sandbox-8c1e5a7d3f9b2e6c4a0d8f1b3e5c7a9d"
 )
 
-// Truv publishes no rate limit. Assume: 20 requests/s per client id, burst
-// 20; beyond it a 429 with Retry-After: 1.
+// Truv documents 300 requests per minute per access secret ("Errors & Rate
+// Limits"). Assume: a token bucket of 5/s with a burst of 10, per client id
+// (one access secret each here); beyond it a 429 with Retry-After: 1.
 const (
-	rateLimitPerSecond = 20
-	rateLimitBurst     = 20
+	rateLimitPerSecond = 5
+	rateLimitBurst     = 10
 	retryAfterSeconds  = 1
 )
 
@@ -41,11 +43,23 @@ type Server struct {
 	mu      sync.Mutex
 	orders  map[string]*order
 	secrets *simkit.Credentials // client id → access secret
+	// lifetime is how long an order lives before it expires (weekends not
+	// counted); Truv's default is 72 hours, and accounts can change it.
+	lifetime time.Duration
+}
+
+// SetOrderLifetime sets how long orders created from now on live before
+// they expire by themselves (weekends not counted), as Truv lets an
+// account configure; the default is 72 hours.
+func (s *Server) SetOrderLifetime(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lifetime = d
 }
 
 // New returns a simulator that accepts TestClientID and TestAccessSecret.
 func New() *Server {
-	s := &Server{orders: map[string]*order{}, secrets: simkit.NewCredentials(map[string]string{TestClientID: TestAccessSecret})}
+	s := &Server{orders: map[string]*order{}, secrets: simkit.NewCredentials(map[string]string{TestClientID: TestAccessSecret}), lifetime: expiryAfter}
 	s.Server = simkit.New(s, rateLimitPerSecond, rateLimitBurst)
 	s.Handle("/v1/orders/{id}/{$}", s.api(http.MethodGet, s.getOrder))
 	s.Handle("/v1/orders/{id}/cancel/{$}", s.api(http.MethodPost, s.cancelOrder))
@@ -138,6 +152,7 @@ func (s *Server) cancelOrder(w http.ResponseWriter, _ *http.Request, id string) 
 			fmt.Sprintf("Only orders whose employers are all pending or sent can be canceled; this order is %s.", status))
 	default:
 		simkit.WriteJSON(w, http.StatusOK, body)
+		s.Notify(id)
 	}
 }
 
@@ -170,23 +185,28 @@ type invalidParam struct {
 	Message string `json:"message"`
 }
 
-// errorCodes are Truv's error codes by status. The documentation shows
-// validation_error and authentication_failed; the others are assumed in the
-// same style.
+// errorCodes are Truv's error codes by status, from its "Errors & Rate
+// Limits" reference; 405, 406 and 415 have none there, and 5xx codes are an
+// assumption in the same style.
 var errorCodes = map[int]string{
-	http.StatusBadRequest:           "validation_error",
-	http.StatusUnauthorized:         "authentication_failed",
-	http.StatusForbidden:            "permission_denied",
-	http.StatusNotFound:             "not_found",
+	http.StatusBadRequest:      "incorrect_parameters",
+	http.StatusUnauthorized:    "authentication_failed",
+	http.StatusForbidden:       "not_authenticated",
+	http.StatusGone:            "expired_token",
+	http.StatusTooManyRequests: "throttled",
+	// No code documented for these; assumed.
 	http.StatusMethodNotAllowed:     "method_not_allowed",
 	http.StatusNotAcceptable:        "not_acceptable",
-	http.StatusGone:                 "gone",
 	http.StatusUnsupportedMediaType: "unsupported_media_type",
-	http.StatusTooManyRequests:      "rate_limit_exceeded",
 }
 
-// WriteError answers in Truv's error format.
+// WriteError answers in Truv's error format; a 404 is {"detail": ...}, as
+// Truv documents it.
 func (s *Server) WriteError(w http.ResponseWriter, status int, message string) {
+	if status == http.StatusNotFound {
+		simkit.WriteJSON(w, status, map[string]string{"detail": "Not Found."})
+		return
+	}
 	code, ok := errorCodes[status]
 	if !ok {
 		code = "server_error"
@@ -196,7 +216,7 @@ func (s *Server) WriteError(w http.ResponseWriter, status int, message string) {
 
 func writeValidationError(w http.ResponseWriter, message, field, fieldMessage string) {
 	simkit.WriteJSON(w, http.StatusBadRequest, errorBody{Error: errorDetail{
-		Code: "validation_error", Message: message,
+		Code: errorCodes[http.StatusBadRequest], Message: message,
 		Extra: &errorExtra{InvalidParams: []invalidParam{{Field: field, Message: fieldMessage}}},
 	}})
 }
@@ -217,9 +237,9 @@ func (s *Server) CreateOrderWithEmployers(statuses ...string) (string, error) {
 			return "", err
 		}
 	}
-	o := newOrder(s.Clock.Now(), statuses)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	o := newOrder(s.Clock.Now(), statuses, s.lifetime)
 	s.orders[o.id] = o
 	return o.id, nil
 }

@@ -107,12 +107,14 @@ func TestRoutes(t *testing.T) {
 		code         string
 	}{
 		{"GET", "/v1/orders/" + id + "/", 200, ""},
-		{"GET", "/v1/orders/" + id, 404, "not_found"}, // Truv paths end with a slash
-		{"POST", "/v1/orders/" + id + "/cancel", 404, "not_found"},
+		// A 404 is {"detail": "Not Found."}, with no error code (Truv's
+		// "Errors & Rate Limits"); Truv paths end with a slash.
+		{"GET", "/v1/orders/" + id, 404, ""},
+		{"POST", "/v1/orders/" + id + "/cancel", 404, ""},
 		{"GET", "/v1/orders/" + id + "/cancel/", 405, "method_not_allowed"},
 		{"DELETE", "/v1/orders/" + id + "/", 405, "method_not_allowed"},
-		{"GET", "/v1/orders/0123456789abcdef0123456789abcdef/", 404, "not_found"},
-		{"GET", "/v1/nothing/", 404, "not_found"},
+		{"GET", "/v1/orders/0123456789abcdef0123456789abcdef/", 404, ""},
+		{"GET", "/v1/nothing/", 404, ""},
 	}
 	for _, c := range cases {
 		r := do(t, srv, c.method, c.path, "", true)
@@ -122,6 +124,9 @@ func TestRoutes(t *testing.T) {
 		}
 		if c.code != "" && r.errorCode(t) != c.code {
 			t.Errorf("%s %s: error code %q, want %q (%s)", c.method, c.path, r.errorCode(t), c.code, r.body)
+		}
+		if c.want == 404 && r.json(t)["detail"] != "Not Found." {
+			t.Errorf("%s %s: %s, want Truv's {\"detail\": \"Not Found.\"}", c.method, c.path, r.body)
 		}
 	}
 	if got, _ := s.OrderState(id); got != "pending" {
@@ -186,8 +191,8 @@ func TestCancel(t *testing.T) {
 				}
 				return
 			}
-			if r.status != 400 || r.errorCode(t) != "validation_error" || !strings.Contains(r.body, `"invalid-params":[{"field":"status"`) {
-				t.Errorf("cancel from %s = %d %s, want 400 validation_error with invalid-params", st, r.status, r.body)
+			if r.status != 400 || r.errorCode(t) != "incorrect_parameters" || !strings.Contains(r.body, `"invalid-params":[{"field":"status"`) {
+				t.Errorf("cancel from %s = %d %s, want 400 incorrect_parameters with invalid-params", st, r.status, r.body)
 			}
 		})
 	}
@@ -214,7 +219,7 @@ func TestRateLimit(t *testing.T) {
 	for i := 0; i < 100; i++ {
 		r := do(t, srv, "GET", "/v1/orders/"+id+"/", "", true)
 		if r.status == 429 {
-			if r.header.Get("Retry-After") != "1" || r.errorCode(t) != "rate_limit_exceeded" {
+			if r.header.Get("Retry-After") != "1" || r.errorCode(t) != "throttled" {
 				t.Errorf("429 = Retry-After %q body %s", r.header.Get("Retry-After"), r.body)
 			}
 			return
@@ -346,5 +351,33 @@ func TestAdminAPI(t *testing.T) {
 	r = do(t, srv, "GET", "/_sandbox/orders/0123456789abcdef0123456789abcdef", "", false)
 	if r.status != 404 {
 		t.Errorf("get unknown = %d, want 404", r.status)
+	}
+}
+
+// Expiry is the order's, as the seed's example shows: past its lifetime
+// the order says is_expired while its employer still says pending, and it
+// can no longer be canceled.
+func TestOrdersExpireAsAWholeAfterTheirLifetime(t *testing.T) {
+	s, srv := start(t)
+	s.SetOrderLifetime(24 * time.Hour)
+	for s.Clock.Now().UTC().Weekday() == time.Saturday || s.Clock.Now().UTC().Weekday() == time.Friday || s.Clock.Now().UTC().Weekday() == time.Sunday {
+		s.Clock.Advance(24 * time.Hour) // start on a Monday to Thursday: 24 weekday hours are one day
+	}
+	id, _ := s.CreateOrder("sent")
+	s.Clock.Advance(23 * time.Hour)
+	if doc := do(t, srv, "GET", "/v1/orders/"+id+"/", "", true).json(t); doc["is_expired"] != false {
+		t.Fatalf("is_expired = %v before the lifetime is over", doc["is_expired"])
+	}
+	s.Clock.Advance(2 * time.Hour)
+	doc := do(t, srv, "GET", "/v1/orders/"+id+"/", "", true).json(t)
+	emp := doc["employers"].([]any)[0].(map[string]any)
+	if doc["is_expired"] != true || emp["status"] != "sent" {
+		t.Errorf("past its lifetime: is_expired %v, employer %v; want an expired order whose employer still says sent", doc["is_expired"], emp["status"])
+	}
+	if state, _ := s.OrderState(id); state != "expired" {
+		t.Errorf("order state %q, want expired", state)
+	}
+	if r := do(t, srv, "POST", "/v1/orders/"+id+"/cancel/", "", true); r.status != 400 {
+		t.Errorf("cancel of an expired order = %d, want 400", r.status)
 	}
 }

@@ -15,5 +15,6 @@ func Entry() simkit.Entry {
 		PII:            PII, MutatingMethod: http.MethodPost,
 		// txcloud has no canceled state: a canceled verification reads "expired".
 		Cancelable: "pending", Completed: "verified",
+		WebhookSecret: "whsec_sandbox_5f2b8c0e9a7d4f1b",
 	}
 }

@@ -10,6 +10,7 @@ package simulator
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -40,6 +41,30 @@ type Server struct {
 	apiKeys       *simkit.Credentials
 	verifications map[string]*verification
 	quota         *quota
+	// cancelReadsAs is the status a cancel leaves; see SetCanceledStatus.
+	cancelReadsAs string
+}
+
+// SetCanceledStatus chooses what a cancel leaves behind: "expired" (the
+// default: the seed's status list has no canceled word) or "cancelled" (the
+// final status txcloud's status reference lists). The client handles both;
+// the conformance suite runs each.
+func (s *Server) SetCanceledStatus(status string) error {
+	if status != StateExpired && status != StateCancelled {
+		return fmt.Errorf("a cancel leaves %s or %s, not %q", StateExpired, StateCancelled, status)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cancelReadsAs = status
+	return nil
+}
+
+// canceledStatus is the status a cancel leaves; callers hold s.mu.
+func (s *Server) canceledStatus() string {
+	if s.cancelReadsAs == "" {
+		return StateExpired
+	}
+	return s.cancelReadsAs
 }
 
 // New returns a simulator with no verifications that accepts TestAPIKey and
@@ -124,6 +149,7 @@ func (s *Server) cancelVerification(w http.ResponseWriter, r *http.Request) {
 			"This verification cannot be canceled because its status is '"+status+"'. Only pending verifications can be canceled.")
 	default:
 		simkit.WriteJSON(w, http.StatusOK, body)
+		s.Notify(r.PathValue("id"))
 	}
 }
 

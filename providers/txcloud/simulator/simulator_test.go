@@ -248,9 +248,12 @@ func TestRateLimit(t *testing.T) {
 }
 
 func TestSetOrderState(t *testing.T) {
+	// Restated from docs/vendors.md, not imported: review and manual_review
+	// are the only statuses besides pending that are not over.
 	legal := map[string][]string{
-		sim.StatePending: {sim.StateReview, sim.StateVerified, sim.StateRejected, sim.StateExpired, sim.StateError},
-		sim.StateReview:  {sim.StateVerified, sim.StateRejected},
+		sim.StatePending:      {sim.StateReview, sim.StateManualReview, sim.StateVerified, sim.StateRejected, sim.StateExpired, sim.StateError, sim.StateFailed, sim.StateCancelled},
+		sim.StateReview:       {sim.StateVerified, sim.StateRejected},
+		sim.StateManualReview: {sim.StateVerified, sim.StateRejected, sim.StateFailed},
 	}
 	s := sim.New()
 	for _, from := range sim.Statuses {
@@ -333,5 +336,26 @@ func TestInjectedFaultsUseTheErrorFormat(t *testing.T) {
 	s.SetFaults(simkit.Faults{Rate: 1, Statuses: []int{503}})
 	if status, _, body := call(t, ts, "GET", verificationPath(id), bearer); status != 503 || errorField(body, "type") != "api_error" {
 		t.Fatalf("503 fault: %d %v", status, body)
+	}
+}
+
+func TestACancelLeavesTheConfiguredStatus(t *testing.T) {
+	for _, leaves := range []string{sim.StateExpired, sim.StateCancelled} {
+		s := sim.New()
+		if err := s.SetCanceledStatus(leaves); err != nil {
+			t.Fatal(err)
+		}
+		ts := httptest.NewServer(s)
+		id, _ := s.CreateOrder(sim.StatePending)
+		if status, _, _ := call(t, ts, "POST", verificationPath(id)+"/cancel", "Bearer "+sim.TestAPIKey); status != 200 {
+			t.Fatalf("cancel: %d", status)
+		}
+		if got, _ := s.OrderState(id); got != leaves {
+			t.Errorf("a cancel left %s, want %s", got, leaves)
+		}
+		ts.Close()
+	}
+	if err := sim.New().SetCanceledStatus("canceled"); err == nil {
+		t.Error("a cancel can leave only expired or cancelled")
 	}
 }

@@ -20,16 +20,23 @@ const (
 	StateRejected = "rejected"
 	StateExpired  = "expired"
 	StateError    = "error"
+	// The status reference lists these too: a manual review (not over),
+	// failed (over without a result) and cancelled (final).
+	StateManualReview = "manual_review"
+	StateFailed       = "failed"
+	StateCancelled    = "cancelled"
 )
 
 // Statuses are all of txcloud's status words.
-var Statuses = []string{StatePending, StateReview, StateVerified, StateRejected, StateExpired, StateError}
+var Statuses = []string{StatePending, StateReview, StateManualReview, StateVerified, StateRejected, StateExpired, StateError, StateFailed, StateCancelled}
 
 // moves lists where each status can go. Statuses absent here are terminal.
-// pending → expired is both txcloud expiring a verification and a cancel.
+// pending → expired (or cancelled, see Server.CanceledStatus) is both
+// txcloud ending a verification and a cancel.
 var moves = map[string][]string{
-	StatePending: {StateReview, StateVerified, StateRejected, StateExpired, StateError},
-	StateReview:  {StateVerified, StateRejected},
+	StatePending:      {StateReview, StateManualReview, StateVerified, StateRejected, StateExpired, StateError, StateFailed, StateCancelled},
+	StateReview:       {StateVerified, StateRejected},
+	StateManualReview: {StateVerified, StateRejected, StateFailed},
 }
 
 // riskScores make the object look like what each status means; the client
@@ -123,7 +130,7 @@ func (s *Server) cancel(id string) (verificationBody, string, error) {
 	if v.status != StatePending {
 		return verificationBody{}, v.status, errNotCancelable
 	}
-	v.status, v.updatedAt = StateExpired, s.Clock.Now().UTC()
+	v.status, v.updatedAt = s.canceledStatus(), s.Clock.Now().UTC()
 	return v.body(), v.status, nil
 }
 

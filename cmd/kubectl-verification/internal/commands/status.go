@@ -1,0 +1,42 @@
+package commands
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/ordersync/verification-operator/cmd/kubectl-verification/internal/cluster"
+	"github.com/ordersync/verification-operator/cmd/kubectl-verification/internal/overview"
+)
+
+func newStatus(e *env) *cobra.Command {
+	f := &selectFlags{}
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Summarize providers and orders: budgets, poll intervals, states, stalls",
+		Long: `status shows each VerificationProvider (vendor, Ready, the account's rate
+budget, how many orders it polls and how often: the effective poll interval
+is marked stretched when the polls would not fit the budget at
+spec.pollInterval), the orders counted by provider, observed state and Ready
+reason, and the Stalled orders by reason. -l selects orders only; --provider
+selects both.`,
+		Example: `  kubectl verification status -n lending
+  kubectl verification status -A --provider truework`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, s, err := e.connectSelecting(f, nil)
+			if err != nil {
+				return err
+			}
+			provs, err := cluster.Providers(cmd.Context(), c, s)
+			if err != nil {
+				return err
+			}
+			orders, _, err := cluster.Orders(cmd.Context(), c, s)
+			if err != nil {
+				return err
+			}
+			return overview.Build(provs, orders, e.registry).Render(e.out)
+		},
+	}
+	f.bind(cmd.Flags())
+	return cmd
+}

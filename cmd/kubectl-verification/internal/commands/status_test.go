@@ -1,0 +1,94 @@
+package commands
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
+)
+
+// words folds each line's runs of spaces, so a table compares by its cells.
+func words(s string) string {
+	var out []string
+	for line := range strings.Lines(s) {
+		out = append(out, strings.Join(strings.Fields(line), " "))
+	}
+	return strings.Join(out, "\n")
+}
+
+func TestStatusSummarizesProvidersAndOrders(t *testing.T) {
+	ns := newNamespace(t, "fleet")
+	createProvider(t, ns, "truework", v1.VendorTruework, func(p *v1.VerificationProvider) {
+		p.Spec.RateLimit = &v1.RateLimit{RequestsPerSecond: 20, Burst: 40}
+		p.Status.Orders, p.Status.EffectivePollInterval = 3, &metav1.Duration{Duration: 12 * time.Minute}
+	})
+	createProvider(t, ns, "accountchek", v1.VendorAccountChek, func(p *v1.VerificationProvider) {
+		p.Status.Conditions[0].Status, p.Status.Conditions[0].Reason = metav1.ConditionFalse, string(v1.ReasonSecretNotFound)
+		p.Status.Conditions[0].Message = `Secret "accountchek-credentials" with its credentials was not found.`
+	})
+	createProvider(t, ns, "txcloud", v1.VendorTxCloud, func(p *v1.VerificationProvider) {
+		p.Spec.PollInterval, p.Spec.PollBudgetPercent = &metav1.Duration{Duration: time.Minute}, ptr.To[int32](20)
+		p.Status.Orders, p.Status.EffectivePollInterval = 1, &metav1.Duration{Duration: time.Minute}
+	})
+
+	converged := ready(metav1.ConditionTrue, v1.ReasonConverged, "The order is active at truework (processing).")
+	record(t, createOrder(t, ns, "a", "truework", "tw-a", v1.DesiredActive), observed("processing", "active"), converged)
+	record(t, createOrder(t, ns, "b", "truework", "tw-b", v1.DesiredActive), observed("processing", "active"), converged)
+	record(t, createOrder(t, ns, "c", "truework", "tw-c", v1.DesiredCanceled), observed("completed", "completed"), stalled(v1.ReasonAlreadyTerminal, "ended"))
+	createOrder(t, ns, "d", "truework", "tw-d", v1.DesiredCanceled)
+	record(t, createOrder(t, ns, "e", "accountchek", "ac-e", v1.DesiredCanceled), stalled(v1.ReasonProviderNotReady, "no Secret"))
+	record(t, createOrder(t, ns, "f", "txcloud", "tx-f", v1.DesiredCanceled), observed("expired", "canceled"),
+		ready(metav1.ConditionTrue, v1.ReasonConverged, "The order is canceled at txcloud."))
+	record(t, createOrder(t, ns, "g", "txcloud", "tx-g", v1.DesiredCanceled), observed("expired", "expired"), stalled(v1.ReasonAlreadyTerminal, "ended"))
+
+	r := plugin("status", "-n", ns)
+	t.Logf("status:\n%s", r.stdout)
+	want := strings.ReplaceAll(`PROVIDERS
+NAMESPACE NAME VENDOR READY REASON RATE POLL BUDGET ORDERS POLL EFFECTIVE POLL
+NS accountchek accountchek False SecretNotFound 10/s burst 10 50% 0 5m0s -
+NS truework truework True CredentialsValid 20/s burst 40 50% 3 5m0s 12m0s (stretched)
+NS txcloud txcloud True CredentialsValid 1/s burst 5 20% 1 1m0s 1m0s
+
+ORDERS
+NAMESPACE PROVIDER STATE READY REASON COUNT
+NS accountchek - False ProviderNotReady 1
+NS truework - - - 1
+NS truework active True Converged 2
+NS truework completed False AlreadyTerminal 1
+NS txcloud canceled True Converged 1
+NS txcloud expired False AlreadyTerminal 1
+
+STALLED
+REASON COUNT ORDERS
+AlreadyTerminal 2 NS/c, NS/g
+ProviderNotReady 1 NS/e`, "NS", ns)
+	if r.code != 0 || words(r.stdout) != want {
+		t.Errorf("status: exit %d\n%s%s\nwant (spacing aside):\n%s", r.code, r.stdout, r.stderr, want)
+	}
+
+	r = plugin("status", "-n", ns, "--provider", "txcloud")
+	want = strings.ReplaceAll(`PROVIDERS
+NAMESPACE NAME VENDOR READY REASON RATE POLL BUDGET ORDERS POLL EFFECTIVE POLL
+NS txcloud txcloud True CredentialsValid 1/s burst 5 20% 1 1m0s 1m0s
+
+ORDERS
+NAMESPACE PROVIDER STATE READY REASON COUNT
+NS txcloud canceled True Converged 1
+NS txcloud expired False AlreadyTerminal 1
+
+STALLED
+REASON COUNT ORDERS
+AlreadyTerminal 1 NS/g`, "NS", ns)
+	if r.code != 0 || words(r.stdout) != want {
+		t.Errorf("status --provider txcloud: exit %d\n%s%s\nwant (spacing aside):\n%s", r.code, r.stdout, r.stderr, want)
+	}
+
+	empty := newNamespace(t, "empty")
+	if r := plugin("status", "-n", empty); r.code != 0 || words(r.stdout) != "PROVIDERS\nnone\n\nORDERS\nnone\n\nSTALLED\nnone" {
+		t.Errorf("status of an empty namespace: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}

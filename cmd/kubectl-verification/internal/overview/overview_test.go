@@ -1,0 +1,111 @@
+package overview
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
+	"github.com/ordersync/verification-operator/providers/registry"
+)
+
+func duration(d time.Duration) *metav1.Duration { return &metav1.Duration{Duration: d} }
+
+func readyCondition(status metav1.ConditionStatus, reason v1.Reason) []metav1.Condition {
+	return []metav1.Condition{{Type: v1.ConditionReady, Status: status, Reason: string(reason)}}
+}
+
+func TestProviderRows(t *testing.T) {
+	provider := func(vendor v1.Vendor, mod func(*v1.VerificationProvider)) v1.VerificationProvider {
+		p := v1.VerificationProvider{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: string(vendor)},
+			Spec: v1.VerificationProviderSpec{Vendor: vendor, PollInterval: duration(5 * time.Minute), PollBudgetPercent: ptr.To[int32](50)}}
+		mod(&p)
+		return p
+	}
+	for _, tc := range []struct {
+		name string
+		p    v1.VerificationProvider
+		want ProviderRow
+	}{
+		{"the vendor's published rate; polls fit", provider("truv", func(p *v1.VerificationProvider) {
+			p.Status.Conditions = readyCondition(metav1.ConditionTrue, v1.ReasonCredentialsValid)
+			p.Status.Orders, p.Status.EffectivePollInterval = 4, duration(5*time.Minute)
+		}), ProviderRow{Namespace: "ns", Name: "truv", Vendor: "truv", Ready: "True", Reason: "CredentialsValid", Rate: "5/s burst 10",
+			PollBudget: "50%", Orders: 4, Poll: "5m0s", Effective: "5m0s"}},
+		{"spec.rateLimit, burst defaulting to the rate; polls stretched", provider("truework", func(p *v1.VerificationProvider) {
+			p.Spec.RateLimit = &v1.RateLimit{RequestsPerSecond: 3}
+			p.Status.Orders, p.Status.EffectivePollInterval = 900, duration(25*time.Minute)
+		}), ProviderRow{Namespace: "ns", Name: "truework", Vendor: "truework", Ready: "-", Reason: "-", Rate: "3/s burst 3",
+			PollBudget: "50%", Orders: 900, Poll: "5m0s", Effective: "25m0s", Stretched: true}},
+		{"a vendor not built in; nothing recorded", provider("equifax", func(p *v1.VerificationProvider) {
+			p.Spec.PollInterval, p.Spec.PollBudgetPercent = nil, nil
+			p.Status.Conditions = readyCondition(metav1.ConditionFalse, v1.ReasonUnknownVendor)
+		}), ProviderRow{Namespace: "ns", Name: "equifax", Vendor: "equifax", Ready: "False", Reason: "UnknownVendor", Rate: "-",
+			PollBudget: "-", Poll: "-", Effective: "-"}},
+	} {
+		got := Build([]v1.VerificationProvider{tc.p}, nil, registry.Default()).Providers
+		if diff := cmp.Diff([]ProviderRow{tc.want}, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.name, diff)
+		}
+	}
+}
+
+func TestOrderCounts(t *testing.T) {
+	order := func(name, provider string, state v1.ObservedState, conditions ...metav1.Condition) v1.VerificationOrder {
+		return v1.VerificationOrder{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name},
+			Spec:   v1.VerificationOrderSpec{ProviderRef: v1.ProviderReference{Name: provider}},
+			Status: v1.VerificationOrderStatus{State: state, Conditions: conditions}}
+	}
+	converged := metav1.Condition{Type: v1.ConditionReady, Status: "True", Reason: string(v1.ReasonConverged)}
+	stalledBy := func(reason v1.Reason) []metav1.Condition {
+		return []metav1.Condition{
+			{Type: v1.ConditionReady, Status: "False", Reason: string(reason)},
+			{Type: v1.ConditionStalled, Status: "True", Reason: string(reason)},
+		}
+	}
+	orders := make([]v1.VerificationOrder, 0, 10)
+	for _, name := range []string{"i5", "i2", "i4", "i1", "i3"} {
+		orders = append(orders, order(name, "accountchek", "active", stalledBy(v1.ReasonIllegalTransition)...))
+	}
+	orders = append(orders,
+		order("a1", "truv", "active", converged), order("a2", "truv", "active", converged),
+		order("w1", "truework", "canceled", converged),
+		order("t1", "truework", "completed", stalledBy(v1.ReasonAlreadyTerminal)...),
+		order("n1", "truework", ""),
+		order("s1", "truework", "", stalledBy(v1.ReasonOrderNotFound)...),
+	)
+	ov := Build(nil, orders, registry.Default())
+	wantGroups := []OrderGroup{
+		{"ns", "accountchek", "active", "False", "IllegalTransition", 5},
+		{"ns", "truework", "-", "-", "-", 1},
+		{"ns", "truework", "-", "False", "OrderNotFound", 1},
+		{"ns", "truework", "canceled", "True", "Converged", 1},
+		{"ns", "truework", "completed", "False", "AlreadyTerminal", 1},
+		{"ns", "truv", "active", "True", "Converged", 2},
+	}
+	if diff := cmp.Diff(wantGroups, ov.Orders); diff != "" {
+		t.Errorf("order groups (-want +got):\n%s", diff)
+	}
+	// The most common reason first, then by name.
+	wantStalls := []StallGroup{
+		{"IllegalTransition", []string{"ns/i1", "ns/i2", "ns/i3", "ns/i4", "ns/i5"}},
+		{"AlreadyTerminal", []string{"ns/t1"}},
+		{"OrderNotFound", []string{"ns/s1"}},
+	}
+	if diff := cmp.Diff(wantStalls, ov.Stalls); diff != "" {
+		t.Errorf("stalls (-want +got):\n%s", diff)
+	}
+	var b strings.Builder
+	if err := ov.Render(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"IllegalTransition  5      ns/i1, ns/i2, ns/i3 and 2 more\n", "OrderNotFound      1      ns/s1\n"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("Render does not show %q:\n%s", want, b.String())
+		}
+	}
+}

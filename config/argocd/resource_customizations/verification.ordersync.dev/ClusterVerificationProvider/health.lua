@@ -1,0 +1,1 @@
+../VerificationProvider/health.lua

@@ -1,0 +1,54 @@
+package controllers
+
+import (
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+
+	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
+)
+
+// BudgetReports tells the provider reconcilers which providers should
+// refresh the budget figures in their status (status.orders,
+// effectivePollInterval). An account may be named by several providers, of
+// either kind, in several namespaces: each shows the account's figures.
+type BudgetReports struct {
+	clients *ClientCache
+	// One channel per provider kind: each kind has its own reconciler.
+	kinds map[v1.ProviderKind]chan event.GenericEvent
+}
+
+func newBudgetReports(clients *ClientCache, kinds []v1.ProviderKind) *BudgetReports {
+	r := &BudgetReports{clients: clients, kinds: map[v1.ProviderKind]chan event.GenericEvent{}}
+	for _, k := range kinds {
+		r.kinds[k] = make(chan event.GenericEvent, 64)
+	}
+	return r
+}
+
+// Changed asks for a refresh of every provider on account but except. It
+// never blocks: a provider's periodic refresh catches up on a dropped one.
+// A nil BudgetReports (a reconciler built without providers) tells no one.
+func (r *BudgetReports) Changed(account string, except types.NamespacedName) {
+	if r == nil {
+		return
+	}
+	for _, key := range r.clients.Sharing(account) {
+		if key == except {
+			continue
+		}
+		kind := v1.KindVerificationProvider
+		if key.Namespace == "" { // cluster-scoped
+			kind = v1.KindClusterVerificationProvider
+		}
+		p := emptyProvider(kind)
+		p.SetNamespace(key.Namespace)
+		p.SetName(key.Name)
+		select {
+		case r.kinds[kind] <- event.GenericEvent{Object: p}:
+		default:
+		}
+	}
+}
+
+// of is the channel the reconciler of kind reads.
+func (r *BudgetReports) of(kind v1.ProviderKind) <-chan event.GenericEvent { return r.kinds[kind] }

@@ -1,0 +1,261 @@
+// Package webhook receives vendors' push notifications. A delivery is a
+// hint, never the truth: once its token or signature checks out, the
+// orders it names are looked at now, and the reconcile observes the vendor
+// as always. Forged, replayed, oversized and unknown deliveries change
+// nothing and are counted.
+//
+// As Flux's notification receiver does, it acts through the API server, so
+// every replica can receive (the leader need not be the one the vendor
+// reaches): it annotates each order it names with RefreshAnnotation, which
+// makes the leader reconcile it now, and records the delivery in the
+// provider's status.webhook, from which the leader learns that the vendor
+// is pushing and lets routine polls fall back.
+package webhook
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net/http"
+	"slices"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
+	"github.com/ordersync/verification-operator/providers"
+)
+
+// OrderVendorIDIndex indexes orders by the vendor ids they manage
+// (spec.orderID, status.orderID, status.requests[].id), for the receiver to
+// map a delivery to its orders. The controllers register it.
+const OrderVendorIDIndex = ".status.vendorIDs"
+
+// VendorIDs are the values of OrderVendorIDIndex for o.
+func VendorIDs(o *v1.VerificationOrder) []string {
+	ids := []string{}
+	add := func(id string) {
+		if id != "" && !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	add(o.Spec.OrderID)
+	add(o.Status.OrderID)
+	for _, r := range o.Status.Requests {
+		add(r.ID)
+	}
+	return ids
+}
+
+// MaxBody caps a delivery: the vendors' payloads are a few KiB.
+const MaxBody = 256 << 10
+
+// ClusterSegment is the namespace segment of a ClusterVerificationProvider's
+// path; no namespace can be named so (names start with a letter or digit).
+const ClusterSegment = "_cluster"
+
+// Path is where provider p receives deliveries.
+func Path(p v1.Provider) string {
+	ns := p.GetNamespace()
+	if ns == "" {
+		ns = ClusterSegment
+	}
+	return "/hooks/" + ns + "/" + p.GetName()
+}
+
+// RefreshAnnotation asks the controller to look at an order now; its value
+// is when it was asked (the Argo CD refresh action sets it too).
+const RefreshAnnotation = "verification.ordersync.dev/refresh"
+
+// StatusEvery spaces the receiver's writes of a provider's status.webhook.
+const StatusEvery = 10 * time.Second
+
+// Receiver is the HTTP handler of every provider's deliveries, at
+// /hooks/{namespace}/{provider}.
+type Receiver struct {
+	// Client reads providers and orders from the informer cache, and
+	// writes the refresh annotations and status.webhook.
+	Client   client.Client
+	Registry providers.Registry
+	// Credentials returns the data of p's credentials Secret.
+	Credentials func(ctx context.Context, p v1.Provider) (map[string][]byte, error)
+	Replays     *Replays
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Register adds the receiver's route to mux.
+func (r *Receiver) Register(mux *http.ServeMux) {
+	mux.Handle("POST /hooks/{namespace}/{provider}", r)
+}
+
+func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	ctx := req.Context()
+	p, vendor, err := r.provider(ctx, req.PathValue("namespace"), req.PathValue("provider"))
+	if err != nil {
+		count("", resultUnknown)
+		http.NotFound(w, req) // says nothing of which providers exist
+		return
+	}
+	key := types.NamespacedName{Namespace: p.GetNamespace(), Name: p.GetName()}
+	status, result, refusal := r.receive(ctx, req, p, vendor)
+	count(vendor.Name, result)
+	log.FromContext(ctx).V(1).Info("webhook delivery", "provider", key.String(), "result", result)
+	if err := r.recordStatus(ctx, p, refusal); err != nil {
+		log.FromContext(ctx).Error(err, "recording the webhook delivery in the provider's status", "provider", key.String())
+	}
+	w.WriteHeader(status)
+}
+
+// receive checks and acts on one delivery; it returns the HTTP status, the
+// result for the metrics and, for a refused delivery, why.
+func (r *Receiver) receive(ctx context.Context, req *http.Request, p v1.Provider, vendor providers.Vendor) (status int, result, refusal string) {
+	body, err := io.ReadAll(http.MaxBytesReader(nil, req.Body, MaxBody))
+	if err != nil {
+		return http.StatusRequestEntityTooLarge, resultOversized, "oversized or unreadable"
+	}
+	creds, err := r.Credentials(ctx, p)
+	if err != nil {
+		return http.StatusServiceUnavailable, resultUnavailable, "" // the vendor retries
+	}
+	if err := vendor.Webhooks.Verify(req.Header, body, webhookCredentials(creds, p, vendor)); err != nil {
+		return http.StatusUnauthorized, resultForged, "forged: the token or signature is missing or wrong"
+	}
+	push, err := vendor.Webhooks.Parse(req.Header, body)
+	if err != nil {
+		return http.StatusBadRequest, resultInvalid, "unreadable: " + err.Error()
+	}
+	now := r.now()
+	key := types.NamespacedName{Namespace: p.GetNamespace(), Name: p.GetName()}
+	if !push.At.IsZero() && now.Sub(push.At) > ReplayWindow || !r.Replays.firstTime(replayKey(key, push, body), now) {
+		return http.StatusOK, resultReplayed, "replayed: this delivery was received before" // acknowledged, so the vendor stops sending it
+	}
+	orders, err := r.ordersOf(ctx, p, push.IDs)
+	if err != nil {
+		return http.StatusServiceUnavailable, resultUnavailable, ""
+	}
+	for _, o := range orders {
+		if err := r.refresh(ctx, o, now); err != nil {
+			return http.StatusServiceUnavailable, resultUnavailable, ""
+		}
+	}
+	if len(orders) == 0 {
+		return http.StatusAccepted, resultUnknown, "" // an order we do not manage
+	}
+	return http.StatusAccepted, resultAccepted, ""
+}
+
+// refresh annotates o so that the leader reconciles it now.
+func (r *Receiver) refresh(ctx context.Context, o *v1.VerificationOrder, now time.Time) error {
+	patch := client.MergeFrom(o.DeepCopy())
+	if o.Annotations == nil {
+		o.Annotations = map[string]string{}
+	}
+	o.Annotations[RefreshAnnotation] = now.UTC().Format(time.RFC3339Nano)
+	return client.IgnoreNotFound(r.Client.Patch(ctx, o, patch))
+}
+
+// recordStatus writes the delivery into p's status.webhook, at most every
+// StatusEvery for deliveries that go well (a refusal is always written: a
+// person looks for it).
+func (r *Receiver) recordStatus(ctx context.Context, p v1.Provider, refusal string) error {
+	now := r.now()
+	st := p.ProviderStatus()
+	w := st.Webhook.DeepCopy()
+	if w == nil {
+		w = &v1.WebhookStatus{}
+	}
+	w.Path = Path(p)
+	stamp := metav1.NewTime(now)
+	if refusal != "" {
+		w.LastRefusal, w.LastRefusalTime = refusal, &stamp
+	} else {
+		if w.LastDeliveryTime != nil && now.Sub(w.LastDeliveryTime.Time) < StatusEvery && w.Path == Path(p) {
+			return nil
+		}
+		w.LastDeliveryTime = &stamp
+	}
+	patch := client.MergeFrom(p.DeepCopyObject().(client.Object))
+	st.Webhook = w
+	return client.IgnoreNotFound(r.Client.Status().Patch(ctx, p, patch))
+}
+
+var errNoWebhook = errors.New("no webhook")
+
+// provider resolves the path to a provider with spec.webhook set.
+func (r *Receiver) provider(ctx context.Context, namespace, name string) (v1.Provider, providers.Vendor, error) {
+	var p v1.Provider = &v1.VerificationProvider{}
+	key := types.NamespacedName{Namespace: namespace, Name: name}
+	if namespace == ClusterSegment {
+		p, key.Namespace = &v1.ClusterVerificationProvider{}, ""
+	}
+	if err := r.Client.Get(ctx, key, p); err != nil {
+		return nil, providers.Vendor{}, err
+	}
+	vendor, err := r.Registry.Get(string(p.ProviderSpec().Vendor))
+	if err != nil {
+		return nil, providers.Vendor{}, err
+	}
+	if p.ProviderSpec().Webhook == nil || vendor.Webhooks == nil || !p.GetDeletionTimestamp().IsZero() {
+		return nil, providers.Vendor{}, errNoWebhook
+	}
+	return p, vendor, nil
+}
+
+// ordersOf returns the orders of provider p that manage any of ids.
+func (r *Receiver) ordersOf(ctx context.Context, p v1.Provider, ids []string) ([]*v1.VerificationOrder, error) {
+	kind := v1.KindVerificationProvider
+	if p.GetNamespace() == "" {
+		kind = v1.KindClusterVerificationProvider
+	}
+	var out []*v1.VerificationOrder
+	for _, id := range ids {
+		var list v1.VerificationOrderList
+		if err := r.Client.List(ctx, &list, client.InNamespace(p.GetNamespace()), client.MatchingFields{OrderVendorIDIndex: id}); err != nil {
+			return nil, err
+		}
+		for i := range list.Items {
+			ref := list.Items[i].Spec.ProviderRef
+			if ref.Name == p.GetName() && (ref.Kind == kind || ref.Kind == "" && kind == v1.KindVerificationProvider) {
+				out = append(out, &list.Items[i])
+			}
+		}
+	}
+	return out, nil
+}
+
+// webhookCredentials are what Verify needs: the Secret's data, with the
+// webhook secret under the vendor's SecretKey wherever the provider keeps it.
+func webhookCredentials(creds map[string][]byte, p v1.Provider, vendor providers.Vendor) map[string][]byte {
+	from := p.ProviderSpec().Webhook.SecretKey
+	if from == "" || vendor.Webhooks.SecretKey == "" || from == vendor.Webhooks.SecretKey {
+		return creds
+	}
+	out := make(map[string][]byte, len(creds)+1)
+	for k, v := range creds {
+		out[k] = v
+	}
+	out[vendor.Webhooks.SecretKey] = creds[from]
+	return out
+}
+
+func replayKey(provider types.NamespacedName, push providers.Push, body []byte) string {
+	id := push.DeliveryID
+	if id == "" {
+		sum := sha256.Sum256(body)
+		id = "sha256:" + hex.EncodeToString(sum[:])
+	}
+	return provider.String() + "|" + id
+}
+
+func (r *Receiver) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
