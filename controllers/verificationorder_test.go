@@ -286,6 +286,7 @@ var _ = Describe("Metrics", func() {
 			"state":  "^(|active|canceled|closed|completed|expired|failed)$",
 			"reason": "^([A-Z][A-Za-z]+)?$",
 			"ready":  "^(true|false)$",
+			"result": "^(accepted|unknown|forged|replayed|oversized|invalid|unavailable)$",
 			// Budget gauges name the provider (platform config, not an
 			// order's); nothing else may.
 			"provider": "^" + env.Provider.Namespace + "/" + env.Provider.Name + "$|^[a-z0-9-]+/[a-z0-9.-]+$",
