@@ -115,6 +115,7 @@ func (c *Client) newRequest(ctx context.Context, req Request) (*http.Request, er
 	if err != nil {
 		return nil, &providers.Error{Kind: providers.KindRejected, Message: "invalid vendor URL: " + err.Error()}
 	}
+	unreplayable(httpReq)
 	if req.Body != nil {
 		httpReq.Header.Set("Content-Type", "application/json")
 	}
@@ -127,6 +128,26 @@ func (c *Client) newRequest(ctx context.Context, req Request) (*http.Request, er
 	}
 	return httpReq, nil
 }
+
+// unreplayable stops http.Transport from sending the request a second time
+// by itself, which it does once for a GET (or a request it can rewind) when
+// a reused connection breaks before the answer. The account's budget paid
+// for one call, and the vendor would see two; a failed call is retried by
+// the controller instead, paying again. A request is replayable only
+// without a body or with GetBody, so reads carry an empty body (sent as
+// none at all) and writes lose GetBody.
+func unreplayable(r *http.Request) {
+	if r.Body == nil || r.Body == http.NoBody {
+		r.Body = emptyBody{}
+	}
+	r.GetBody = nil
+}
+
+// emptyBody is an empty request body that http.Transport cannot rewind.
+type emptyBody struct{}
+
+func (emptyBody) Read([]byte) (int, error) { return 0, io.EOF }
+func (emptyBody) Close() error             { return nil }
 
 func (c *Client) statusError(resp *http.Response, body []byte) *providers.Error {
 	e := &providers.Error{Kind: KindForStatus(resp.StatusCode), StatusCode: resp.StatusCode}

@@ -446,3 +446,46 @@ func TestVerifyRunsBeforeDecodingAndClassifying(t *testing.T) {
 		}
 	})
 }
+
+// TestNoHiddenResend: http.Transport sends a GET (or a request carrying
+// Idempotency-Key) again by itself when a reused connection breaks before
+// the answer. The budget paid for one call, so the vendor must see one.
+func TestNoHiddenResend(t *testing.T) {
+	cases := []vendorhttp.Request{
+		{Method: "GET", Path: "/orders/1"},
+		{Method: "POST", Path: "/orders/1/cancel", Body: map[string]string{"reason": "other"}, Header: http.Header{"Idempotency-Key": {"k1"}}},
+	}
+	for _, req := range cases {
+		t.Run(req.Method, func(t *testing.T) {
+			var calls, bodies int
+			cl := serve(t, func(w http.ResponseWriter, r *http.Request) {
+				calls++
+				if r.ContentLength > 0 || len(r.TransferEncoding) > 0 {
+					bodies++
+				}
+				if r.URL.Path == "/warm" {
+					w.WriteHeader(http.StatusNoContent) // the connection stays open for reuse
+					return
+				}
+				conn, _, err := w.(http.Hijacker).Hijack()
+				if err != nil {
+					panic(err)
+				}
+				_ = conn.Close() // the request arrived; its answer never does
+			})
+			if _, err := cl.Do(context.Background(), vendorhttp.Request{Method: "GET", Path: "/warm"}, nil); err != nil {
+				t.Fatalf("warm-up: %v", err)
+			}
+			_, err := cl.Do(context.Background(), req, nil)
+			if perr := providerError(t, err); perr.Kind != providers.KindTransient {
+				t.Errorf("cut call: %v, want Transient", perr)
+			}
+			if calls != 2 {
+				t.Errorf("the server saw %d calls, want 2 (the warm-up and the cut call, never a resend)", calls)
+			}
+			if want := map[string]int{"GET": 0, "POST": 1}[req.Method]; bodies != want {
+				t.Errorf("%d calls carried a body, want %d (a read carries none)", bodies, want)
+			}
+		})
+	}
+}
