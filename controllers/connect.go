@@ -190,9 +190,18 @@ func (conn *Connection) planInput(o *v1.VerificationOrder, reverify bool, now ti
 		Desired:      desired(o),
 		Reverify:     reverify,
 		Capabilities: conn.vendor.Capabilities,
-		LastApplied:  providers.Action(o.Status.LastAppliedAction),
+		LastApplied:  mayHaveApplied(o),
 		Now:          now,
 	}
+}
+
+// mayHaveApplied is the last action that may have reached the vendor: the
+// last one it accepted, or a cancel whose answer was lost.
+func mayHaveApplied(o *v1.VerificationOrder) providers.Action {
+	if o.Status.LastAppliedAction == "" && o.Status.CancelRequestedTime != nil {
+		return providers.ActionCancel
+	}
+	return providers.Action(o.Status.LastAppliedAction)
 }
 
 func desired(o *v1.VerificationOrder) v1.DesiredState {

@@ -45,6 +45,9 @@ func (r *VerificationOrderReconciler) reconcileDelete(ctx context.Context, o *v1
 		canceling := o.DeepCopy()
 		canceling.Spec.State = v1.DesiredCanceled
 		rep = r.sync(ctx, work, canceling, true)
+		// sync may have written an intent to status: keep it, and the
+		// resourceVersion its write made, for the writes that follow.
+		o.Status, o.ResourceVersion = canceling.Status, canceling.ResourceVersion
 	}
 	switch {
 	case rep.phase == phaseQueued:

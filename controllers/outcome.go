@@ -108,7 +108,12 @@ func errorOutcome(err error, vendor, orderID string, action providers.Action) ou
 		return out
 	default:
 		wait, note := clampRetryAfter(perr.RetryAfter)
-		return retrying(v1.ReasonVendorUnavailable, fmt.Sprintf("Could not reach %s: %s; retrying with backoff.%s", vendor, perr.Message, note), wait)
+		out := retrying(v1.ReasonVendorUnavailable, fmt.Sprintf("Could not reach %s: %s; retrying with backoff.%s", vendor, perr.Message, note), wait)
+		// A Retry-After on a 503 speaks for the vendor, not this order: the
+		// whole account waits, so that no other reconcile of this order
+		// (its deletion, an edit) or of another calls sooner than asked.
+		out.accountPause = wait
+		return out
 	}
 }
 

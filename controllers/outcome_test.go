@@ -114,6 +114,30 @@ func TestOutcomeTable(t *testing.T) {
 	}
 }
 
+// TestAccountPause: a vendor's Retry-After holds the whole account, so that
+// no other reconcile (of this order, deleted meanwhile, or of another)
+// calls sooner than it asked.
+func TestAccountPause(t *testing.T) {
+	cases := []struct {
+		kind       providers.ErrorKind
+		retryAfter time.Duration
+		want       time.Duration
+	}{
+		{providers.KindRateLimited, 7 * time.Second, 7 * time.Second},
+		{providers.KindRateLimited, 0, minAccountPause},
+		{providers.KindRateLimited, 365 * 24 * time.Hour, maxRetryAfter},
+		{providers.KindTransient, 5 * time.Second, 5 * time.Second}, // 503 with Retry-After
+		{providers.KindTransient, 0, 0},                             // a cut connection says nothing of the account
+		{providers.KindNotFound, 0, 0},
+	}
+	for _, c := range cases {
+		out := errorOutcome(&providers.Error{Kind: c.kind, Message: "m", RetryAfter: c.retryAfter}, "vendor", "o-1", providers.ActionNone)
+		if out.accountPause != c.want {
+			t.Errorf("%s with Retry-After %s pauses the account %s, want %s", c.kind, c.retryAfter, out.accountPause, c.want)
+		}
+	}
+}
+
 // nextLook classifies requeue's answer for out.
 func nextLook(t *testing.T, out outcome) when {
 	t.Helper()

@@ -3,9 +3,11 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 	"github.com/ordersync/verification-operator/controllers/plan"
@@ -134,6 +136,7 @@ func (r *VerificationOrderReconciler) reverify(ctx context.Context, o *v1.Verifi
 		return providers.Observation{}, err
 	}
 	rep.reverified = obs.ID
+	r.sources.forget(objectKey(o))
 	return obs, nil
 }
 
@@ -145,4 +148,45 @@ func neverApplied(err error) bool {
 		return true
 	}
 	return false
+}
+
+// sourceReadings keeps, per order, the last reading of the request to
+// reverify. Status keeps only the managed order, so without it every
+// reconcile reads the request again, with the call its previous reconcile
+// reserved for the reverify: on an account that allows one call at a time,
+// the reverify would never come. Losing it (a restart) costs one read.
+type sourceReadings struct {
+	mu sync.Mutex
+	m  map[types.NamespacedName]sourceReading
+}
+
+type sourceReading struct {
+	obs providers.Observation
+	at  time.Time
+}
+
+func (s *sourceReadings) put(key types.NamespacedName, obs providers.Observation, at time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[types.NamespacedName]sourceReading{}
+	}
+	s.m[key] = sourceReading{obs: obs, at: at}
+}
+
+// get returns the reading of request id made within maxAge of now.
+func (s *sourceReadings) get(key types.NamespacedName, id string, now time.Time, maxAge time.Duration) (providers.Observation, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.m[key]
+	if !ok || r.obs.ID != id || now.Sub(r.at) > maxAge {
+		return providers.Observation{}, false
+	}
+	return r.obs, true
+}
+
+func (s *sourceReadings) forget(key types.NamespacedName) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.m, key)
 }

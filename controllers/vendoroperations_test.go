@@ -23,6 +23,7 @@ import (
 	"github.com/ordersync/verification-operator/providers/simkit"
 	"github.com/ordersync/verification-operator/providers/simulators"
 	truework "github.com/ordersync/verification-operator/providers/truework/simulator"
+	txsim "github.com/ordersync/verification-operator/providers/txcloud/simulator"
 )
 
 var _ = Describe("Vendor operations beyond cancel", func() {
@@ -105,6 +106,43 @@ var _ = Describe("Vendor operations beyond cancel", func() {
 		Expect(o.Status.State).To(BeEquivalentTo("canceled"))
 		Expect(o.Status.VendorState).To(Equal("expired"))
 		Expect(env.mutatingCalls(id)).To(Equal(1))
+	})
+
+	It("reads a txcloud verification its lost cancel expired as canceled, after the crash that lost the answer", func() {
+		env := startVendor("txcloud", nil)
+		id := env.vendorOrder("pending")
+		o := env.order(id, wantState(v1.DesiredCanceled), isolated)
+		key := ctrl.Request{NamespacedName: client.ObjectKeyFromObject(o)}
+		// The cancel lands, and the process dies before it records the answer.
+		landed := func() bool { return env.vendorState(id) == "expired" }
+		crashing := newIsolatedReconciler(&failWritesOnceVendorMoved{Client: k8s, moved: landed})
+		_, _ = crashing.Reconcile(ctx(), key)
+		Expect(env.vendorState(id)).To(Equal("expired"))
+		Expect(fetch(o).Status.LastAppliedAction).To(BeEmpty(), "the answer was lost")
+
+		// The next process comes after the poll interval, so it reads the
+		// verification first, and finds it expired.
+		later := newIsolatedReconciler(k8s)
+		later.Now = func() time.Time { return time.Now().Add(time.Hour) }
+		_, err := later.Reconcile(ctx(), key)
+		Expect(err).NotTo(HaveOccurred())
+		o = expectReady(o, v1.ReasonConverged)
+		Expect(o.Status.State).To(BeEquivalentTo("canceled"))
+		Expect(o.Status.CancelRequestedTime).NotTo(BeNil())
+		Expect(env.mutatingCalls(id)).To(Equal(1))
+	})
+
+	It("withdraws the cancel intent when txcloud refuses the cancel", func() {
+		env := startVendor("txcloud", nil)
+		id := env.vendorOrder("pending")
+		// The verification moves to review as the cancel is sent: txcloud
+		// refuses it, and the read that follows finds it in review.
+		hooks.Before("POST", "/v1/identity/verifications/"+id+"/cancel", func() {
+			Expect(env.Sim.(*txsim.Server).SetOrderState(id, "review")).To(Succeed())
+		})
+		o := expectStalled(env.order(id, wantState(v1.DesiredCanceled)), v1.ReasonIllegalTransition)
+		Expect(env.mutatingCalls(id)).To(Equal(1))
+		Expect(o.Status.CancelRequestedTime).To(BeNil(), "no cancel of ours landed")
 	})
 
 	It("stops repeating a cancel the vendor accepts but ignores, with VendorIgnoredAction", func() {
@@ -271,6 +309,21 @@ var _ = Describe("Vendor operations beyond cancel", func() {
 			Expect(sim.Reverifications(req)).To(HaveLen(1))
 		})
 
+		It("reverifies on an account whose budget allows one call at a time", func() {
+			// Each reconcile has one call: the one that read the request
+			// must leave the next one to the reverify, not read it again.
+			Eventually(func() error {
+				p := &v1.VerificationProvider{}
+				Expect(k8s.Get(ctx(), client.ObjectKeyFromObject(env.Provider), p)).To(Succeed())
+				p.Spec.RateLimit = &v1.RateLimit{RequestsPerSecond: 1, Burst: 1}
+				return k8s.Update(ctx(), p)
+			}).Should(Succeed())
+			req, report := completedRequest()
+			o := expectReady(env.order("", reverification(req, report)), v1.ReasonConverged)
+			Expect(sim.Reverifications(req)).To(HaveLen(1))
+			Expect(o.Status.OrderID).To(Equal(sim.Reverifications(req)[0]))
+		})
+
 		It("refuses a request completed more than 90 days ago, without calling reverify", func() {
 			// Complete the request 91 days ago on the vendor's clock, which
 			// then agrees with the operator's again.
@@ -388,6 +441,29 @@ func newIsolatedReconciler(c client.Client) *controllers.VerificationOrderReconc
 	}
 	r.Backoff = workqueueBackoff()
 	return r
+}
+
+// failWritesOnceVendorMoved fails every status write once moved says the
+// vendor applied the call: a crash right after the vendor's answer.
+type failWritesOnceVendorMoved struct {
+	client.Client
+	moved func() bool
+}
+
+func (f *failWritesOnceVendorMoved) Status() client.SubResourceWriter {
+	return movedStatus{f.Client.Status(), f.moved}
+}
+
+type movedStatus struct {
+	client.SubResourceWriter
+	moved func() bool
+}
+
+func (s movedStatus) Update(ctx context.Context, obj client.Object, opts ...client.SubResourceUpdateOption) error {
+	if s.moved() {
+		return errors.New("simulated crash: status write lost")
+	}
+	return s.SubResourceWriter.Update(ctx, obj, opts...)
 }
 
 // failResultWrites fails every status write that records a reverification's

@@ -65,6 +65,8 @@ type VerificationOrderReconciler struct {
 	RepeatBackoff time.Duration
 	// BudgetReports is told when an account's polled orders changed.
 	BudgetReports *BudgetReports
+	// sources are the requests to reverify, as last read.
+	sources sourceReadings
 	// Trace, when set, is called as each reconcile starts, and what it
 	// returns with the result as it ends: the test suites wait on it
 	// instead of sleeping.
@@ -89,6 +91,9 @@ type report struct {
 	// withdrawIntent: a recorded reverification intent never reached the
 	// vendor, so a later attempt is safe.
 	withdrawIntent bool
+	// withdrawCancelIntent: the vendor refused the cancel and the order is
+	// not canceled, so no cancel of ours landed.
+	withdrawCancelIntent bool
 	// poll is the provider's poll interval; zero before it is known.
 	poll time.Duration
 }
@@ -111,6 +116,7 @@ func (r *VerificationOrderReconciler) Reconcile(ctx context.Context, req ctrl.Re
 		if apierrors.IsNotFound(err) {
 			r.Backoff.Forget(req.NamespacedName)
 			r.Connector.Clients.Budgets.ForgetOrder(req.NamespacedName)
+			r.sources.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -165,7 +171,7 @@ func (r *VerificationOrderReconciler) markReconciling(ctx context.Context, o *v1
 }
 
 // sync observes, plans and applies. It changes nothing in o.Status but the
-// reverification intent (see reverify). Reads use ctx; mutating calls use
+// reverification and cancel intents (see reverify, recordCancelIntent). Reads use ctx; mutating calls use
 // work, which shutdown does not cancel.
 func (r *VerificationOrderReconciler) sync(ctx, work context.Context, o *v1.VerificationOrder, deleting bool) report {
 	if isPaused(o) {
@@ -203,7 +209,7 @@ func (r *VerificationOrderReconciler) observePlanApply(ctx, work context.Context
 		return rep // a reverification that created nothing has nothing to cancel
 	}
 	in.Reverify = t.reverify
-	if obs, ok := r.recentObservation(o, t, conn); ok {
+	if obs, ok := r.recentObservation(o, t, conn, key); ok {
 		d := plan.Plan(withObserved(in, obs))
 		if obs.State.Terminal() && d.Verdict != plan.Act {
 			// A terminal order never changes at the vendor: nothing to ask.
@@ -234,6 +240,9 @@ func (r *VerificationOrderReconciler) observePlanApply(ctx, work context.Context
 		return rep
 	}
 	rep.learn(t, obs, plan.Plan(withObserved(in, obs)))
+	if t.reverify {
+		r.sources.put(key, obs, r.now())
+	}
 	d := rep.decision
 	if d.Verdict != plan.Act {
 		return rep
@@ -263,10 +272,14 @@ func (r *VerificationOrderReconciler) observePlanApply(ctx, work context.Context
 // recentObservation is what status says about t, when it can stand in
 // for reading it again: of the same vendor object, and terminal (it never
 // changes) or read within the poll interval and not followed by a refusal
-// (a Stalled order is read again first).
-func (r *VerificationOrderReconciler) recentObservation(o *v1.VerificationOrder, t target, conn *Connection) (providers.Observation, bool) {
+// (a Stalled order is read again first). A request to reverify is not in
+// status: its last reading within the poll interval stands in.
+func (r *VerificationOrderReconciler) recentObservation(o *v1.VerificationOrder, t target, conn *Connection, key types.NamespacedName) (providers.Observation, bool) {
 	s := o.Status
-	if t.reverify || s.OrderID != t.id || s.VendorState == "" || s.LastObservedTime == nil {
+	if t.reverify {
+		return r.sources.get(key, t.id, r.now(), conn.poll)
+	}
+	if s.OrderID != t.id || s.VendorState == "" || s.LastObservedTime == nil {
 		return providers.Observation{}, false
 	}
 	obs := providers.Observation{ID: s.OrderID, VendorState: s.VendorState, State: providers.State(s.State)}
@@ -309,7 +322,12 @@ func (r *VerificationOrderReconciler) apply(ctx context.Context, o *v1.Verificat
 	case providers.ActionClose:
 		obs, err = t.client.(providers.Closer).Close(ctx, t.id) // the plan acts only on supported actions
 	default:
-		obs, err = t.client.Cancel(ctx, t.id, cancellation(o))
+		if err = r.recordCancelIntent(ctx, o, conn); err == nil {
+			obs, err = t.client.Cancel(ctx, t.id, cancellation(o))
+			// Refused, after Settle read the order and found it not canceled:
+			// no cancel of ours landed, before or now.
+			rep.withdrawCancelIntent = providers.KindOf(err) == providers.KindRejected
+		}
 	}
 	// An answer without a usable id or state fails like a read would; the
 	// action may have landed, and repeating it is safe (every vendor takes
@@ -333,6 +351,24 @@ func (r *VerificationOrderReconciler) apply(ctx context.Context, o *v1.Verificat
 		rep.retryAfter = cmp.Or(r.RepeatBackoff, progressRecheck) << (min(appliedCount(o, action), 9) - 1)
 	}
 	return rep, false
+}
+
+// recordCancelIntent writes status.cancelRequestedTime before a cancel, at a
+// vendor that shows a canceled order as something else: if the cancel's
+// answer is lost, it alone tells a later reading of that word from the
+// vendor's own doing. Like the reverification intent, it must land before
+// the call.
+func (r *VerificationOrderReconciler) recordCancelIntent(ctx context.Context, o *v1.VerificationOrder, conn *Connection) error {
+	if conn.vendor.Capabilities.CanceledReadsAs == "" || o.Status.CancelRequestedTime != nil {
+		return nil
+	}
+	now := metav1.NewTime(r.now())
+	o.Status.CancelRequestedTime = &now
+	if err := r.Status().Update(ctx, o); err != nil {
+		o.Status.CancelRequestedTime = nil
+		return fmt.Errorf("recording the cancel intent: %w", err)
+	}
+	return nil
 }
 
 // appliedCount is how many times in a row action will have been applied.
@@ -373,6 +409,9 @@ func (r *VerificationOrderReconciler) record(o *v1.VerificationOrder, rep report
 	if rep.withdrawIntent {
 		s.ReverificationRequestedTime = nil
 	}
+	if rep.withdrawCancelIntent {
+		s.CancelRequestedTime = nil
+	}
 	if rep.reverified != "" {
 		s.OrderID = rep.reverified
 	}
@@ -397,7 +436,7 @@ func (r *VerificationOrderReconciler) record(o *v1.VerificationOrder, rep report
 // no later observation can tell again (txcloud reads a canceled
 // verification as expired; a reverification's new id).
 func (rep report) carriesResult() bool {
-	return rep.applied != providers.ActionNone || rep.reverified != "" || rep.withdrawIntent
+	return rep.applied != providers.ActionNone || rep.reverified != "" || rep.withdrawIntent || rep.withdrawCancelIntent
 }
 
 // writeStatus writes o's status. A report that carries a result survives a

@@ -216,6 +216,13 @@ type VerificationOrderStatus struct {
 	// +optional
 	AppliedCount int32 `json:"appliedCount,omitempty"`
 
+	// cancelRequestedTime is recorded before a cancel is sent to a vendor
+	// that shows a canceled order as something else (txcloud: expired).
+	// Should the cancel's answer be lost, it is what tells the controller
+	// that the order reading so later was canceled by it.
+	// +optional
+	CancelRequestedTime *metav1.Time `json:"cancelRequestedTime,omitempty"`
+
 	// reverificationRequestedTime is recorded before the reverify call.
 	// Set with orderID still empty, it means a call may have reached the
 	// vendor without its result being recorded, so the call is not repeated.

@@ -318,6 +318,10 @@ func (in *VerificationOrderStatus) DeepCopyInto(out *VerificationOrderStatus) {
 		in, out := &in.LastAppliedTime, &out.LastAppliedTime
 		*out = (*in).DeepCopy()
 	}
+	if in.CancelRequestedTime != nil {
+		in, out := &in.CancelRequestedTime, &out.CancelRequestedTime
+		*out = (*in).DeepCopy()
+	}
 	if in.ReverificationRequestedTime != nil {
 		in, out := &in.ReverificationRequestedTime, &out.ReverificationRequestedTime
 		*out = (*in).DeepCopy()

@@ -25,7 +25,9 @@ type Input struct {
 	Observed *providers.Observation
 	// Capabilities are what the vendor allows.
 	Capabilities providers.Capabilities
-	// LastApplied is status.lastAppliedAction.
+	// LastApplied is the last action that may have reached the vendor:
+	// status.lastAppliedAction, or a cancel status.cancelRequestedTime
+	// records whose answer was lost.
 	LastApplied providers.Action
 	// Now is used only for time-bounded vendor rules (the reverify window).
 	Now time.Time

@@ -135,12 +135,13 @@ func (c *Client) newRequest(ctx context.Context, req Request) (*http.Request, er
 // for one call, and the vendor would see two; a failed call is retried by
 // the controller instead, paying again. A request is replayable only
 // without a body or with GetBody, so reads carry an empty body (sent as
-// none at all) and writes lose GetBody.
+// none at all) and writes lose GetBody. (A bodiless POST is replayable
+// only with an Idempotency-Key, which no client sends.)
 func unreplayable(r *http.Request) {
-	if r.Body == nil || r.Body == http.NoBody {
-		r.Body = emptyBody{}
-	}
 	r.GetBody = nil
+	if (r.Body == nil || r.Body == http.NoBody) && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		r.Body = emptyBody{} // sent as no body: Go probes it, and finds it empty
+	}
 }
 
 // emptyBody is an empty request body that http.Transport cannot rewind.

@@ -54,7 +54,9 @@ func checkRetryAfter(a *account, calls []call) retryAfterFinding {
 			switch {
 			case c.Status != http.StatusTooManyRequests && (c.order == nil || next.order != c.order):
 				continue // a 503's Retry-After is the order's alone
-			case next.order != c.order && gap <= inFlightTolerance:
+			case (next.order != c.order || c.order == nil) && gap <= inFlightTolerance:
+				// Another order's call (or one no path attributes, such as
+				// Truework's POST /orders/reverification) already under way.
 				f.inFlight++
 				continue
 			case c.order != nil && next.order == c.order:
