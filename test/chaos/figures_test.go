@@ -100,7 +100,7 @@ func (f *figures) print(w io.Writer) {
 		}
 		row("wrong outcomes", r.WrongOutcomes)
 		if len(r.KnownBugs) > 0 {
-			row("known operator bugs met (not failed)", strings.Join(r.KnownBugs, "; "))
+			row("known limits met (not failed)", strings.Join(r.KnownBugs, "; "))
 		}
 		row("reverifications / duplicate creations", fmt.Sprintf("%d / %d", r.Reverifications, r.DuplicateCreations))
 		row("forbidden calls", r.ForbiddenCalls)

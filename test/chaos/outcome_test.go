@@ -37,11 +37,6 @@ type outcomes struct {
 	forbiddenCalls int
 	// falseStalls counts orders Stalled for a reason untrue at the vendor.
 	falseStalls int
-	// known lists the wrong outcomes that are an operator bug this suite
-	// already reproduces on its own (knownbugs_test.go). Without
-	// -chaos.strict they are reported, not failed, so that the short run
-	// in `make test` does not fail by chance on a bug already on record.
-	known []string
 }
 
 // verdict is what checkOrder found about one order.
@@ -50,20 +45,7 @@ type verdict struct {
 	forbidden  int
 	duplicates int
 	falseStall bool
-	// knownBug names the known operator bug the problems are, if any.
-	knownBug string
 }
-
-// knownTxcloudLostCancel is the bug of knownbugs_test.go: a txcloud
-// verification the operator's own cancel expired, read as ended by txcloud
-// after the cancel's answer was lost.
-const knownTxcloudLostCancel = "txcloud lost cancel read as AlreadyTerminal"
-
-// knownSettleRefusal is the bug of knownbugs_test.go: a repeated cancel
-// or close refused because the first had landed, whose confirming read
-// failed, reported as the vendor refusing (IllegalTransition) although
-// the order is where it was wanted.
-const knownSettleRefusal = "a repeat whose confirming read failed, reported IllegalTransition"
 
 // checkOutcomes compares each order's end with the vendor's truth.
 func (r *run) checkOutcomes(final objects, calls ledger) outcomes {
@@ -79,10 +61,6 @@ func (r *run) checkOutcomes(final objects, calls ledger) outcomes {
 			continue
 		}
 		line := fmt.Sprintf("%s (%s, seeded %s, vendor id %s): %s", o.name, o.play.kind, o.word, o.vendorID, strings.Join(v.problems, "; "))
-		if v.knownBug != "" && !*flagStrict {
-			out.known = append(out.known, v.knownBug+": "+line)
-			continue
-		}
 		out.wrong = append(out.wrong, line)
 	}
 	slices.Sort(out.wrong)
@@ -157,12 +135,6 @@ func checkOrder(o *order, vo *v1.VerificationOrder, calls []call) verdict {
 		if why := stallUntrue(o, v1.Reason(stalled.Reason), state); why != "" {
 			v.falseStall = true
 			v.problems = append(v.problems, "Stalled "+stalled.Reason+" is untrue: "+why)
-			switch {
-			case vendor == "txcloud" && stalled.Reason == string(v1.ReasonAlreadyTerminal) && acceptedMutations(o) > 0:
-				v.knownBug = knownTxcloudLostCancel
-			case stalled.Reason == string(v1.ReasonIllegalTransition) && state == wanted(o):
-				v.knownBug = knownSettleRefusal
-			}
 		}
 	}
 	return v

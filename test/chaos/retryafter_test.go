@@ -21,10 +21,9 @@ type retryAfterFinding struct {
 	// client (an answer the client gave up on asks nothing of it).
 	sent int
 	// violations lists calls that came sooner than a Retry-After allowed;
-	// knownViolations those of operator bugs on record (knownbugs_test.go):
-	// a call the budget never paid for, one after a 429 the operator never
-	// saw because providers.Settle dropped it, or one on an order that was
-	// changed (deleted) meanwhile, which the operator looks at at once.
+	// knownViolations those the budget never paid for (Settle's confirming
+	// read, the search for a lost reverification), which it cannot hold
+	// back. They fail only with -chaos.strict.
 	violations, knownViolations []string
 	// inFlight counts calls that reached the account within
 	// inFlightTolerance after the client had a 429.
@@ -64,14 +63,9 @@ func checkRetryAfter(a *account, calls []call) retryAfterFinding {
 			default:
 				what += " on the account"
 			}
-			switch {
-			case next.order != nil && next.order == c.order && next.order.deletedAt.After(c.answered) && !next.order.deletedAt.After(next.At):
-				f.knownViolations = append(f.knownViolations, what+" (the order was deleted meanwhile, which skips its Retry-After)")
-			case c.unpaid == unpaidConfirm:
-				f.knownViolations = append(f.knownViolations, what+" (the 429 answered Settle's read, which drops it)")
-			case next.unpaid != "":
+			if next.unpaid != "" {
 				f.knownViolations = append(f.knownViolations, what+" ("+next.unpaid+", which ignores the pause)")
-			default:
+			} else {
 				f.violations = append(f.violations, what)
 			}
 		}

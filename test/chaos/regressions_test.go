@@ -17,14 +17,14 @@ import (
 )
 
 // The operator bugs the chaos runs found, each reproduced on its own, in
-// seconds and without chance. Each spec states what the operator must do;
-// it fails while the bug is there. They run with -chaos.strict (make
-// test-chaos), which also makes the crash run fail on them; docs/reliability.md
-// describes each.
+// seconds and without chance, and fixed. Each spec states what the
+// operator must do. They run with -chaos.strict (make test-chaos);
+// docs/reliability.md describes each, and the unit or envtest spec that
+// guards the fix in `make test`.
 var _ = Describe("Operator bugs the chaos runs found", func() {
 	BeforeEach(func() {
 		if !*flagStrict {
-			Skip("run with -chaos.strict (make test-chaos does): these fail until the operator is fixed")
+			Skip("run with -chaos.strict (make test-chaos does); make test guards each fix with a faster test")
 		}
 	})
 
@@ -34,6 +34,8 @@ var _ = Describe("Operator bugs the chaos runs found", func() {
 	// The reverify then needs a second call at once, which a budget with
 	// reservations outstanding never has: the order reserves again, and
 	// the next reconcile spends that reservation on another observation.
+	// Fixed: the last reading of the request stands in within the poll
+	// interval (controllers/reverify.go sourceReadings).
 	It("reverifies on an account whose budget allows one call at a time", func(ctx SpecContext) {
 		r := newRun(ctx, "reverify-budget", suiteSeed)
 		a := r.addAccount(ctx, "truework", "truework", simkit.Faults{}, func(s *v1.VerificationProviderSpec) {
@@ -67,7 +69,8 @@ var _ = Describe("Operator bugs the chaos runs found", func() {
 	// order again (as when the budget had no second call right after the
 	// read), leaves lastObservedTime as it was; the retry then comes more
 	// than a poll interval after it, observes instead of repeating the
-	// cancel, reads expired, and calls it the vendor's doing.
+	// cancel, reads expired, and calls it the vendor's doing. Fixed: the
+	// cancel intent is written first (status.cancelRequestedTime).
 	It("reads a txcloud verification its own cancel expired as canceled when the cancel's answer was lost", func(ctx SpecContext) {
 		r := newRun(ctx, "txcloud-lost-cancel", suiteSeed)
 		a := r.addAccount(ctx, "txcloud", "txcloud", simkit.Faults{}, func(s *v1.VerificationProviderSpec) {
@@ -96,7 +99,8 @@ var _ = Describe("Operator bugs the chaos runs found", func() {
 	// error, here a 429 with Retry-After. The controller then reads the
 	// order again at once, in disregard of the 429, when its budget has a
 	// call to spare; and when it has none, it reports the canceled order
-	// Stalled, IllegalTransition, until its next poll.
+	// Stalled, IllegalTransition, until its next poll. Fixed: Settle
+	// returns the read's error when the read could not be made.
 	It("honors the Retry-After of a failed read confirming a repeated cancel", func(ctx SpecContext) {
 		r, a, o := settleReadFails(ctx, "settle-read-429")
 		Expect(checkOrder(o, r.list(ctx)[o.name], r.ledger().of(o)).problems).To(BeEmpty())
@@ -114,7 +118,8 @@ var _ = Describe("Operator bugs the chaos runs found", func() {
 	// A vendor's Retry-After for an order lives only in the order's
 	// requeue. Any change to the order (here its deletion, with
 	// deletionPolicy Cancel) is reconciled at once, and calls the vendor
-	// sooner than it asked.
+	// sooner than it asked. Fixed: a Retry-After on any answer pauses the
+	// whole account, as a 429's always did.
 	It("waits out a vendor's Retry-After on an order that is deleted meanwhile", func(ctx SpecContext) {
 		r := newRun(ctx, "retry-after-deleted", suiteSeed)
 		a := r.addAccount(ctx, "truework", "truework", simkit.Faults{})
@@ -147,7 +152,8 @@ var _ = Describe("Operator bugs the chaos runs found", func() {
 
 	// Go's http.Transport sends a GET again by itself, once, when the
 	// connection it reused is cut before an answer. The budget paid for
-	// one call; the vendor sees two.
+	// one call; the vendor sees two. Fixed: vendorhttp makes every
+	// request unreplayable.
 	It("pays from the budget for every call the vendor sees", func(ctx SpecContext) {
 		r := newRun(ctx, "transport-resend", suiteSeed)
 		a := r.addAccount(ctx, "txcloud", "txcloud", simkit.Faults{}, func(s *v1.VerificationProviderSpec) {
