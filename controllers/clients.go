@@ -210,16 +210,19 @@ func Account(p v1.Provider, vendor providers.Vendor, credentials map[string][]by
 	return vendor.Name + "|" + where + "|" + hex.EncodeToString(h.Sum(nil))[:16]
 }
 
-// Limits is the budget of provider p's account: its spec.rateLimit or the
-// vendor's published limit, and its poll share.
+// Limits is the budget of provider p's account: its spec.rateLimit, each
+// field unset taking the vendor's published limit, and its poll share.
 func Limits(p v1.Provider, vendor providers.Vendor) budget.Limits {
 	l := budget.Limits{RequestsPerSecond: vendor.RateLimit.RequestsPerSecond, Burst: vendor.RateLimit.Burst}
 	spec := p.ProviderSpec()
 	if rl := spec.RateLimit; rl != nil {
-		l.RequestsPerSecond, l.Burst = float64(rl.RequestsPerSecond), int(rl.Burst)
-		if l.Burst == 0 {
-			l.Burst = int(rl.RequestsPerSecond)
+		if rl.RequestsPerSecond > 0 {
+			l.RequestsPerSecond, l.Burst = float64(rl.RequestsPerSecond), int(rl.RequestsPerSecond)
 		}
+		if rl.Burst > 0 {
+			l.Burst = int(rl.Burst)
+		}
+		l.RequestsPerDay = int(rl.RequestsPerDay)
 	}
 	if spec.PollBudgetPercent != nil {
 		l.PollShare = float64(*spec.PollBudgetPercent) / 100

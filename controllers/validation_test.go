@@ -122,6 +122,7 @@ var _ = Describe("API validation", func() {
 		Entry("with a plain http endpoint to a private address", map[string]any{"vendor": "truv", "endpoint": "http://10.0.0.8"}, "spec.endpoint", "must use https"),
 		Entry("with a zero rate limit", map[string]any{"vendor": "truv", "rateLimit": map[string]any{"requestsPerSecond": 0}}, "spec.rateLimit.requestsPerSecond"),
 		Entry("with a rate limit over 1000/s", map[string]any{"vendor": "truv", "rateLimit": map[string]any{"requestsPerSecond": 1001}}, "spec.rateLimit.requestsPerSecond"),
+		Entry("with a zero daily quota", map[string]any{"vendor": "txcloud", "rateLimit": map[string]any{"requestsPerDay": 0}}, "spec.rateLimit.requestsPerDay"),
 		Entry("with a poll interval under a second", map[string]any{"vendor": "truv", "pollInterval": "10ms"}, "spec.pollInterval", "at least 1s"),
 		Entry("with a poll interval that is not a duration", map[string]any{"vendor": "truv", "pollInterval": "soon"}, "spec.pollInterval"),
 		Entry("without a Secret name", map[string]any{"vendor": "truv", "credentialsSecretRef": map[string]any{"name": ""}}, "spec.credentialsSecretRef.name"),

@@ -102,8 +102,8 @@ func (r *VerificationProviderReconciler) Reconcile(ctx context.Context, req ctrl
 	}
 	if stretched(p) && !equality.Semantic.DeepEqual(before.EffectivePollInterval, st.EffectivePollInterval) {
 		r.Recorder.Eventf(p, nil, corev1.EventTypeNormal, "PollsStretched", "Poll",
-			"%d orders polled every %s would use more than %d%% of the rate limit: each is polled every %s instead.",
-			st.Orders, pollInterval(p), pollPercent(p), st.EffectivePollInterval.Round(time.Second))
+			"%d orders polled every %s would use more than %d%% of the %s: each is polled every %s instead.",
+			st.Orders, pollInterval(p), pollPercent(p), r.pollLimit(account), st.EffectivePollInterval.Round(time.Second))
 	}
 	if res, err := afterStatusWrite(ctx, r.Status().Update(ctx, p)); err != nil || res.RequeueAfter > 0 {
 		return res, err
@@ -149,6 +149,14 @@ func (r *VerificationProviderReconciler) reportBudget(p v1.Provider, account str
 		return 0
 	}
 	return budgetRefresh
+}
+
+// pollLimit names what stretches the account's polls.
+func (r *VerificationProviderReconciler) pollLimit(account string) string {
+	if b, ok := r.Clients.Budgets.Get(account); ok && b.QuotaBound() {
+		return "daily quota (spec.rateLimit.requestsPerDay)"
+	}
+	return "rate limit"
 }
 
 func stretched(p v1.Provider) bool {

@@ -125,6 +125,37 @@ var _ = Describe("VerificationProvider", func() {
 		}).Should(ContainElement("PollsStretched"))
 	})
 
+	It("keeps polls within a daily quota, and says so", func() {
+		env := startVendor("txcloud", nil)
+		Eventually(func() error {
+			p := fetchProvider(env.Provider)
+			p.Spec.RateLimit = &v1.RateLimit{RequestsPerDay: 1000} // txcloud's Free plan; the rate stays txcloud's
+			return k8s.Update(ctx(), p)
+		}).Should(Succeed())
+		for range 2 {
+			expectReady(env.order(env.vendorOrder("pending")), v1.ReasonConverged)
+		}
+		Eventually(func(g Gomega) {
+			p := fetchProvider(env.Provider)
+			g.Expect(p.Status.Orders).To(BeEquivalentTo(2))
+			g.Expect(p.Status.EffectivePollInterval).NotTo(BeNil())
+			// Half of what the day allows (970 less a burst of 50, over
+			// 86,400s) for 2 orders: every 376s, not every 2s.
+			g.Expect(p.Status.EffectivePollInterval.Duration).To(Equal(376 * time.Second))
+		}).Should(Succeed())
+		Eventually(func() []string {
+			var list eventsv1.EventList
+			Expect(k8s.List(ctx(), &list, client.InNamespace(env.NS))).To(Succeed())
+			var notes []string
+			for _, e := range list.Items {
+				if e.Regarding.Name == env.Provider.Name && e.Reason == "PollsStretched" {
+					notes = append(notes, e.Note)
+				}
+			}
+			return notes
+		}).Should(ContainElement(ContainSubstring("daily quota (spec.rateLimit.requestsPerDay)")))
+	})
+
 	It("refuses a Truv sandbox secret on production", func() {
 		env := startVendor("truv", nil)
 		setEnvironment(env.Provider, v1.EnvironmentProduction)

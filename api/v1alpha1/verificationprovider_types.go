@@ -196,19 +196,31 @@ type SecretReference struct {
 	Namespace string `json:"namespace,omitempty"`
 }
 
-// RateLimit is a token bucket.
+// RateLimit is the account's request budget: a token bucket, and a daily
+// quota. Unset fields take the vendor's published limits.
 type RateLimit struct {
-	// requestsPerSecond is the sustained rate of calls.
+	// requestsPerSecond is the sustained rate of calls; defaults to the
+	// vendor's published rate (docs/vendors.md).
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=1000
-	// +required
-	RequestsPerSecond int32 `json:"requestsPerSecond"`
+	// +optional
+	RequestsPerSecond int32 `json:"requestsPerSecond,omitempty"`
 
 	// burst is how many calls may go at once; defaults to requestsPerSecond.
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=1000
 	// +optional
 	Burst int32 `json:"burst,omitempty"`
+
+	// requestsPerDay is the account's daily quota, where the vendor's plan
+	// has one (txcloud: 1,000 Free, 10,000 Starter, 100,000 Growth). The
+	// operator keeps every 24 hours within it, and stretches the poll
+	// interval so that routine polls use at most pollBudgetPercent of it;
+	// status.effectivePollInterval and a PollsStretched event say so.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100000000
+	// +optional
+	RequestsPerDay int32 `json:"requestsPerDay,omitempty"`
 }
 
 // VerificationProviderStatus is what the controller found.

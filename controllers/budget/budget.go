@@ -25,7 +25,22 @@ type Limits struct {
 	// PollShare is the part of RequestsPerSecond routine polls may use on
 	// average, in (0, 1]; the poll interval stretches to fit it.
 	PollShare float64
+	// RequestsPerDay is the account's daily quota; zero means none.
+	RequestsPerDay int
 }
+
+// daily is the token bucket that keeps an account within RequestsPerDay:
+// a burst of a twentieth of the quota, refilled so that burst and refill
+// together stay within margin of the quota in any 24 hours. A restart
+// starts a full bucket, so each one may spend up to a twentieth more;
+// txcloud's own daily limit answers 429, which pauses the account.
+func (l Limits) daily() (perSecond rate.Limit, burst int) {
+	q := float64(l.RequestsPerDay)
+	burst = max(1, l.RequestsPerDay/20)
+	return rate.Limit(max(q*margin-float64(burst), q*0.01) / day.Seconds()), burst
+}
+
+const day = 24 * time.Hour
 
 // margin keeps the client's bucket a little slower than the vendor's, and
 // its burst half the vendor's, so that the vendor's own bucket always has
@@ -42,6 +57,8 @@ type Budget struct {
 	mu      sync.Mutex
 	limits  Limits
 	limiter *rate.Limiter
+	// daily keeps the account within its daily quota; nil without one.
+	daily *rate.Limiter
 	// pausedUntil: the vendor said 429 with a Retry-After.
 	pausedUntil time.Time
 	// held are calls reserved for orders, by when each is due.
@@ -55,8 +72,22 @@ type Budget struct {
 
 func newBudget(l Limits) *Budget {
 	l = l.normalized()
-	return &Budget{limits: l, limiter: rate.NewLimiter(rate.Limit(l.RequestsPerSecond*margin), clientBurst(l.Burst)), // starts full
+	b := &Budget{limits: l, limiter: rate.NewLimiter(rate.Limit(l.RequestsPerSecond*margin), clientBurst(l.Burst)), // starts full
 		held: map[types.NamespacedName]time.Time{}, polled: map[types.NamespacedName]struct{}{}}
+	b.setDaily(l)
+	return b
+}
+
+func (b *Budget) setDaily(l Limits) {
+	switch perSecond, burst := l.daily(); {
+	case l.RequestsPerDay <= 0:
+		b.daily = nil
+	case b.daily == nil:
+		b.daily = rate.NewLimiter(perSecond, burst)
+	default:
+		b.daily.SetLimit(perSecond)
+		b.daily.SetBurst(burst)
+	}
 }
 
 func (l Limits) normalized() Limits {
@@ -71,6 +102,7 @@ func (b *Budget) setLimits(l Limits) {
 	b.limits = l
 	b.limiter.SetLimit(rate.Limit(l.RequestsPerSecond * margin))
 	b.limiter.SetBurst(clientBurst(l.Burst))
+	b.setDaily(l)
 }
 
 // DefaultPollShare is the part of an account's rate routine polls may use.
@@ -99,8 +131,12 @@ func (b *Budget) Take(order types.NamespacedName, now time.Time) time.Duration {
 	if from.Before(b.pausedUntil) {
 		from = b.pausedUntil
 	}
-	r := b.limiter.ReserveN(from, 1)
-	due := from.Add(r.DelayFrom(from))
+	due := from.Add(b.limiter.ReserveN(from, 1).DelayFrom(from))
+	if b.daily != nil {
+		if quota := from.Add(b.daily.ReserveN(from, 1).DelayFrom(from)); quota.After(due) {
+			due = quota
+		}
+	}
 	if !due.After(now) {
 		return 0
 	}
@@ -206,8 +242,22 @@ func (b *Budget) Load(now time.Time) Load {
 	return l
 }
 
+// QuotaBound says whether the daily quota, not the rate, is what limits
+// the account's polls.
+func (b *Budget) QuotaBound() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	perDay, _ := b.limits.daily()
+	return b.limits.RequestsPerDay > 0 && float64(perDay) < b.limits.RequestsPerSecond*margin
+}
+
 func stretch(configured time.Duration, orders int, l Limits) time.Duration {
-	pollRate := l.RequestsPerSecond * margin * l.PollShare
+	pollRate := l.RequestsPerSecond * margin
+	if l.RequestsPerDay > 0 {
+		perDay, _ := l.daily()
+		pollRate = min(pollRate, float64(perDay))
+	}
+	pollRate *= l.PollShare
 	if pollRate <= 0 {
 		return configured
 	}

@@ -184,3 +184,59 @@ func TestLoadReportsQueueWaitAndPause(t *testing.T) {
 		t.Errorf("once every reservation is due and the pause over: %+v, want nothing", got)
 	}
 }
+
+// txcloudFree is txcloud's Free plan: 60 calls a minute, 1,000 a day.
+var txcloudFree = Limits{RequestsPerSecond: 1, Burst: 10, RequestsPerDay: 1000}
+
+func TestDailyQuotaHoldsOverAnyDay(t *testing.T) {
+	var r Registry
+	b := r.For("txcloud|key", txcloudFree)
+	// One order calls as soon as the budget lets it, for two days.
+	var calls []time.Time
+	for now := t0; now.Before(t0.Add(2 * day)); {
+		if d := b.Take(order(1), now); d > 0 {
+			now = now.Add(d)
+			continue
+		}
+		calls = append(calls, now)
+	}
+	most := 0
+	for i, start := range calls {
+		n := 0
+		for _, c := range calls[i:] {
+			if c.Sub(start) >= day {
+				break
+			}
+			n++
+		}
+		most = max(most, n)
+	}
+	// Within the quota in any 24 hours, yet not far below it.
+	if most > txcloudFree.RequestsPerDay || most < txcloudFree.RequestsPerDay*95/100 {
+		t.Errorf("at most %d calls in any 24 hours, want between 950 and 1000", most)
+	}
+	// The rate still holds within the day: the burst goes at once, then
+	// about one call a second.
+	if gap := calls[60].Sub(calls[0]); gap < 50*time.Second {
+		t.Errorf("61 calls within %s: the per-second rate was not kept", gap)
+	}
+}
+
+func TestPollsStretchToFitTheDailyQuota(t *testing.T) {
+	var r Registry
+	quota := r.For("txcloud|key", txcloudFree)
+	rateOnly := r.For("txcloud|other", Limits{RequestsPerSecond: 1, Burst: 10})
+	for i := range 100 {
+		quota.Polled(order(i), true, t0)
+		rateOnly.Polled(order(i), true, t0)
+	}
+	if got := rateOnly.PollInterval(5 * time.Minute); got != 5*time.Minute || rateOnly.QuotaBound() {
+		t.Errorf("without a quota, 100 orders at 1/s poll every %s (quota bound %v), want 5m", got, rateOnly.QuotaBound())
+	}
+	// Half of the day's quota (the poll share) over 100 orders: each is
+	// polled about every 5 hours, so the polls of a day stay within it.
+	got := quota.PollInterval(5 * time.Minute)
+	if perDay := 100 * day.Seconds() / got.Seconds(); perDay > 500 || perDay < 450 || !quota.QuotaBound() {
+		t.Errorf("100 orders polled every %s make %.0f polls a day (quota bound %v), want 450 to 500 of the 1,000", got, perDay, quota.QuotaBound())
+	}
+}
