@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -153,6 +154,24 @@ func New(backend Backend, rps float64, burst int) *Server {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// HandleAdmin registers an admin route of the vendor's own under
+// /_sandbox/ (a net/http pattern, e.g. "PUT /_sandbox/plans"). Admin calls
+// are not vendor API calls: no faults, no call log, no rate limit.
+func (s *Server) HandleAdmin(pattern string, h http.HandlerFunc) {
+	_, path, _ := strings.Cut(pattern, " ")
+	if path == "" {
+		path = pattern
+	}
+	if !strings.HasPrefix(path, "/_sandbox/") {
+		panic("simkit: admin route " + pattern + " is not under /_sandbox/")
+	}
+	s.mux.HandleFunc(pattern, h)
+}
+
+// DecodeAdmin reads an admin call's JSON body into v, refusing unknown
+// fields; when it cannot, it answers 400 itself and returns false.
+func DecodeAdmin(w http.ResponseWriter, r *http.Request, v any) bool { return decodeAdmin(w, r, v) }
 
 // Handle registers a vendor API route (a net/http pattern whose order or
 // request id wildcard is named {id}). Calls through it are logged against

@@ -9,6 +9,7 @@
 package simulator
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -29,7 +30,8 @@ const (
 	LiveAPIKey = "txc_live_sim_9a8b7c6d5e4f3a2b1c0d"
 )
 
-// RequestsPerMinute is the smallest plan's limit, enforced per API key.
+// RequestsPerMinute is the per-minute limit of the Free plan (PlanFree),
+// which every key is on unless SetPlan says otherwise.
 const RequestsPerMinute = 60
 
 // Server is the txcloud simulator. The embedded kit server provides
@@ -40,7 +42,8 @@ type Server struct {
 	mu            sync.Mutex
 	apiKeys       *simkit.Credentials
 	verifications map[string]*verification
-	quota         *quota
+	quotas        *quotas
+	hold          *hold
 	// cancelReadsAs is the status a cancel leaves; see SetCanceledStatus.
 	cancelReadsAs string
 }
@@ -73,13 +76,88 @@ func New() *Server {
 	s := &Server{
 		apiKeys:       simkit.NewCredentials(map[string]string{TestAPIKey: "", LiveAPIKey: ""}),
 		verifications: map[string]*verification{},
-		quota:         newQuota(RequestsPerMinute),
+		quotas:        newQuotas(),
 	}
-	// 60 per minute as a token bucket: one token a second, up to 60 at once.
-	s.Server = simkit.New(s, RequestsPerMinute/60.0, RequestsPerMinute)
+	// The plans' limits are enforced here (api), not by the kit's bucket.
+	s.Server = simkit.New(s, 0, 0)
 	s.Handle("GET "+BasePath+"/identity/verifications/{id}", s.api(s.getVerification))
 	s.Handle("POST "+BasePath+"/identity/verifications/{id}/cancel", s.api(s.cancelVerification))
+	s.HandleAdmin("PUT /_sandbox/plans", s.adminPlan)
 	return s
+}
+
+// SetPlan puts an API key on one of txcloud's plans (Plans); keys are on
+// PlanFree until then, the sandbox's test key included.
+func (s *Server) SetPlan(apiKey string, p Plan) {
+	s.quotas.setPlan(apiKey, p)
+}
+
+// adminPlan is PUT /_sandbox/plans {"apiKey": "txc_test_...", "plan":
+// "starter"}: the sandbox's way to SetPlan.
+func (s *Server) adminPlan(w http.ResponseWriter, r *http.Request) {
+	var b struct {
+		APIKey string `json:"apiKey"`
+		Plan   string `json:"plan"`
+	}
+	if !simkit.DecodeAdmin(w, r, &b) {
+		return
+	}
+	p, ok := PlanNamed(b.Plan)
+	if b.APIKey == "" || !ok {
+		simkit.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "want {\"apiKey\": a key, \"plan\": one of free, starter, growth}"})
+		return
+	}
+	s.SetPlan(b.APIKey, p)
+	simkit.WriteJSON(w, http.StatusOK, map[string]any{"plan": p.Name, "perMinute": p.PerMinute, "perDay": p.PerDay, "burst": p.Burst})
+}
+
+// ServeHTTP counts every API call in flight per key from its arrival to its
+// answer (injected latency included), for the plan's burst, then serves it.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !strings.HasPrefix(r.URL.Path, BasePath+"/") {
+		s.Server.ServeHTTP(w, r)
+		return
+	}
+	key := bearerToken(r)
+	n := s.quotas.enter(key, s.Clock.Now())
+	defer s.quotas.leave(key)
+	s.Server.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), concurrencyKey{}, n)))
+}
+
+// HoldRequests makes admitted API calls wait, in flight, until release is
+// called; arrived receives once per call held. Tests use it to have calls
+// in flight at once.
+func (s *Server) HoldRequests() (arrived <-chan struct{}, release func()) {
+	h := &hold{arrived: make(chan struct{}, 1024), release: make(chan struct{})}
+	s.mu.Lock()
+	s.hold = h
+	s.mu.Unlock()
+	var once sync.Once
+	return h.arrived, func() {
+		once.Do(func() {
+			s.mu.Lock()
+			if s.hold == h {
+				s.hold = nil
+			}
+			s.mu.Unlock()
+			close(h.release)
+		})
+	}
+}
+
+// wait holds an admitted call while HoldRequests is in force.
+func (s *Server) wait(r *http.Request) {
+	s.mu.Lock()
+	h := s.hold
+	s.mu.Unlock()
+	if h == nil {
+		return
+	}
+	h.arrived <- struct{}{}
+	select {
+	case <-h.release:
+	case <-r.Context().Done():
+	}
 }
 
 // AddAPIKey makes the simulator accept another key, as after a rotation.
@@ -93,20 +171,20 @@ func (s *Server) RevokeAPIKey(key string) {
 }
 
 // api wraps a handler with what txcloud does on every API call: count the
-// call against the key's budget, say so in X-RateLimit-* headers, then
+// call against the key's plan, say so in X-RateLimit-* headers, then
 // authenticate. The budget is keyed by the presented token, so even a
 // refused key gets the headers, as every response carries them.
 func (s *Server) api(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		key := bearerToken(r)
-		allowed := s.Allow(key)
-		q := s.quota.take(key, allowed)
-		q.setHeaders(w.Header(), s.Clock.Now())
-		if !allowed {
-			w.Header().Set("Retry-After", strconv.Itoa(q.retryAfterSeconds()))
-			s.WriteError(w, http.StatusTooManyRequests, "Too many requests. Retry after the time in Retry-After.")
+		v := s.quotas.admit(key, concurrentAt(r.Context()), s.Clock.Now())
+		v.setHeaders(w.Header())
+		if v.refused != admitted {
+			w.Header().Set("Retry-After", strconv.Itoa(v.retryAfterSeconds()))
+			s.WriteError(w, http.StatusTooManyRequests, v.message())
 			return
 		}
+		s.wait(r)
 		if !s.accepts(key) {
 			// Never echo the key, not even masked.
 			s.writeError(w, http.StatusUnauthorized, "invalid_api_key", "Invalid API key provided.")

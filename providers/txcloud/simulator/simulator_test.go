@@ -216,6 +216,9 @@ func TestRateLimit(t *testing.T) {
 	last := sim.RequestsPerMinute + 1
 	for i := 1; i <= last; i++ {
 		status, h, body := call(t, ts, "GET", verificationPath(id), bearer)
+		if h.Get("X-RateLimit-Window") != "60" {
+			t.Errorf("call %d: X-RateLimit-Window %q, want the minute's 60", i, h.Get("X-RateLimit-Window"))
+		}
 		for _, name := range []string{"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"} {
 			if _, err := strconv.ParseInt(h.Get(name), 10, 64); err != nil {
 				t.Fatalf("call %d: %s = %q", i, name, h.Get(name))
