@@ -458,3 +458,86 @@ func TestSeedExample(t *testing.T) {
 		t.Errorf("paths %v, want %v", paths, want)
 	}
 }
+
+// txcloud's daily quota answers 429 with a Retry-After of hours (until the
+// next UTC midnight). The client keeps that wait whole, as a rate limit
+// (never a transient failure to retry with a short backoff), for reads and
+// cancels alike, and a refused cancel changes nothing.
+func TestDailyQuotaRetryAfterIsKept(t *testing.T) {
+	t.Run("simulator", func(t *testing.T) {
+		s, c := setup(t)
+		id, _ := s.CreateOrder(sim.StatePending)
+		// Start of a UTC day, then spend the Free plan's day in whole
+		// minutes, in-process.
+		now := s.Clock.Now().UTC()
+		s.Clock.Advance(time.Date(now.Year(), now.Month(), now.Day()+1, 0, 1, 0, 0, time.UTC).Sub(now))
+		for i := range sim.PlanFree.PerDay {
+			if i > 0 && i%sim.PlanFree.PerMinute == 0 {
+				s.Clock.Advance(time.Minute)
+			}
+			req := httptest.NewRequest(http.MethodGet, sim.BasePath+"/identity/verifications/ver_000000000000", nil)
+			req.Header.Set("Authorization", "Bearer "+sim.TestAPIKey)
+			rec := httptest.NewRecorder()
+			s.ServeHTTP(rec, req)
+			if rec.Code != http.StatusNotFound {
+				t.Fatalf("call %d: HTTP %d", i+1, rec.Code)
+			}
+		}
+		// Ten hours before the next UTC midnight.
+		now = s.Clock.Now().UTC()
+		s.Clock.Advance(time.Date(now.Year(), now.Month(), now.Day(), 14, 0, 0, 0, time.UTC).Sub(now))
+
+		lastRetryAfter := func() time.Duration {
+			tl := s.Timeline()
+			return tl[len(tl)-1].RetryAfter
+		}
+		_, err := c.Observe(ctx, id)
+		wantKind(t, err, providers.KindRateLimited)
+		sent := lastRetryAfter()
+		if sent < 9*time.Hour || sent > 10*time.Hour {
+			t.Fatalf("the simulator sent Retry-After %v, want about 10h", sent)
+		}
+		if got := providers.RetryAfterOf(err); got != sent {
+			t.Errorf("RetryAfter %v, want the %v the vendor sent", got, sent)
+		}
+		_, err = c.Cancel(ctx, id, providers.Cancellation{})
+		wantKind(t, err, providers.KindRateLimited)
+		if got := providers.RetryAfterOf(err); got != lastRetryAfter() {
+			t.Errorf("cancel: RetryAfter %v, want %v", got, lastRetryAfter())
+		}
+		if st, _ := s.OrderState(id); st != sim.StatePending {
+			t.Errorf("a refused cancel left the verification %s", st)
+		}
+		if n := s.CountCalls(id, http.MethodPost); n != 1 {
+			t.Errorf("%d cancel calls, want 1 (no retry on the spot)", n)
+		}
+	})
+	t.Run("header and body", func(t *testing.T) {
+		const tenHours = 10 * time.Hour
+		for _, tc := range []struct{ name, header, body string }{
+			{"header", "36000", `{"error":{"code":"rate_limit_exceeded","message":"Daily request limit exceeded","type":"rate_limit_error"}}`},
+			{"body", "", `{"error":{"code":"rate_limit_exceeded","message":"Daily request limit exceeded","type":"rate_limit_error","retry_after":36000}}`},
+			{"both", "36000", `{"error":{"code":"rate_limit_exceeded","message":"Daily request limit exceeded","type":"rate_limit_error","retry_after":36000}}`},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				var calls atomic.Int32
+				c := serve(t, func(w http.ResponseWriter, _ *http.Request) {
+					calls.Add(1)
+					if tc.header != "" {
+						w.Header().Set("Retry-After", tc.header)
+					}
+					w.WriteHeader(http.StatusTooManyRequests)
+					fmt.Fprint(w, tc.body)
+				})
+				_, err := c.Observe(ctx, "ver_a1b2c3d4e5f6")
+				wantKind(t, err, providers.KindRateLimited)
+				if ra := providers.RetryAfterOf(err); ra != tenHours {
+					t.Errorf("RetryAfter %v, want %v", ra, tenHours)
+				}
+				if n := calls.Load(); n != 1 {
+					t.Errorf("%d calls, want 1", n)
+				}
+			})
+		}
+	})
+}
