@@ -30,6 +30,7 @@ type Sim interface {
 	OrderState(id string) (string, bool)
 	SetFaults(simkit.Faults)
 	Calls(orderID string) []simkit.Call
+	Timeline() []simkit.Event
 }
 
 // Adapter describes one vendor to the suite.
@@ -74,6 +75,59 @@ type Adapter struct {
 	Seeds []Seed
 	// PII is the simulator's list of personal values it serves.
 	PII []string
+
+	// Shapes are the vendor's documented response shapes the simulator's
+	// own answers must have (Shape); empty when the vendor's package checks
+	// them itself (Truework's shapes_test.go).
+	Shapes []Shape
+	// OwnRateLimit is how the vendor documents its 429, which the
+	// simulator's own limiter must answer; nil when it has none.
+	OwnRateLimit *OwnRateLimit
+	// Expiry makes orders the vendor ends by itself; nil when it does not.
+	Expiry *Expiry
+	// Refusals are the documented refusals other than an illegal
+	// transition (451, 406, 400 with per-field problems).
+	Refusals []Refusal
+	// Modes are other behaviours the simulator can be switched to, each
+	// documented or assumed; the whole suite runs again in each.
+	Modes []Mode
+}
+
+// Mode is a simulator switched to another behaviour, and what that changes.
+type Mode struct {
+	Name string
+	// Setup switches a fresh simulator into the mode.
+	Setup func(Sim) error
+	// Outcomes replace the adapter's outcome of an action from a state.
+	Outcomes map[providers.Action]map[string]Outcome
+}
+
+// inMode is the adapter for a run in mode m: its simulators set up, its
+// actions' outcomes replaced. The Actions' tables are copied, so the
+// adapter itself is untouched.
+func (a Adapter) inMode(t *testing.T, m Mode) Adapter {
+	newSim := a.NewSimulator
+	a.NewSimulator = func() Sim {
+		s := newSim()
+		if err := m.Setup(s); err != nil {
+			t.Fatalf("mode %s: %v", m.Name, err)
+		}
+		return s
+	}
+	actions := make([]Action, len(a.Actions))
+	for i, act := range a.Actions {
+		from := make(map[string]Outcome, len(act.From))
+		for k, v := range act.From {
+			from[k] = v
+		}
+		for k, v := range m.Outcomes[act.Name] {
+			from[k] = v
+		}
+		act.From = from
+		actions[i] = act
+	}
+	a.Actions, a.Modes = actions, nil
+	return a
 }
 
 // Action is one mutating call and its expected outcome from every state.
@@ -145,6 +199,13 @@ func Run(t *testing.T, a Adapter) {
 	t.Run("Failures", func(t *testing.T) { checkFailures(t, a) })
 	t.Run("Seeds", func(t *testing.T) { checkSeeds(t, a) })
 	t.Run("Credentials", func(t *testing.T) { checkCredentials(t, a) })
+	t.Run("Shapes", func(t *testing.T) { checkShapes(t, a) })
+	t.Run("OwnRateLimit", func(t *testing.T) { checkOwnRateLimit(t, a) })
+	t.Run("Expiry", func(t *testing.T) { checkExpiry(t, a) })
+	t.Run("Refusals", func(t *testing.T) { checkRefusals(t, a) })
+	for _, m := range a.Modes {
+		t.Run("Mode/"+m.Name, func(t *testing.T) { Run(t, a.inMode(t, m)) })
+	}
 }
 
 // env is one simulator served over HTTP with a client for it.
@@ -153,6 +214,8 @@ type env struct {
 	sim    Sim
 	srv    *httptest.Server
 	client providers.Client
+	// answers are the client's HTTP exchanges with the simulator, raw.
+	answers *recorder
 }
 
 // start serves a fresh simulator and builds a client with valid credentials.
@@ -161,7 +224,29 @@ func start(t *testing.T, a Adapter) *env {
 	sim := a.NewSimulator()
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
-	return &env{a: a, sim: sim, srv: srv, client: newClient(t, a, srv, a.Credentials)}
+	e := &env{a: a, sim: sim, srv: srv}
+	e.client, e.answers = recordedClient(t, a, srv, "")
+	return e
+}
+
+// recordedClient is a client for srv with valid credentials, speaking
+// apiVersion ("" for the vendor's default), whose answers are recorded.
+func recordedClient(t *testing.T, a Adapter, srv *httptest.Server, apiVersion string) (providers.Client, *recorder) {
+	t.Helper()
+	rec := &recorder{next: srv.Client().Transport}
+	hc := *srv.Client()
+	hc.Transport = rec
+	c, err := a.Vendor.Connect(providers.Config{
+		BaseURL:     a.BaseURL(srv.URL),
+		Environment: a.Environment,
+		Credentials: a.Credentials,
+		HTTPClient:  &hc,
+		APIVersion:  apiVersion,
+	})
+	if err != nil {
+		t.Fatalf("%s New: %v", a.Name, err)
+	}
+	return c, rec
 }
 
 // newClient builds the vendor's client for srv. The httptest client keeps

@@ -14,29 +14,9 @@ import (
 // rather than importing the client's constants: a mistake in the client's
 // table must not be mirrored in its expectations. Seeds are read from
 // testdata/.
+// The adapter's mode "cancelled" runs the whole suite again with a
+// simulator whose cancel leaves "cancelled" instead of "expired".
 func TestConformance(t *testing.T) { conformance.Run(t, adapter()) }
-
-// TestConformanceCancelledStatus runs the suite against a simulator whose
-// cancel leaves the final status "cancelled" (txcloud's status reference)
-// rather than "expired" (the seed's enum has no canceled word): the client
-// must read both right.
-func TestConformanceCancelledStatus(t *testing.T) {
-	a := adapter()
-	a.NewSimulator = func() conformance.Sim {
-		s := txsim.New()
-		if err := s.SetCanceledStatus(txsim.StateCancelled); err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
-	for i, action := range a.Actions {
-		if action.Name == providers.ActionCancel {
-			a.Actions[i].From["pending"] = conformance.Becomes(providers.StateCanceled, "cancelled")
-			a.Actions[i].From["cancelled"] = conformance.Becomes(providers.StateCanceled, "cancelled")
-		}
-	}
-	conformance.Run(t, a)
-}
 
 // adapter describes TxCloud for the conformance suite: one verification per order, cancelable only while pending. It
 // has no providers.StateCanceled status: a providers.StateCanceled verification reads "expired"
@@ -87,5 +67,45 @@ func adapter() conformance.Adapter {
 				Want: providers.Observation{ID: seedID, VendorState: "pending", State: providers.StateActive}, PII: seedPII},
 		},
 		PII: txsim.PII,
+
+		// testdata/README.md names each file's source.
+		Shapes: []conformance.Shape{
+			{File: "verification-pending.json", State: "pending", Call: conformance.Observe, Method: "GET", Status: 200, Nullable: errorNullable},
+			// rejected: the one status whose fraud_signals and checks.fraud.signals have items.
+			{File: "verification-pending.json", State: "rejected", Call: conformance.Observe, Method: "GET", Status: 200},
+			{File: "verification-pending.json", State: "pending", Call: conformance.Cancel, Method: "POST", Status: 200},
+			{File: "error.json", State: "review", Call: conformance.Cancel, Method: "POST", Status: 409, Nullable: errorNullable},
+			{File: "error.json", Call: conformance.Observe, Method: "GET", Status: 404, Nullable: errorNullable},
+		},
+		// Every key is on the Free plan until told otherwise: 60 calls a
+		// minute, then 429 until the minute's window ends.
+		OwnRateLimit: &conformance.OwnRateLimit{
+			MaxCalls: 200, RetryAfter: true, Body: "error-rate-limit.json",
+			Headers: map[string]string{"X-RateLimit-Limit": "60", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "", "X-RateLimit-Window": "60"},
+		},
+		// txcloud ends a pending verification as expired by itself.
+		Expiry: &conformance.Expiry{Reads: providers.StateExpired, Make: func(sim conformance.Sim) (string, error) {
+			id, err := sim.CreateOrder("pending")
+			if err == nil {
+				err = sim.(*txsim.Server).SetOrderState(id, "expired")
+			}
+			return id, err
+		}},
+		Modes: []conformance.Mode{{
+			// txcloud's status reference lists a final "cancelled"; the
+			// seed's enum has no canceled word. A cancel may leave either.
+			Name: "cancelled",
+			Setup: func(sim conformance.Sim) error {
+				return sim.(*txsim.Server).SetCanceledStatus("cancelled")
+			},
+			Outcomes: map[providers.Action]map[string]conformance.Outcome{providers.ActionCancel: {
+				"pending":   conformance.Becomes(providers.StateCanceled, "cancelled"),
+				"cancelled": conformance.Becomes(providers.StateCanceled, "cancelled"),
+			}},
+		}},
 	}
 }
+
+// errorNullable: txcloud's error object documents param as the name of
+// the parameter at fault, null when there is none.
+var errorNullable = map[string]string{"error.param": "string"}
