@@ -1,10 +1,13 @@
 package truv_test
 
 import (
+	"net/http"
 	"testing"
+	"time"
 
 	"github.com/ordersync/verification-operator/providers"
 	"github.com/ordersync/verification-operator/providers/conformance"
+	"github.com/ordersync/verification-operator/providers/simkit"
 	"github.com/ordersync/verification-operator/providers/truv"
 	truvsim "github.com/ordersync/verification-operator/providers/truv/simulator"
 )
@@ -77,5 +80,45 @@ func adapter() conformance.Adapter {
 			}, PII: []string{"123456789", "1234567890", "john.doe@example.com", "1992-03-03", "6503087300", "1 Morgan Ave"}},
 		},
 		PII: truvsim.PII,
+
+		// testdata/README.md names each file's source.
+		Shapes: []conformance.Shape{
+			{File: "cancel-order-response.json", Setup: expiredOrder, Call: conformance.Observe, Method: "GET", Status: 200, Nullable: orderNullable},
+			{File: "cancel-order-response.json", State: "sent", Call: conformance.Observe, Method: "GET", Status: 200, Nullable: orderNullable},
+			{File: "cancel-order-response.json", State: "completed", Call: conformance.Observe, Method: "GET", Status: 200, Nullable: orderNullable},
+			{File: "cancel-order-response.json", State: "pending", Call: conformance.Cancel, Method: "POST", Status: 200, Nullable: orderNullable},
+			{File: "error-invalid-params.json", State: "completed", Call: conformance.Cancel, Method: "POST", Status: 400},
+			{File: "not-found.json", Call: conformance.Observe, Method: "GET", Status: 404},
+		},
+		OwnRateLimit: &conformance.OwnRateLimit{MaxCalls: 1000, RetryAfter: true, Body: "error.json"},
+		// Orders expire as a whole after the account's lifetime (weekends
+		// not counted); their employers keep their last status.
+		Expiry: &conformance.Expiry{Make: expiredOrder, Reads: providers.StateExpired},
+		Refusals: []conformance.Refusal{
+			{Name: "400-invalid-params", State: "completed", Call: conformance.Cancel, Method: "POST",
+				Status: 400, Kind: providers.KindRejected, Mentions: []string{"status: "}, Body: "error-invalid-params.json"},
+			// Truv answers 406 to an Accept header that excludes JSON,
+			// which the client never sends; injected, it must still read
+			// as a refusal, never as something to retry.
+			{Name: "406", State: "pending", Provoke: func(sim conformance.Sim, _ string) error {
+				sim.SetFaults(simkit.Faults{Rate: 1, Statuses: []int{http.StatusNotAcceptable}})
+				return nil
+			}, Call: conformance.Observe, Method: "GET", Status: 406, Kind: providers.KindRejected, Body: "error.json"},
+		},
 	}
 }
+
+// expiredOrder is an order Truv expired by itself: a lifetime of one hour
+// (weekday hours), and four days later, weekends or not, it is over.
+func expiredOrder(sim conformance.Sim) (string, error) {
+	s := sim.(*truvsim.Server)
+	s.SetOrderLifetime(time.Hour)
+	id, err := s.CreateOrder("pending")
+	s.Clock.Advance(4 * 24 * time.Hour)
+	return id, err
+}
+
+// orderNullable are the order's fields that are null until they apply:
+// the times of states the order may not be in, and the custom field, which
+// "must be enabled in the customization section".
+var orderNullable = map[string]string{"canceled_at": "string", "completed_at": "string", "custom_field": "string"}

@@ -64,11 +64,10 @@ func (o *order) render() map[string]any {
 
 func (e *employer) render() map[string]any {
 	doc := loadTemplate("templates/employer.json")
+	// The documented employer has no timestamps but created_at (the
+	// seed's example): when it was canceled or completed is the order's
+	// canceled_at and completed_at.
 	setPart(doc, e.id, e.status, e.createdAt)
-	doc["canceled_at"] = stamp(e.canceledAt)
-	doc["completed_at"] = stamp(e.completedAt)
-	doc["expired_at"] = stamp(e.expiredAt)
-	doc["is_expired"] = e.status == "expired"
 	return doc
 }
 
