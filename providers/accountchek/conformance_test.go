@@ -2,6 +2,7 @@ package accountchek_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/ordersync/verification-operator/providers"
 	"github.com/ordersync/verification-operator/providers/accountchek"
@@ -63,5 +64,31 @@ func adapter() conformance.Adapter {
 			{File: "seed-error.json", Status: 422, Call: conformance.Cancel(seedOrder), Err: providers.KindRejected},
 		},
 		PII: acsim.PII,
+
+		// testdata/README.md names each file's source.
+		Shapes: []conformance.Shape{
+			{File: "seed-order-canceled.json", State: "opened", Call: conformance.Observe, Method: "GET", Status: 200, Nullable: orderNullable},
+			{File: "seed-order-canceled.json", State: "opened", Call: conformance.Cancel, Method: "PATCH", Status: 200, Nullable: orderNullable},
+			{File: "seed-order-closed.json", State: "inprogress", Call: conformance.Close, Method: "PATCH", Status: 200, Nullable: orderNullable},
+			{File: "seed-error.json", State: "inprogress", Call: conformance.Cancel, Method: "PATCH", Status: 422},
+		},
+		// No limit is published: a bare 429, no Retry-After, no body
+		// (docs/vendors.md).
+		OwnRateLimit: &conformance.OwnRateLimit{MaxCalls: 1000},
+		// When daysRemaining reaches 0 AccountChek cancels an order the
+		// borrower never started.
+		Expiry: &conformance.Expiry{Reads: providers.StateCanceled, Make: func(sim conformance.Sim) (string, error) {
+			id, err := sim.CreateOrder("opened")
+			sim.(*acsim.Server).Clock.Advance(acsim.OrderLifetime + time.Hour)
+			return id, err
+		}},
+		Refusals: []conformance.Refusal{
+			{Name: "422-properties", State: "inprogress", Call: conformance.Cancel, Method: "PATCH",
+				Status: 422, Kind: providers.KindRejected, Mentions: []string{"status"}, Body: "seed-error.json"},
+		},
 	}
 }
+
+// orderNullable: the example's nulls, which an order fills in when it has
+// them (a notification or return URL, a second address line).
+var orderNullable = map[string]string{"notificationUrl": "string", "returnUrl": "string", "address.street2": "string"}
