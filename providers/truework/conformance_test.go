@@ -83,6 +83,37 @@ func adapter() conformance.Adapter {
 		},
 		Seeds: trueworkSeeds(),
 		PII:   twsim.PII,
+
+		// Documented shapes: shapes_test.go holds every route and version
+		// of the simulator to testdata/ (see its README).
+		//
+		// No Retry-After is documented; the simulator sends one (Assume,
+		// docs/vendors.md) and the client must carry it.
+		OwnRateLimit: &conformance.OwnRateLimit{MaxCalls: 1000, RetryAfter: true, Body: "errors/error.json"},
+		Refusals: []conformance.Refusal{
+			{Name: "451-read", State: "processing", Provoke: freeze, Call: conformance.Observe, Method: "GET",
+				Status: 451, Kind: providers.KindLegalHold, Mentions: []string{"frozen"}, Body: "errors/error.json"},
+			{Name: "451-cancel", State: "processing", Provoke: freeze, Call: conformance.Cancel, Method: "PUT",
+				Status: 451, Kind: providers.KindLegalHold, Mentions: []string{"frozen"}, Body: "errors/error.json"},
+			// The key is pinned to 2023-10-30; a client speaking an older
+			// version is refused.
+			{Name: "406", State: "processing", APIVersion: "2022-08-01", Call: conformance.Observe, Method: "GET",
+				Status: 406, Kind: providers.KindRejected, Mentions: []string{"2022-08-01"}, Body: "errors/error.json"},
+			{Name: "400-invalid-fields", State: "processing", Call: cancelFor("bored"), Method: "PUT",
+				Status: 400, Kind: providers.KindRejected, Mentions: []string{"cancellation_reason"}, Body: "errors/error-invalid-fields.json"},
+		},
+	}
+}
+
+// freeze is a target freezing their SSN: Truework answers 451.
+func freeze(sim conformance.Sim, id string) error { return sim.(*twsim.Server).Freeze(id) }
+
+// cancelFor cancels with a reason Truework may refuse.
+func cancelFor(reason string) func(string) func(context.Context, providers.Client) (providers.Observation, error) {
+	return func(id string) func(context.Context, providers.Client) (providers.Observation, error) {
+		return func(ctx context.Context, c providers.Client) (providers.Observation, error) {
+			return c.Cancel(ctx, id, providers.Cancellation{Reason: reason})
+		}
 	}
 }
 
