@@ -16,7 +16,7 @@ var (
 	flagFailover = flag.Bool("chaos.failover", false, "also run the leader failover and the API-server partition cases")
 	flagSlow     = flag.Bool("chaos.slow", false, "also answer a few calls after the client's 30s timeout (slow answers); each holds a worker 30s")
 	flagDoubt    = flag.Bool("chaos.doubt", false, "give reverifications every fault, including those that leave a call in doubt (the operator then waits 2.5 minutes before it calls again)")
-	flagStrict   = flag.Bool("chaos.strict", false, "fail on the operator bugs the chaos runs found (docs/reliability.md) and run their reproductions; without it the crash run reports them and passes")
+	flagStrict   = flag.Bool("chaos.strict", false, "fail on the budget's known limits too (calls it never pays for, reserved calls sent bunched) and run the reproductions of the bugs the chaos runs found (docs/reliability.md)")
 	flagKeep     = flag.Bool("chaos.keep", false, "keep every run's manager logs, simulator timelines and findings (a failed run's are always kept)")
 	flagOut      = flag.String("chaos.out", "", "write the figures of the run to this JSON file (make test-chaos: chaos-results.json)")
 )

@@ -30,8 +30,9 @@ type runFigures struct {
 	// waiting for an answer when it was cut off.
 	InFlightAtCut int `json:"inFlightAtCut,omitempty"`
 	WrongOutcomes int `json:"wrongOutcomes"`
-	// KnownBugs are the findings of operator bugs already on record,
-	// reported without failing the run unless -chaos.strict.
+	// KnownBugs are the findings of the budget's known limits (calls it
+	// never pays for), reported without failing the run unless
+	// -chaos.strict.
 	KnownBugs          []string `json:"knownBugs,omitempty"`
 	DuplicateCreations int      `json:"duplicateCreations"`
 	Reverifications    int      `json:"reverifications"`
