@@ -79,7 +79,9 @@ func (r *VerificationOrderReconciler) recoverReverification(ctx context.Context,
 		rep.synced = true
 		return "", rep, true
 	}
-	obs, ok, err := finder.FindReverification(ctx, src.VerificationRequestID, since)
+	// The search reads the request and pages of a list in one go: each call
+	// pays its own way.
+	obs, ok, err := finder.FindReverification(providers.WithPacer(ctx, conn.budget.Pacer(0)), src.VerificationRequestID, since)
 	if ok {
 		obs, err = providers.Checked(obs, err)
 	}
@@ -136,7 +138,6 @@ func (r *VerificationOrderReconciler) reverify(ctx context.Context, o *v1.Verifi
 		return providers.Observation{}, err
 	}
 	rep.reverified = obs.ID
-	r.sources.forget(objectKey(o))
 	return obs, nil
 }
 
@@ -150,42 +151,39 @@ func neverApplied(err error) bool {
 	return false
 }
 
-// sourceReadings keeps, per order, the last reading of the request to
-// reverify. Status keeps only the managed order, so without it every
-// reconcile reads the request again, with the call its previous reconcile
-// reserved for the reverify: on an account that allows one call at a time,
-// the reverify would never come. Losing it (a restart) costs one read.
-type sourceReadings struct {
+// readings keeps, per order, the vendor's answer that a reserved call is to
+// act on. When a reconcile observes, plans an action and the account has
+// no second call now, it reserves one; the reconcile that comes when it is
+// due acts on this answer, however long it waited. Were it to read the
+// order again, that read would spend the reserved call, and on a busy
+// account (a wait longer than the poll interval) the action would never
+// come. Acting on an old answer is safe: every vendor answers an action
+// with the order's new state and refuses an illegal one itself, and a
+// completed request to reverify never changes. Losing it (a restart)
+// costs one read.
+type readings struct {
 	mu sync.Mutex
-	m  map[types.NamespacedName]sourceReading
+	m  map[types.NamespacedName]providers.Observation
 }
 
-type sourceReading struct {
-	obs providers.Observation
-	at  time.Time
-}
-
-func (s *sourceReadings) put(key types.NamespacedName, obs providers.Observation, at time.Time) {
+func (s *readings) put(key types.NamespacedName, obs providers.Observation) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.m == nil {
-		s.m = map[types.NamespacedName]sourceReading{}
+		s.m = map[types.NamespacedName]providers.Observation{}
 	}
-	s.m[key] = sourceReading{obs: obs, at: at}
+	s.m[key] = obs
 }
 
-// get returns the reading of request id made within maxAge of now.
-func (s *sourceReadings) get(key types.NamespacedName, id string, now time.Time, maxAge time.Duration) (providers.Observation, bool) {
+// get returns the answer kept for key, if it is of vendor object id.
+func (s *readings) get(key types.NamespacedName, id string) (providers.Observation, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, ok := s.m[key]
-	if !ok || r.obs.ID != id || now.Sub(r.at) > maxAge {
-		return providers.Observation{}, false
-	}
-	return r.obs, true
+	obs, ok := s.m[key]
+	return obs, ok && obs.ID == id
 }
 
-func (s *sourceReadings) forget(key types.NamespacedName) {
+func (s *readings) forget(key types.NamespacedName) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.m, key)

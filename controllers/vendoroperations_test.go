@@ -108,6 +108,28 @@ var _ = Describe("Vendor operations beyond cancel", func() {
 		Expect(env.mutatingCalls(id)).To(Equal(1))
 	})
 
+	It("cancels orders that wait longer for their call than the poll interval", func() {
+		// 6 cancels at 1 call/s: each order's cancel is due several
+		// seconds after its read, more than the 2s poll interval. The
+		// cancel must act on that read, not spend its call reading again.
+		env := startVendor("txcloud", nil)
+		Eventually(func() error {
+			p := fetchProvider(env.Provider)
+			p.Spec.RateLimit = &v1.RateLimit{RequestsPerSecond: 1, Burst: 1}
+			return k8s.Update(ctx(), p)
+		}).Should(Succeed())
+		ids := make([]string, 6)
+		orders := make([]*v1.VerificationOrder, 6)
+		for i := range ids {
+			ids[i] = env.vendorOrder("pending")
+			orders[i] = env.order(ids[i], wantState(v1.DesiredCanceled))
+		}
+		for i, o := range orders {
+			expectReady(o, v1.ReasonConverged)
+			Expect(env.mutatingCalls(ids[i])).To(Equal(1))
+		}
+	})
+
 	It("reads a txcloud verification its lost cancel expired as canceled, after the crash that lost the answer", func() {
 		env := startVendor("txcloud", nil)
 		id := env.vendorOrder("pending")

@@ -65,8 +65,8 @@ type VerificationOrderReconciler struct {
 	RepeatBackoff time.Duration
 	// BudgetReports is told when an account's polled orders changed.
 	BudgetReports *BudgetReports
-	// sources are the requests to reverify, as last read.
-	sources sourceReadings
+	// readings are the answers reserved calls are to act on.
+	readings readings
 	// Trace, when set, is called as each reconcile starts, and what it
 	// returns with the result as it ends: the test suites wait on it
 	// instead of sleeping.
@@ -116,7 +116,7 @@ func (r *VerificationOrderReconciler) Reconcile(ctx context.Context, req ctrl.Re
 		if apierrors.IsNotFound(err) {
 			r.Backoff.Forget(req.NamespacedName)
 			r.Connector.Clients.Budgets.ForgetOrder(req.NamespacedName)
-			r.sources.forget(req.NamespacedName)
+			r.readings.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -224,6 +224,7 @@ func (r *VerificationOrderReconciler) observePlanApply(ctx, work context.Context
 				return queued(rep, due)
 			}
 			rep.decision = &d
+			r.readings.forget(key) // one action per answer
 			acted, refused := r.apply(work, o, conn, t, in, rep)
 			if !refused || conn.budget.Take(key, r.now()) > 0 {
 				return acted // a refusal is reported; the next look observes
@@ -234,15 +235,13 @@ func (r *VerificationOrderReconciler) observePlanApply(ctx, work context.Context
 	if due := conn.budget.Take(key, r.now()); due > 0 {
 		return queued(rep, due)
 	}
+	r.readings.forget(key) // what is read now replaces it
 	obs, err := providers.Checked(t.client.Observe(ctx, t.id))
 	if err != nil {
 		rep.outcome = errorOutcome(err, conn.vendor.Name, t.id, providers.ActionNone)
 		return rep
 	}
 	rep.learn(t, obs, plan.Plan(withObserved(in, obs)))
-	if t.reverify {
-		r.sources.put(key, obs, r.now())
-	}
 	d := rep.decision
 	if d.Verdict != plan.Act {
 		return rep
@@ -261,7 +260,8 @@ func (r *VerificationOrderReconciler) observePlanApply(ctx, work context.Context
 	}
 	if due := conn.budget.Take(key, r.now()); due > 0 {
 		// Record what was observed; the action follows when its call is
-		// due, on this fresh observation.
+		// due, on this observation (readings).
+		r.readings.put(key, obs)
 		rep.retryAfter = due
 		return rep
 	}
@@ -269,17 +269,17 @@ func (r *VerificationOrderReconciler) observePlanApply(ctx, work context.Context
 	return acted
 }
 
-// recentObservation is what status says about t, when it can stand in
-// for reading it again: of the same vendor object, and terminal (it never
-// changes) or read within the poll interval and not followed by a refusal
-// (a Stalled order is read again first). A request to reverify is not in
-// status: its last reading within the poll interval stands in.
+// recentObservation is what can stand in for reading t again: the answer
+// a reserved call is to act on (readings), or what status says of the same
+// vendor object when it is terminal (it never changes) or was read within
+// the poll interval and not followed by a refusal (a Stalled order is read
+// again first).
 func (r *VerificationOrderReconciler) recentObservation(o *v1.VerificationOrder, t target, conn *Connection, key types.NamespacedName) (providers.Observation, bool) {
-	s := o.Status
-	if t.reverify {
-		return r.sources.get(key, t.id, r.now(), conn.poll)
+	if obs, ok := r.readings.get(key, t.id); ok {
+		return obs, true
 	}
-	if s.OrderID != t.id || s.VendorState == "" || s.LastObservedTime == nil {
+	s := o.Status
+	if t.reverify || s.OrderID != t.id || s.VendorState == "" || s.LastObservedTime == nil {
 		return providers.Observation{}, false
 	}
 	obs := providers.Observation{ID: s.OrderID, VendorState: s.VendorState, State: providers.State(s.State)}
@@ -314,6 +314,7 @@ func queued(rep report, due time.Duration) report {
 // refused: the vendor refused the call as it was (it was not applied).
 func (r *VerificationOrderReconciler) apply(ctx context.Context, o *v1.VerificationOrder, conn *Connection, t target, in plan.Input, rep report) (report, bool) {
 	action := rep.decision.Action
+	ctx = providers.WithPacer(ctx, conn.budget.Pacer(1)) // the caller paid for the action; a read that settles it pays its own way
 	var obs providers.Observation
 	var err error
 	switch action {

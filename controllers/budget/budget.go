@@ -10,7 +10,9 @@
 package budget
 
 import (
+	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -127,6 +129,17 @@ func (b *Budget) Take(order types.NamespacedName, now time.Time) time.Duration {
 		// The account was paused after the reservation was made: reserve
 		// again, after the pause.
 	}
+	due := b.reserve(now)
+	if !due.After(now) {
+		return 0
+	}
+	b.held[order] = due
+	return due.Sub(now)
+}
+
+// reserve spends the account's next call and returns when it is due: after
+// any pause, within the rate and the daily quota. b.mu is held.
+func (b *Budget) reserve(now time.Time) time.Time {
 	from := now
 	if from.Before(b.pausedUntil) {
 		from = b.pausedUntil
@@ -137,11 +150,37 @@ func (b *Budget) Take(order types.NamespacedName, now time.Time) time.Duration {
 			due = quota
 		}
 	}
-	if !due.After(now) {
-		return 0
+	return due
+}
+
+// Pacer pays for the calls of one operation after the first free ones
+// (which Take paid for), waiting until each is due. It is the one place a
+// worker waits on the budget: the calls of an operation that must run to
+// its end in one reconcile (the read that settles a refused cancel, the
+// pages of a search for a reverification in doubt), which Take's
+// reservations would otherwise starve.
+func (b *Budget) Pacer(free int) func(context.Context) error {
+	var calls atomic.Int32
+	return func(ctx context.Context) error {
+		if int(calls.Add(1)) <= free {
+			return nil
+		}
+		b.mu.Lock()
+		now := time.Now()
+		wait := b.reserve(now).Sub(now)
+		b.mu.Unlock()
+		if wait <= 0 {
+			return nil
+		}
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+			return nil
+		}
 	}
-	b.held[order] = due
-	return due.Sub(now)
 }
 
 // Pause stops every call of the account until until: the vendor answered

@@ -1,6 +1,7 @@
 package budget
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -238,5 +239,26 @@ func TestPollsStretchToFitTheDailyQuota(t *testing.T) {
 	got := quota.PollInterval(5 * time.Minute)
 	if perDay := 100 * day.Seconds() / got.Seconds(); perDay > 500 || perDay < 450 || !quota.QuotaBound() {
 		t.Errorf("100 orders polled every %s make %.0f polls a day (quota bound %v), want 450 to 500 of the 1,000", got, perDay, quota.QuotaBound())
+	}
+}
+
+func TestPacerPaysAfterTheFreeCalls(t *testing.T) {
+	var r Registry
+	b := r.For("truework|key", Limits{RequestsPerSecond: 1, Burst: 4}) // a client burst of 2
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	pace := b.Pacer(1)
+	// The first call is free (Take paid for it); the next two spend the
+	// burst at once; the fourth would have to wait, and ctx has ended.
+	for i := range 3 {
+		if err := pace(canceled); err != nil {
+			t.Fatalf("call %d: %v, want it paid at once", i, err)
+		}
+	}
+	if err := pace(canceled); err == nil {
+		t.Fatal("a call beyond the burst went without waiting")
+	}
+	if d := b.Take(order(1), time.Now()); d <= 0 {
+		t.Error("the pacer's calls were not taken from the budget Take spends")
 	}
 }

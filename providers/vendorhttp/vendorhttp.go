@@ -61,6 +61,9 @@ func (c *Client) Do(ctx context.Context, req Request, out any) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	if err := providers.Pace(ctx); err != nil {
+		return 0, &providers.Error{Kind: providers.KindTransient, Message: "no call left in the account's budget before the deadline: " + err.Error()}
+	}
 	resp, err := c.HTTP.Do(httpReq)
 	if err != nil {
 		var perr *providers.Error

@@ -489,3 +489,29 @@ func TestNoHiddenResend(t *testing.T) {
 		})
 	}
 }
+
+// TestPacedCalls: under a pacer every call is paid for first, and a call
+// the pacer cannot pay for is never sent.
+func TestPacedCalls(t *testing.T) {
+	var calls int
+	cl := serve(t, func(w http.ResponseWriter, _ *http.Request) { calls++; w.WriteHeader(http.StatusNoContent) })
+	var paid int
+	budget := 2
+	ctx := providers.WithPacer(context.Background(), func(context.Context) error {
+		if paid == budget {
+			return errors.New("deadline")
+		}
+		paid++
+		return nil
+	})
+	for range 3 {
+		_, _ = cl.Do(ctx, vendorhttp.Request{Method: "GET", Path: "/orders/1"}, nil)
+	}
+	if paid != 2 || calls != 2 {
+		t.Errorf("%d calls paid for, %d sent; want 2 and 2", paid, calls)
+	}
+	_, err := cl.Do(ctx, vendorhttp.Request{Method: "GET", Path: "/orders/1"}, nil)
+	if perr := providerError(t, err); perr.Kind != providers.KindTransient {
+		t.Errorf("an unpaid call: %v, want Transient", perr)
+	}
+}

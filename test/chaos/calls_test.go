@@ -32,14 +32,6 @@ const (
 	// Go's http.Transport sends a GET again by itself, once, when the
 	// connection it reused is cut before an answer.
 	unpaidResend = "transport resend"
-	// providers.Settle reads the order right after a refused mutation,
-	// to see whether a lost answer had done the job: no call is taken
-	// from the budget for that read.
-	unpaidConfirm = "confirming read"
-	// Truework's FindReverification reads the source request and pages
-	// through the account's requests before the reconcile takes any call
-	// from the budget.
-	unpaidSearch = "reverification search"
 )
 
 // unpaidWithin: a call this soon after another of the same process is
@@ -52,9 +44,6 @@ func (c call) mutating() bool { return c.Method != http.MethodGet }
 
 // reverify: the call is Truework's reverify, which creates a request.
 func (c call) reverify() bool { return strings.HasSuffix(c.Path, "/reverify/") }
-
-// listing: the call is Truework's list of verification requests.
-func (c call) listing() bool { return c.Path == "/verification-requests/" }
 
 // ledger is every vendor call of a run, by account, in arrival order.
 type ledger map[*account][]call
@@ -112,7 +101,11 @@ func markHeld(calls []call, held []heldAnswer) {
 }
 
 // markUnpaid marks the calls the budget did not pay for, from the call
-// of the same process just before them.
+// of the same process just before them: a read that http.Transport sent
+// again by itself after the connection broke (vendorhttp makes requests
+// unreplayable, so none should). Settle's confirming read and the search
+// for a reverification in doubt pay their own way (providers.Pacer), and
+// are held to the budget like any call.
 func markUnpaid(calls []call) {
 	for i := range calls {
 		c := &calls[i]
@@ -121,25 +114,8 @@ func markUnpaid(calls []call) {
 		}
 		if prev := previous(calls, i, func(p call) bool { return p.Path == c.Path }); prev != nil && prev.Status == 0 && prev.Method == http.MethodGet {
 			c.unpaid = unpaidResend
-			continue
-		}
-		if prev := previous(calls, i, func(p call) bool { return c.order != nil && p.order == c.order }); prev != nil && prev.mutating() &&
-			prev.Status >= 400 && prev.Status < 500 && prev.Status != http.StatusTooManyRequests && !prev.Injected {
-			c.unpaid = unpaidConfirm
-			continue
-		}
-		if c.listing() {
-			c.unpaid = unpaidSearch
-			if src := previous(calls, i, readsSource); src != nil {
-				src.unpaid = unpaidSearch // the read of the source request that began the search
-			}
 		}
 	}
-}
-
-// readsSource: the call reads the request a reverification starts from.
-func readsSource(c call) bool {
-	return c.Method == http.MethodGet && c.order != nil && c.order.play.kind == kindReverify && strings.Contains(c.Path, "/"+c.order.request+"/")
 }
 
 // previous is the latest call before calls[i] by the same process, within
