@@ -88,12 +88,12 @@ type Adapter struct {
 	// Refusals are the documented refusals other than an illegal
 	// transition (451, 406, 400 with per-field problems).
 	Refusals []Refusal
-	// Modes are other behaviours the simulator can be switched to, each
+	// Modes are other behaviors the simulator can be switched to, each
 	// documented or assumed; the whole suite runs again in each.
 	Modes []Mode
 }
 
-// Mode is a simulator switched to another behaviour, and what that changes.
+// Mode is a simulator switched to another behavior, and what that changes.
 type Mode struct {
 	Name string
 	// Setup switches a fresh simulator into the mode.

@@ -7,10 +7,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
+	"github.com/ordersync/verification-operator/providers/conformance"
 	twsim "github.com/ordersync/verification-operator/providers/truework/simulator"
 )
 
@@ -110,7 +110,7 @@ func TestSimulatorServesDocumentedShapes(t *testing.T) {
 		if status >= 500 || status == http.StatusTooManyRequests {
 			t.Fatalf("HTTP %d: %s", status, body)
 		}
-		if diffs := compareSkeletons("", skeletonOf(t, readTestdata(t, file)), skeletonOf(t, body)); len(diffs) > 0 {
+		if diffs := conformance.CompareShapes("", skeletonOf(t, readTestdata(t, file)), skeletonOf(t, body), nil); len(diffs) > 0 {
 			t.Errorf("the simulator's answer (HTTP %d) differs from %s:\n%s", status, file, strings.Join(diffs, "\n"))
 		}
 	}
@@ -156,35 +156,11 @@ func TestSimulatorServesDocumentedShapes(t *testing.T) {
 			if fmt.Sprint(status) != name {
 				t.Errorf("%s: HTTP %d", name, status)
 			}
-			if diffs := compareSkeletons("", want, skeletonOf(t, body)); len(diffs) > 0 {
+			if diffs := conformance.CompareShapes("", want, skeletonOf(t, body), nil); len(diffs) > 0 {
 				t.Errorf("%s differs from errors/error.json:\n%s", name, strings.Join(diffs, "\n"))
 			}
 		}
 	})
-}
-
-// The comparison itself: what it tells apart.
-func TestCompareSkeletons(t *testing.T) {
-	doc := `{"id":"a","n":1,"state":{"canonical_value":"x","raw_value":"x"},"list":[{"k":true}],"gone":null}`
-	cases := []struct {
-		name, body string
-		want       []string
-	}{
-		{"same shape, other values", `{"id":"b","n":7,"state":{"canonical_value":"y","raw_value":"z"},"list":[{"k":false}],"gone":null}`, nil},
-		{"a missing key", `{"id":"b","n":7,"state":{"canonical_value":"y"},"list":[{"k":false}],"gone":null}`, []string{"state.raw_value: missing"}},
-		{"an extra key", `{"id":"b","n":7,"x":1,"state":{"canonical_value":"y","raw_value":"z"},"list":[{"k":false}],"gone":null}`, []string{"x: not documented"}},
-		{"another type", `{"id":"b","n":"7","state":"y","list":[{"k":false}],"gone":null}`, []string{"n: string, documented number", "state: string, documented object"}},
-		{"null for a value", `{"id":null,"n":7,"state":{"canonical_value":"y","raw_value":"z"},"list":[{"k":false}],"gone":null}`, []string{"id: null, documented string"}},
-		{"a value for null", `{"id":"b","n":7,"state":{"canonical_value":"y","raw_value":"z"},"list":[{"k":false}],"gone":"x"}`, []string{"gone: string, documented null"}},
-		{"another length", `{"id":"b","n":7,"state":{"canonical_value":"y","raw_value":"z"},"list":[],"gone":null}`, []string{"list: 0 items, documented 1"}},
-		{"an item's shape", `{"id":"b","n":7,"state":{"canonical_value":"y","raw_value":"z"},"list":[{"k":1}],"gone":null}`, []string{"list[0].k: number, documented bool"}},
-	}
-	for _, tc := range cases {
-		got := compareSkeletons("", skeletonOf(t, []byte(doc)), skeletonOf(t, []byte(tc.body)))
-		if strings.Join(got, "|") != strings.Join(tc.want, "|") {
-			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
-		}
-	}
 }
 
 // caller makes one call to the simulator, returning the status and body.
@@ -222,7 +198,7 @@ func readTestdata(t *testing.T, name string) []byte {
 	return b
 }
 
-// skeletonOf decodes a JSON body for compareSkeletons.
+// skeletonOf decodes a JSON body for conformance.CompareShapes.
 func skeletonOf(t *testing.T, body []byte) any {
 	t.Helper()
 	var v any
@@ -232,77 +208,3 @@ func skeletonOf(t *testing.T, body []byte) any {
 	return v
 }
 
-// compareSkeletons lists where got's keys and JSON types differ from
-// want's, by path. Values are not compared; arrays are compared item by
-// item, so the scenarios serve as many items as the examples document.
-func compareSkeletons(path string, want, got any) []string {
-	if kind(want) != kind(got) {
-		return []string{fmt.Sprintf("%s: %s, documented %s", path, kind(got), kind(want))}
-	}
-	var diffs []string
-	switch w := want.(type) {
-	case map[string]any:
-		g := got.(map[string]any)
-		for _, k := range sortedKeys(w, g) {
-			wv, inWant := w[k]
-			gv, inGot := g[k]
-			switch {
-			case !inGot:
-				diffs = append(diffs, fmt.Sprintf("%s: missing", join(path, k)))
-			case !inWant:
-				diffs = append(diffs, fmt.Sprintf("%s: not documented", join(path, k)))
-			default:
-				diffs = append(diffs, compareSkeletons(join(path, k), wv, gv)...)
-			}
-		}
-	case []any:
-		g := got.([]any)
-		if len(w) != len(g) {
-			return []string{fmt.Sprintf("%s: %d items, documented %d", path, len(g), len(w))}
-		}
-		for i := range w {
-			diffs = append(diffs, compareSkeletons(fmt.Sprintf("%s[%d]", path, i), w[i], g[i])...)
-		}
-	}
-	return diffs
-}
-
-func kind(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return "bool"
-	case float64:
-		return "number"
-	case string:
-		return "string"
-	case []any:
-		return "array"
-	default:
-		return "object"
-	}
-}
-
-func sortedKeys(a, b map[string]any) []string {
-	set := map[string]bool{}
-	for k := range a {
-		set[k] = true
-	}
-	for k := range b {
-		set[k] = true
-	}
-	keys := make([]string, 0, len(set))
-	for k := range set {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-func join(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}

@@ -513,7 +513,7 @@ func TestDailyQuotaRetryAfterIsKept(t *testing.T) {
 		}
 	})
 	t.Run("header and body", func(t *testing.T) {
-		const tenHours = 10 * time.Hour
+		const longWait = 10 * time.Hour
 		for _, tc := range []struct{ name, header, body string }{
 			{"header", "36000", `{"error":{"code":"rate_limit_exceeded","message":"Daily request limit exceeded","type":"rate_limit_error"}}`},
 			{"body", "", `{"error":{"code":"rate_limit_exceeded","message":"Daily request limit exceeded","type":"rate_limit_error","retry_after":36000}}`},
@@ -531,8 +531,8 @@ func TestDailyQuotaRetryAfterIsKept(t *testing.T) {
 				})
 				_, err := c.Observe(ctx, "ver_a1b2c3d4e5f6")
 				wantKind(t, err, providers.KindRateLimited)
-				if ra := providers.RetryAfterOf(err); ra != tenHours {
-					t.Errorf("RetryAfter %v, want %v", ra, tenHours)
+				if ra := providers.RetryAfterOf(err); ra != longWait {
+					t.Errorf("RetryAfter %v, want %v", ra, longWait)
 				}
 				if n := calls.Load(); n != 1 {
 					t.Errorf("%d calls, want 1", n)

@@ -35,9 +35,10 @@ type answer struct {
 	body   map[string]any
 }
 
-func serveOne(t *testing.T, s *sim.Server, method, path, key string) answer {
+// read serves one GET of path.
+func read(t *testing.T, s *sim.Server, path, key string) answer {
 	t.Helper()
-	req := httptest.NewRequest(method, path, nil)
+	req := httptest.NewRequest(http.MethodGet, path, nil)
 	req.Header.Set("Authorization", "Bearer "+key)
 	rec := httptest.NewRecorder()
 	s.ServeHTTP(rec, req)
@@ -51,7 +52,7 @@ func serveOne(t *testing.T, s *sim.Server, method, path, key string) answer {
 func spend(t *testing.T, s *sim.Server, key string, n int) {
 	t.Helper()
 	for i := range n {
-		if a := serveOne(t, s, "GET", verificationPath("ver_000000000000"), key); a.status != http.StatusNotFound {
+		if a := read(t, s, verificationPath("ver_000000000000"), key); a.status != http.StatusNotFound {
 			t.Fatalf("call %d of %d: HTTP %d %v", i+1, n, a.status, a.body)
 		}
 	}
@@ -81,7 +82,7 @@ func nextUTCMidnight(t time.Time) time.Time {
 
 // want429 checks a refusal's status, Retry-After (within a second of
 // retryAfter, the clock moving on meanwhile) and documented body.
-func want429(t *testing.T, a answer, retryAfter time.Duration) int {
+func want429(t *testing.T, a answer, retryAfter time.Duration) {
 	t.Helper()
 	if a.status != http.StatusTooManyRequests {
 		t.Fatalf("HTTP %d, want 429: %v", a.status, a.body)
@@ -94,7 +95,6 @@ func want429(t *testing.T, a answer, retryAfter time.Duration) int {
 		errorField(a.body, "retry_after") != float64(ra) || errorField(a.body, "message") == "" {
 		t.Errorf("429 body %v: want the documented rate_limit_error with retry_after %d", a.body, ra)
 	}
-	return ra
 }
 
 // wantWindow checks the X-RateLimit-* headers describe the window.
@@ -141,19 +141,19 @@ func TestPerMinuteLimitOfEachPlan(t *testing.T) {
 				p, _ := sim.PlanNamed(d.name)
 				s.SetPlan(sim.TestAPIKey, p)
 			}
-			first := serveOne(t, s, "GET", verificationPath("ver_000000000000"), sim.TestAPIKey)
+			first := read(t, s, verificationPath("ver_000000000000"), sim.TestAPIKey)
 			start := s.Clock.Now()
 			wantWindow(t, first.header, d.perMinute, d.perMinute-1, time.Minute, start.Add(time.Minute))
 			spend(t, s, sim.TestAPIKey, d.perMinute-1)
-			refused := serveOne(t, s, "GET", verificationPath("ver_000000000000"), sim.TestAPIKey)
+			refused := read(t, s, verificationPath("ver_000000000000"), sim.TestAPIKey)
 			want429(t, refused, start.Add(time.Minute).Sub(s.Clock.Now()))
 			wantWindow(t, refused.header, d.perMinute, 0, time.Minute, start.Add(time.Minute))
 			// Another key has its own budget.
-			if a := serveOne(t, s, "GET", verificationPath("ver_000000000000"), sim.LiveAPIKey); a.status != http.StatusNotFound {
+			if a := read(t, s, verificationPath("ver_000000000000"), sim.LiveAPIKey); a.status != http.StatusNotFound {
 				t.Errorf("another key: HTTP %d", a.status)
 			}
 			s.Clock.Advance(time.Minute)
-			if a := serveOne(t, s, "GET", verificationPath("ver_000000000000"), sim.TestAPIKey); a.status != http.StatusNotFound {
+			if a := read(t, s, verificationPath("ver_000000000000"), sim.TestAPIKey); a.status != http.StatusNotFound {
 				t.Errorf("next minute: HTTP %d, want the call admitted", a.status)
 			}
 		})
@@ -181,7 +181,7 @@ func TestPerDayLimitOfEachPlan(t *testing.T) {
 			}
 			// A fresh minute: the day now has less left than the minute,
 			// and the headers say so.
-			a := serveOne(t, s, "GET", verificationPath("ver_000000000000"), sim.TestAPIKey)
+			a := read(t, s, verificationPath("ver_000000000000"), sim.TestAPIKey)
 			spent++
 			midnight := nextUTCMidnight(s.Clock.Now())
 			if d.perDay-spent < d.perMinute-1 {
@@ -190,16 +190,16 @@ func TestPerDayLimitOfEachPlan(t *testing.T) {
 				wantWindow(t, a.header, d.perMinute, d.perMinute-1, time.Minute, s.Clock.Now().Add(time.Minute))
 			}
 			spend(t, s, sim.TestAPIKey, d.perDay-spent)
-			refused := serveOne(t, s, "GET", verificationPath("ver_000000000000"), sim.TestAPIKey)
+			refused := read(t, s, verificationPath("ver_000000000000"), sim.TestAPIKey)
 			want429(t, refused, midnight.Sub(s.Clock.Now()))
 			wantWindow(t, refused.header, d.perDay, 0, 24*time.Hour, midnight)
 			// Still refused a minute later: it is the day that is spent.
 			s.Clock.Advance(time.Minute)
-			refused = serveOne(t, s, "GET", verificationPath("ver_000000000000"), sim.TestAPIKey)
+			refused = read(t, s, verificationPath("ver_000000000000"), sim.TestAPIKey)
 			want429(t, refused, midnight.Sub(s.Clock.Now()))
 			// A refused call spends nothing, and the next UTC day admits calls.
 			s.Clock.Advance(midnight.Sub(s.Clock.Now()))
-			a = serveOne(t, s, "GET", verificationPath("ver_000000000000"), sim.TestAPIKey)
+			a = read(t, s, verificationPath("ver_000000000000"), sim.TestAPIKey)
 			if a.status != http.StatusNotFound {
 				t.Fatalf("after midnight: HTTP %d %v", a.status, a.body)
 			}
@@ -228,7 +228,7 @@ func TestBurstCapsConcurrentCalls(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					statuses <- serveOne(t, s, "GET", verificationPath(id), sim.TestAPIKey).status
+					statuses <- read(t, s, verificationPath(id), sim.TestAPIKey).status
 				}()
 			}
 			for i := range d.burst {
@@ -241,7 +241,7 @@ func TestBurstCapsConcurrentCalls(t *testing.T) {
 			// One more: refused at once. Were it admitted, it would be
 			// held like the others and arrive instead.
 			extra := make(chan answer, 1)
-			go func() { extra <- serveOne(t, s, "GET", verificationPath(id), sim.TestAPIKey) }()
+			go func() { extra <- read(t, s, verificationPath(id), sim.TestAPIKey) }()
 			var refused answer
 			select {
 			case refused = <-extra:
@@ -260,7 +260,7 @@ func TestBurstCapsConcurrentCalls(t *testing.T) {
 					t.Errorf("a call within the burst: HTTP %d", st)
 				}
 			}
-			if a := serveOne(t, s, "GET", verificationPath(id), sim.TestAPIKey); a.status != http.StatusOK {
+			if a := read(t, s, verificationPath(id), sim.TestAPIKey); a.status != http.StatusOK {
 				t.Errorf("after the burst: HTTP %d", a.status)
 			}
 		})
