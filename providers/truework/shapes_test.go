@@ -207,4 +207,3 @@ func skeletonOf(t *testing.T, body []byte) any {
 	}
 	return v
 }
-
