@@ -14,7 +14,6 @@ import (
 	"github.com/ordersync/verification-operator/providers"
 	"github.com/ordersync/verification-operator/providers/truework"
 	twsim "github.com/ordersync/verification-operator/providers/truework/simulator"
-	"github.com/ordersync/verification-operator/providers/vendorhttp"
 )
 
 // findEnv is one FindReverification scenario on a simulator of its own (the
@@ -228,11 +227,13 @@ func TestFindReverification(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				sim, srv := startSim(t)
 				// The page cap case reads 21 pages: stay under Truework's
-				// 10 requests/s as the operator's shared limiter would.
+				// 10 requests/s, paying for each page as the operator's
+				// budget does (providers.Pacer).
 				pages := &atomic.Int32{}
-				throttled := &http.Client{Transport: countPages{pages: pages,
-					next: vendorhttp.Throttled(nil, rate.NewLimiter(8, 8), 5*time.Second)}}
-				e := findEnv{t: t, sim: sim, c: a.client(t, srv.URL, throttled), pages: pages}
+				counted := &http.Client{Transport: countPages{pages: pages, next: http.DefaultTransport}}
+				e := findEnv{t: t, sim: sim, c: a.client(t, srv.URL, counted), pages: pages}
+				lim := rate.NewLimiter(8, 8)
+				ctx := providers.WithPacer(ctx, lim.Wait)
 				e.source = onlyRequest(t, sim, createOrder(t, sim, "completed"))
 				loanID, _ := sim.LoanID(e.source)
 				sim.Clock.Advance(time.Hour) // the intent comes well after the source

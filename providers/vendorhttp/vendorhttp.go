@@ -66,10 +66,6 @@ func (c *Client) Do(ctx context.Context, req Request, out any) (int, error) {
 	}
 	resp, err := c.HTTP.Do(httpReq)
 	if err != nil {
-		var perr *providers.Error
-		if errors.As(err, &perr) { // from the rate-limiting transport
-			return 0, perr
-		}
 		if ctx.Err() != nil {
 			return 0, &providers.Error{Kind: providers.KindTransient, Message: "request canceled: " + ctx.Err().Error()}
 		}
