@@ -236,7 +236,7 @@ func (r *VerificationOrderReconciler) observePlanApply(ctx, work context.Context
 		return queued(rep, due)
 	}
 	r.readings.forget(key) // what is read now replaces it
-	obs, err := providers.Checked(t.client.Observe(ctx, t.id))
+	obs, err := providers.Checked(t.client.Observe(providers.WithPacer(ctx, conn.budget.Pacer(1)), t.id))
 	if err != nil {
 		rep.outcome = errorOutcome(err, conn.vendor.Name, t.id, providers.ActionNone)
 		return rep

@@ -123,11 +123,13 @@ func (b *Budget) Take(order types.NamespacedName, now time.Time) time.Duration {
 			return due.Sub(now)
 		}
 		delete(b.held, order)
-		if !now.Before(b.pausedUntil) {
+		if !now.Before(b.pausedUntil) && now.Sub(due) <= b.lateness() {
 			return 0 // the reserved call is due
 		}
-		// The account was paused after the reservation was made: reserve
-		// again, after the pause.
+		// The account was paused after the reservation was made, or the
+		// order comes back long after its call was due (the workers were
+		// busy): a call on a slot long past would go out bunched with the
+		// calls on time. Reserve again.
 	}
 	due := b.reserve(now)
 	if !due.After(now) {
@@ -135,6 +137,12 @@ func (b *Budget) Take(order types.NamespacedName, now time.Time) time.Duration {
 	}
 	b.held[order] = due
 	return due.Sub(now)
+}
+
+// lateness is how late after its slot a reserved call may still go: one
+// slot of the account's rate.
+func (b *Budget) lateness() time.Duration {
+	return max(time.Duration(float64(time.Second)/(b.limits.RequestsPerSecond*margin)), 50*time.Millisecond)
 }
 
 // reserve spends the account's next call and returns when it is due: after
@@ -153,33 +161,54 @@ func (b *Budget) reserve(now time.Time) time.Time {
 	return due
 }
 
-// Pacer pays for the calls of one operation after the first free ones
-// (which Take paid for), waiting until each is due. It is the one place a
-// worker waits on the budget: the calls of an operation that must run to
-// its end in one reconcile (the read that settles a refused cancel, the
-// pages of a search for a reverification in doubt), which Take's
-// reservations would otherwise starve.
+// Pacer is called right before each vendor call of one operation. Every
+// call is refused with ErrPaused while the account is paused (a call paid
+// for before a 429 arrived, then delayed by a status write, must not go
+// out in disregard of it). The first free calls were paid for by Take;
+// each further one is paid for here, waiting until it is due: the one
+// place a worker waits on the budget, for the calls of an operation that
+// must run to its end in one reconcile (the read that settles a refused
+// cancel, the pages of a search for a reverification in doubt), which
+// Take's reservations would otherwise starve.
 func (b *Budget) Pacer(free int) func(context.Context) error {
 	var calls atomic.Int32
 	return func(ctx context.Context) error {
-		if int(calls.Add(1)) <= free {
-			return nil
+		if int(calls.Add(1)) > free {
+			b.mu.Lock()
+			now := time.Now()
+			wait := b.reserve(now).Sub(now)
+			b.mu.Unlock()
+			if err := sleep(ctx, wait); err != nil {
+				return err
+			}
 		}
 		b.mu.Lock()
-		now := time.Now()
-		wait := b.reserve(now).Sub(now)
-		b.mu.Unlock()
-		if wait <= 0 {
-			return nil
+		defer b.mu.Unlock()
+		if until := b.pausedUntil; time.Now().Before(until) {
+			return ErrPaused{Until: until}
 		}
-		t := time.NewTimer(wait)
-		defer t.Stop()
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
-			return nil
-		}
+		return nil
+	}
+}
+
+// ErrPaused: the vendor asked the account to wait until Until.
+type ErrPaused struct{ Until time.Time }
+
+func (e ErrPaused) Error() string {
+	return "the account is paused until " + e.Until.UTC().Format(time.RFC3339) + " at the vendor's request"
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 
@@ -348,3 +377,6 @@ func (r *Registry) ForgetOrder(order types.NamespacedName) {
 		b.Forget(order)
 	}
 }
+
+// PausedUntil tells vendorhttp the call was not sent and when it may be.
+func (e ErrPaused) PausedUntil() time.Time { return e.Until }

@@ -2,6 +2,7 @@ package budget
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -260,5 +261,40 @@ func TestPacerPaysAfterTheFreeCalls(t *testing.T) {
 	}
 	if d := b.Take(order(1), time.Now()); d <= 0 {
 		t.Error("the pacer's calls were not taken from the budget Take spends")
+	}
+}
+
+func TestPacerRefusesWhilePaused(t *testing.T) {
+	var r Registry
+	b := r.For("truework|key", tenPerSecond)
+	b.Pause(time.Now().Add(time.Hour))
+	var paused ErrPaused
+	if err := b.Pacer(1)(context.Background()); !errors.As(err, &paused) {
+		t.Fatalf("a call paid for before the pause went during it: %v", err)
+	}
+}
+
+func TestLateReservationsDoNotBunch(t *testing.T) {
+	var r Registry
+	b := r.For("truework|key", tenPerSecond) // a client burst of 5
+	for i := range 15 {
+		b.Take(order(i), t0) // 5 go, 10 are reserved a slot each
+	}
+	// The 10 come back together long after their slots (busy workers):
+	// no more go at once than the burst allows.
+	went := 0
+	for i := 5; i < 15; i++ {
+		if b.Take(order(i), t0.Add(5*time.Second)) == 0 {
+			went++
+		}
+	}
+	if went > 5 {
+		t.Errorf("%d late reservations went at once, more than the burst of 5", went)
+	}
+	// One on time still goes at once.
+	b.Take(order(100), t0.Add(5*time.Second))
+	due := b.Take(order(101), t0.Add(5*time.Second))
+	if d := b.Take(order(101), t0.Add(5*time.Second+due)); d != 0 {
+		t.Errorf("a reservation taken on time waits %s more", d)
 	}
 }

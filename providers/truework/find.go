@@ -152,6 +152,11 @@ func (c *Client) requestsSince(ctx context.Context, requestID string, cutoff tim
 				return
 			}
 			for _, group := range page.groups {
+				if allSeen(group, seen) {
+					// Requests created while paging shift the list down:
+					// the page starts with groups the one before ended with.
+					continue
+				}
 				if created := groupCreated(group); created != nil {
 					if previous != nil && created.After(*previous) {
 						yield(wireRequest{}, cannotDetermine(requestID, "Truework listed verifications out of newest-first order"))
@@ -163,8 +168,6 @@ func (c *Client) requestsSince(ctx context.Context, requestID string, cutoff tim
 					}
 				}
 				for _, r := range group {
-					// A request created while paging shifts the list down by
-					// one, so a result can show again at the top of the next page.
 					if seen[r.ID] {
 						continue
 					}
@@ -187,6 +190,15 @@ func (c *Client) requestsSince(ctx context.Context, requestID string, cutoff tim
 		yield(wireRequest{}, cannotDetermine(requestID, fmt.Sprintf(
 			"more than %d pages of verifications were created since the intent", maxFindPages)))
 	}
+}
+
+func allSeen(group []wireRequest, seen map[string]bool) bool {
+	for _, r := range group {
+		if !seen[r.ID] {
+			return false
+		}
+	}
+	return len(group) > 0
 }
 
 // groupCreated is when a group was created, as far as its requests say:

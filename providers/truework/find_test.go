@@ -442,3 +442,52 @@ func TestFindReverificationListShapes(t *testing.T) {
 		}
 	})
 }
+
+// TestFindReverificationWhileOrdersAreCreated: orders created while the
+// search pages shift the list down, so the next page starts with groups
+// the page before ended with. That repeat is not the list going out of
+// newest-first order.
+func TestFindReverificationWhileOrdersAreCreated(t *testing.T) {
+	forEachAccount(t, func(t *testing.T, a account) {
+		sim, srv := startSim(t)
+		source := onlyRequest(t, sim, createOrder(t, sim, "completed"))
+		sim.Clock.Advance(time.Hour)
+		since := sim.Clock.Now()
+		c := a.client(t, srv.URL, nil)
+		reverified, err := c.Reverify(ctx, source, sim.ReportID(source))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 30 { // more than a page of 25
+			createOrder(t, sim, "processing")
+		}
+		var pages atomic.Int32
+		shifting := &http.Client{Transport: afterPage{next: http.DefaultTransport, pages: &pages, each: func() {
+			createOrder(t, sim, "processing") // two land at the top while we page
+			createOrder(t, sim, "processing")
+		}}}
+		obs, found, err := a.client(t, srv.URL, shifting).FindReverification(ctx, source, since)
+		if err != nil || !found || obs.ID != reverified.ID {
+			t.Fatalf("FindReverification = %v, %v, %v; want %s found (after %d pages)", obs.ID, found, err, reverified.ID, pages.Load())
+		}
+		if pages.Load() < 2 {
+			t.Fatalf("read %d pages; the test needs the search to page", pages.Load())
+		}
+	})
+}
+
+// afterPage calls each after every list page it fetched.
+type afterPage struct {
+	next  http.RoundTripper
+	pages *atomic.Int32
+	each  func()
+}
+
+func (p afterPage) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := p.next.RoundTrip(r)
+	if err == nil && r.URL.Query().Has("offset") {
+		p.pages.Add(1)
+		p.each()
+	}
+	return resp, err
+}

@@ -62,7 +62,7 @@ func (c *Client) Do(ctx context.Context, req Request, out any) (int, error) {
 		return 0, err
 	}
 	if err := providers.Pace(ctx); err != nil {
-		return 0, &providers.Error{Kind: providers.KindTransient, Message: "no call left in the account's budget before the deadline: " + err.Error()}
+		return 0, notSent(err)
 	}
 	resp, err := c.HTTP.Do(httpReq)
 	if err != nil {
@@ -126,6 +126,17 @@ func (c *Client) newRequest(ctx context.Context, req Request) (*http.Request, er
 		httpReq.Header[k] = vs
 	}
 	return httpReq, nil
+}
+
+// notSent is the error of a call the account's budget did not let go: rate
+// limited when the vendor asked the account to wait (never sent, so safe
+// to make again), else transient.
+func notSent(err error) *providers.Error {
+	var paused interface{ PausedUntil() time.Time }
+	if errors.As(err, &paused) {
+		return &providers.Error{Kind: providers.KindRateLimited, RetryAfter: time.Until(paused.PausedUntil()), Message: "not sent: " + err.Error()}
+	}
+	return &providers.Error{Kind: providers.KindTransient, Message: "not sent: no call left in the account's budget before the deadline: " + err.Error()}
 }
 
 // unreplayable stops http.Transport from sending the request a second time

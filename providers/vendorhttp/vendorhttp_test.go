@@ -515,3 +515,22 @@ func TestPacedCalls(t *testing.T) {
 		t.Errorf("an unpaid call: %v, want Transient", perr)
 	}
 }
+
+// pausedErr is what the account's budget says while the vendor's
+// Retry-After holds the account.
+type pausedErr struct{ until time.Time }
+
+func (e pausedErr) Error() string          { return "paused" }
+func (e pausedErr) PausedUntil() time.Time { return e.until }
+
+func TestPausedCallIsRateLimitedAndNotSent(t *testing.T) {
+	var calls int
+	cl := serve(t, func(w http.ResponseWriter, _ *http.Request) { calls++; w.WriteHeader(http.StatusNoContent) })
+	until := time.Now().Add(time.Minute)
+	ctx := providers.WithPacer(context.Background(), func(context.Context) error { return pausedErr{until} })
+	_, err := cl.Do(ctx, vendorhttp.Request{Method: "POST", Path: "/orders/1/cancel"}, nil)
+	perr := providerError(t, err)
+	if perr.Kind != providers.KindRateLimited || perr.RetryAfter <= 50*time.Second || calls != 0 {
+		t.Errorf("%v (Retry-After %s) after %d calls; want RateLimited for about a minute, nothing sent", perr, perr.RetryAfter, calls)
+	}
+}
