@@ -191,7 +191,8 @@ func (b *Budget) Pacer(free int) func(context.Context) error {
 	}
 }
 
-// ErrPaused: the vendor asked the account to wait until Until.
+// ErrPaused is the refusal of a call while the vendor has asked the account
+// to wait, until Until.
 type ErrPaused struct{ Until time.Time }
 
 func (e ErrPaused) Error() string {
