@@ -104,7 +104,9 @@ func errorOutcome(err error, vendor, orderID string, action providers.Action) ou
 	case perr.Kind == providers.KindRateLimited:
 		wait, note := clampRetryAfter(perr.RetryAfter)
 		out := retrying(v1.ReasonRateLimited, fmt.Sprintf("Rate limited calling %s: %s; the account pauses, then this order retries.%s", vendor, perr.Message, note), wait)
-		out.accountPause = max(wait, minAccountPause)
+		if !perr.NotSent { // a call held back by the pause itself must not prolong it
+			out.accountPause = max(wait, minAccountPause)
+		}
 		return out
 	default:
 		wait, note := clampRetryAfter(perr.RetryAfter)

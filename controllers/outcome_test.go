@@ -130,6 +130,10 @@ func TestAccountPause(t *testing.T) {
 		{providers.KindTransient, 0, 0},                             // a cut connection says nothing of the account
 		{providers.KindNotFound, 0, 0},
 	}
+	held := errorOutcome(&providers.Error{Kind: providers.KindRateLimited, Message: "m", RetryAfter: 300 * time.Millisecond, NotSent: true}, "vendor", "o-1", providers.ActionNone)
+	if held.accountPause != 0 {
+		t.Errorf("a call the pause held back prolongs it by %s", held.accountPause)
+	}
 	for _, c := range cases {
 		out := errorOutcome(&providers.Error{Kind: c.kind, Message: "m", RetryAfter: c.retryAfter}, "vendor", "o-1", providers.ActionNone)
 		if out.accountPause != c.want {

@@ -41,6 +41,9 @@ type Error struct {
 	Message string
 	// RetryAfter is the vendor's Retry-After, 0 when it sent none.
 	RetryAfter time.Duration
+	// NotSent: the call never left, held back by the account's budget
+	// (a pause the vendor asked for earlier); it is safe to make again.
+	NotSent bool
 }
 
 func (e *Error) Error() string {

@@ -61,6 +61,9 @@ type Budget struct {
 	limiter *rate.Limiter
 	// daily keeps the account within its daily quota; nil without one.
 	daily *rate.Limiter
+	// sent is the calls that went, at the times they went: the same bucket
+	// as limiter, so that calls released late never go out bunched.
+	sent *rate.Limiter
 	// pausedUntil: the vendor said 429 with a Retry-After.
 	pausedUntil time.Time
 	// held are calls reserved for orders, by when each is due.
@@ -75,6 +78,7 @@ type Budget struct {
 func newBudget(l Limits) *Budget {
 	l = l.normalized()
 	b := &Budget{limits: l, limiter: rate.NewLimiter(rate.Limit(l.RequestsPerSecond*margin), clientBurst(l.Burst)), // starts full
+		sent: rate.NewLimiter(rate.Limit(l.RequestsPerSecond*margin), clientBurst(l.Burst)),
 		held: map[types.NamespacedName]time.Time{}, polled: map[types.NamespacedName]struct{}{}}
 	b.setDaily(l)
 	return b
@@ -104,6 +108,8 @@ func (b *Budget) setLimits(l Limits) {
 	b.limits = l
 	b.limiter.SetLimit(rate.Limit(l.RequestsPerSecond * margin))
 	b.limiter.SetBurst(clientBurst(l.Burst))
+	b.sent.SetLimit(rate.Limit(l.RequestsPerSecond * margin))
+	b.sent.SetBurst(clientBurst(l.Burst))
 	b.setDaily(l)
 }
 
@@ -122,27 +128,35 @@ func (b *Budget) Take(order types.NamespacedName, now time.Time) time.Duration {
 		if due.After(now) {
 			return due.Sub(now)
 		}
-		delete(b.held, order)
-		if !now.Before(b.pausedUntil) && now.Sub(due) <= b.lateness() {
-			return 0 // the reserved call is due
+		if !now.Before(b.pausedUntil) {
+			return b.send(order, now) // the reserved call is due
 		}
-		// The account was paused after the reservation was made, or the
-		// order comes back long after its call was due (the workers were
-		// busy): a call on a slot long past would go out bunched with the
-		// calls on time. Reserve again.
+		// The account was paused after the reservation was made: reserve
+		// again, after the pause.
+		delete(b.held, order)
 	}
 	due := b.reserve(now)
 	if !due.After(now) {
-		return 0
+		b.held[order] = due
+		return b.send(order, now)
 	}
 	b.held[order] = due
 	return due.Sub(now)
 }
 
-// lateness is how late after its slot a reserved call may still go: one
-// slot of the account's rate.
-func (b *Budget) lateness() time.Duration {
-	return max(time.Duration(float64(time.Second)/(b.limits.RequestsPerSecond*margin)), 50*time.Millisecond)
+// send lets order's due call go now, or says how long to wait so that the
+// calls that go never bunch: orders whose calls came due while the workers
+// were busy come back together, late, and would all go at once. The
+// reservation stays held meanwhile, so nothing more is taken from the
+// budget.
+func (b *Budget) send(order types.NamespacedName, now time.Time) time.Duration {
+	r := b.sent.ReserveN(now, 1)
+	if wait := r.DelayFrom(now); wait > 0 {
+		r.CancelAt(now)
+		return wait
+	}
+	delete(b.held, order)
+	return 0
 }
 
 // reserve spends the account's next call and returns when it is due: after
@@ -176,7 +190,11 @@ func (b *Budget) Pacer(free int) func(context.Context) error {
 		if int(calls.Add(1)) > free {
 			b.mu.Lock()
 			now := time.Now()
-			wait := b.reserve(now).Sub(now)
+			due := b.reserve(now)
+			if sent := now.Add(b.sent.ReserveN(now, 1).DelayFrom(now)); sent.After(due) {
+				due = sent
+			}
+			wait := due.Sub(now)
 			b.mu.Unlock()
 			if err := sleep(ctx, wait); err != nil {
 				return err

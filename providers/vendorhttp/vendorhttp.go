@@ -134,9 +134,9 @@ func (c *Client) newRequest(ctx context.Context, req Request) (*http.Request, er
 func notSent(err error) *providers.Error {
 	var paused interface{ PausedUntil() time.Time }
 	if errors.As(err, &paused) {
-		return &providers.Error{Kind: providers.KindRateLimited, RetryAfter: time.Until(paused.PausedUntil()), Message: "not sent: " + err.Error()}
+		return &providers.Error{Kind: providers.KindRateLimited, NotSent: true, RetryAfter: time.Until(paused.PausedUntil()), Message: "not sent: " + err.Error()}
 	}
-	return &providers.Error{Kind: providers.KindTransient, Message: "not sent: no call left in the account's budget before the deadline: " + err.Error()}
+	return &providers.Error{Kind: providers.KindTransient, NotSent: true, Message: "not sent: no call left in the account's budget before the deadline: " + err.Error()}
 }
 
 // unreplayable stops http.Transport from sending the request a second time
