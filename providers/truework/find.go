@@ -146,7 +146,7 @@ func (c *Client) requestsSince(ctx context.Context, requestID string, cutoff tim
 		var previous *time.Time
 		offset := 0
 		for range maxFindPages {
-			page, err := c.routes.page(ctx, listPageSize, offset)
+			page, err := c.readPage(ctx, offset)
 			if err != nil {
 				yield(wireRequest{}, err)
 				return
@@ -199,6 +199,25 @@ func allSeen(group []wireRequest, seen map[string]bool) bool {
 		}
 	}
 	return len(group) > 0
+}
+
+// pageAttempts is how many times a search reads a page that failed on the
+// way (a 5xx, a cut connection): a search reads many pages in one go, and
+// must not start over for one lost answer. A 429 is not read again at once:
+// it ends the search, and the account waits out its Retry-After.
+const pageAttempts = 3
+
+// readPage reads one page of the list, again when it failed on the way.
+// Each attempt is paid for from the account's budget (providers.Pacer).
+func (c *Client) readPage(ctx context.Context, offset int) (listPage, error) {
+	var err error
+	for range pageAttempts {
+		var page listPage
+		if page, err = c.routes.page(ctx, listPageSize, offset); providers.KindOf(err) != providers.KindTransient {
+			return page, err
+		}
+	}
+	return listPage{}, err
 }
 
 // groupCreated is when a group was created, as far as its requests say:

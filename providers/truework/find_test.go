@@ -491,3 +491,42 @@ func (p afterPage) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	return resp, err
 }
+
+// TestFindReverificationReadsAFailedPageAgain: a search reads many pages in
+// one go; a page lost on the way (a 503) is read again, not the whole
+// search given up.
+func TestFindReverificationReadsAFailedPageAgain(t *testing.T) {
+	forEachAccount(t, func(t *testing.T, a account) {
+		sim, srv := startSim(t)
+		source := onlyRequest(t, sim, createOrder(t, sim, "completed"))
+		sim.Clock.Advance(time.Hour)
+		since := sim.Clock.Now()
+		reverified, err := a.client(t, srv.URL, nil).Reverify(ctx, source, sim.ReportID(source))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var seen, failed atomic.Int32
+		flaky := &http.Client{Transport: failFirstPages{next: http.DefaultTransport, left: 2, seen: &seen, failed: &failed}}
+		obs, found, err := a.client(t, srv.URL, flaky).FindReverification(ctx, source, since)
+		if err != nil || !found || obs.ID != reverified.ID || failed.Load() != 2 {
+			t.Fatalf("FindReverification = %v, %v, %v after %d failed pages; want %s found", obs.ID, found, err, failed.Load(), reverified.ID)
+		}
+	})
+}
+
+// failFirstPages answers the first left list pages with a 503.
+type failFirstPages struct {
+	next         http.RoundTripper
+	left         int32
+	seen, failed *atomic.Int32
+}
+
+func (f failFirstPages) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Query().Has("offset") && f.seen.Add(1) <= f.left {
+		f.failed.Add(1)
+		rec := httptest.NewRecorder()
+		rec.WriteHeader(http.StatusServiceUnavailable)
+		return rec.Result(), nil
+	}
+	return f.next.RoundTrip(r)
+}
