@@ -443,21 +443,28 @@ func TestFindReverificationListShapes(t *testing.T) {
 	})
 }
 
+// reverifiedOnce makes a completed request and reverifies it an hour
+// later (since), on a simulator of its own.
+func reverifiedOnce(t *testing.T, a account) (sim *twsim.Server, srv *httptest.Server, source string, since time.Time, reverified providers.Observation) {
+	t.Helper()
+	sim, srv = startSim(t)
+	source = onlyRequest(t, sim, createOrder(t, sim, "completed"))
+	sim.Clock.Advance(time.Hour)
+	since = sim.Clock.Now()
+	reverified, err := a.client(t, srv.URL, nil).Reverify(ctx, source, sim.ReportID(source))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sim, srv, source, since, reverified
+}
+
 // TestFindReverificationWhileOrdersAreCreated: orders created while the
 // search pages shift the list down, so the next page starts with groups
 // the page before ended with. That repeat is not the list going out of
 // newest-first order.
 func TestFindReverificationWhileOrdersAreCreated(t *testing.T) {
 	forEachAccount(t, func(t *testing.T, a account) {
-		sim, srv := startSim(t)
-		source := onlyRequest(t, sim, createOrder(t, sim, "completed"))
-		sim.Clock.Advance(time.Hour)
-		since := sim.Clock.Now()
-		c := a.client(t, srv.URL, nil)
-		reverified, err := c.Reverify(ctx, source, sim.ReportID(source))
-		if err != nil {
-			t.Fatal(err)
-		}
+		sim, srv, source, since, reverified := reverifiedOnce(t, a)
 		for range 30 { // more than a page of 25
 			createOrder(t, sim, "processing")
 		}
@@ -497,14 +504,7 @@ func (p afterPage) RoundTrip(r *http.Request) (*http.Response, error) {
 // search given up.
 func TestFindReverificationReadsAFailedPageAgain(t *testing.T) {
 	forEachAccount(t, func(t *testing.T, a account) {
-		sim, srv := startSim(t)
-		source := onlyRequest(t, sim, createOrder(t, sim, "completed"))
-		sim.Clock.Advance(time.Hour)
-		since := sim.Clock.Now()
-		reverified, err := a.client(t, srv.URL, nil).Reverify(ctx, source, sim.ReportID(source))
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, srv, source, since, reverified := reverifiedOnce(t, a)
 		var seen, failed atomic.Int32
 		flaky := &http.Client{Transport: failFirstPages{next: http.DefaultTransport, left: 2, seen: &seen, failed: &failed}}
 		obs, found, err := a.client(t, srv.URL, flaky).FindReverification(ctx, source, since)
