@@ -190,14 +190,28 @@ func (b *Budget) Pacer(free int) func(context.Context) error {
 		if int(calls.Add(1)) > free {
 			b.mu.Lock()
 			now := time.Now()
-			due := b.reserve(now)
-			if sent := now.Add(b.sent.ReserveN(now, 1).DelayFrom(now)); sent.After(due) {
-				due = sent
-			}
-			wait := due.Sub(now)
+			wait := b.reserve(now).Sub(now)
 			b.mu.Unlock()
 			if err := sleep(ctx, wait); err != nil {
 				return err
+			}
+			// Count the call in sent when it goes, not when it was paid
+			// for: sent must see the calls at the times they go out.
+			for {
+				b.mu.Lock()
+				now := time.Now()
+				r := b.sent.ReserveN(now, 1)
+				wait := r.DelayFrom(now)
+				if wait > 0 {
+					r.CancelAt(now)
+				}
+				b.mu.Unlock()
+				if wait <= 0 {
+					break
+				}
+				if err := sleep(ctx, wait); err != nil {
+					return err
+				}
 			}
 		}
 		b.mu.Lock()
