@@ -42,14 +42,19 @@ type Push struct {
 // ErrForged is a delivery whose token or signature is missing or wrong.
 var ErrForged = errors.New("the delivery's token or signature is missing or wrong")
 
-// HMACHexEqual reports, in constant time, whether signature is the hex
-// HMAC-SHA256 of body keyed with key: how Truv and txcloud sign.
+// HMACHex is the hex HMAC-SHA256 of body keyed with key: how Truv and
+// txcloud sign their webhooks (their simulators sign with it).
+func HMACHex(key, body []byte) string { return hex.EncodeToString(hmacSum(key, body)) }
+
+// HMACHexEqual reports, in constant time, whether signature is HMACHex of
+// body keyed with key (in either case of hex).
 func HMACHexEqual(key, body []byte, signature string) bool {
 	got, err := hex.DecodeString(signature)
-	if err != nil {
-		return false
-	}
+	return err == nil && hmac.Equal(got, hmacSum(key, body))
+}
+
+func hmacSum(key, body []byte) []byte {
 	mac := hmac.New(sha256.New, key)
 	mac.Write(body)
-	return hmac.Equal(got, mac.Sum(nil))
+	return mac.Sum(nil)
 }

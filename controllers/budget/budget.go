@@ -227,6 +227,9 @@ func (b *Budget) Pacer(free int) func(context.Context) error {
 // to wait, until Until.
 type ErrPaused struct{ Until time.Time }
 
+// PausedUntil tells vendorhttp the call was not sent and when it may be.
+func (e ErrPaused) PausedUntil() time.Time { return e.Until }
+
 func (e ErrPaused) Error() string {
 	return "the account is paused until " + e.Until.UTC().Format(time.RFC3339) + " at the vendor's request"
 }
@@ -410,6 +413,3 @@ func (r *Registry) ForgetOrder(order types.NamespacedName) {
 		b.Forget(order)
 	}
 }
-
-// PausedUntil tells vendorhttp the call was not sent and when it may be.
-func (e ErrPaused) PausedUntil() time.Time { return e.Until }

@@ -3,10 +3,13 @@ package simkit
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"math/rand/v2"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/ordersync/verification-operator/providers"
 )
 
 // Pusher is implemented by the simulators whose vendor has webhooks: the
@@ -148,3 +151,16 @@ func (p *pusher) deliver(url string, body []byte, header http.Header) {
 }
 
 func (p *pusher) roll(prob float64) bool { return prob > 0 && p.rng.Float64() < prob }
+
+// SignedJSON is a webhook delivery: payload as JSON, its hex HMAC-SHA256
+// (keyed with secret, after prefix) in header, as Truv and txcloud sign.
+func SignedJSON(payload any, secret []byte, header, prefix string) ([]byte, http.Header, bool) {
+	body, err := json.Marshal(payload)
+	if err != nil {
+		return nil, nil, false
+	}
+	h := http.Header{}
+	h.Set(header, prefix+providers.HMACHex(secret, body))
+	h.Set("Content-Type", "application/json")
+	return body, h, true
+}

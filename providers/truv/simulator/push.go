@@ -1,11 +1,9 @@
 package simulator
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"net/http"
+
+	"github.com/ordersync/verification-operator/providers/simkit"
 )
 
 // Truv's webhooks (docs/webhooks.md): order-status-updated, one per
@@ -33,14 +31,5 @@ func (s *Server) Delivery(id string, secret []byte) ([]byte, http.Header, bool) 
 	hook := hookBody{WebhookID: newID(), EventType: "order-status-updated", EventCreatedAt: s.Clock.Now().UTC().Format(timeLayout),
 		OrderID: o.id, EmployerID: o.employers[0].id, Status: o.employers[0].status}
 	s.mu.Unlock()
-	body, err := json.Marshal(hook)
-	if err != nil {
-		return nil, nil, false
-	}
-	mac := hmac.New(sha256.New, secret)
-	mac.Write(body)
-	h := http.Header{}
-	h.Set("X-WEBHOOK-SIGN", "v1="+hex.EncodeToString(mac.Sum(nil)))
-	h.Set("Content-Type", "application/json")
-	return body, h, true
+	return simkit.SignedJSON(hook, secret, "X-WEBHOOK-SIGN", "v1=")
 }

@@ -1,11 +1,9 @@
 package simulator
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"net/http"
+
+	"github.com/ordersync/verification-operator/providers/simkit"
 )
 
 // txcloud's webhooks (docs/webhooks.md): identity.verification.completed
@@ -39,14 +37,5 @@ func (s *Server) Delivery(id string, secret []byte) ([]byte, http.Header, bool) 
 	}
 	hook := hookBody{ID: newID("evt_", 8), Type: event, Created: s.Clock.Now().Unix(), Data: hookData{ID: v.id, Status: v.status}}
 	s.mu.Unlock()
-	body, err := json.Marshal(hook)
-	if err != nil {
-		return nil, nil, false
-	}
-	mac := hmac.New(sha256.New, secret)
-	mac.Write(body)
-	h := http.Header{}
-	h.Set("X-TXCloud-Signature", hex.EncodeToString(mac.Sum(nil)))
-	h.Set("Content-Type", "application/json")
-	return body, h, true
+	return simkit.SignedJSON(hook, secret, "X-TXCloud-Signature", "")
 }
