@@ -47,6 +47,13 @@ type outcome struct {
 	// accountPause: the vendor asked to slow down; the whole account
 	// pauses this long, not only this order.
 	accountPause time.Duration
+	// waitsForAccount: a retry held back by the account's rate limit, not
+	// by anything wrong with this order. It comes back when the account's
+	// pause ends (retryAfter) and does not grow the order's backoff: an
+	// order that met a busy account five times is not five times as sick,
+	// and a reverification search cut short by a 429 must not be parked
+	// for minutes once the account has calls again.
+	waitsForAccount bool
 	// holdsDeletion: waiting can still let a Cancel-policy deletion cancel
 	// the vendor order (the vendor is down, the credentials will be fixed),
 	// so the finalizer stays. Otherwise the deletion goes ahead without it.
@@ -103,7 +110,8 @@ func errorOutcome(err error, vendor, orderID string, action providers.Action) ou
 		return stalled(v1.ReasonSignatureInvalid, fmt.Sprintf("A response from %s did not carry a valid signature, so it was not believed: %s. Check spec.responseSignatures.publicKeys against the vendor's published keys, and that no proxy rewrites responses; the controller reads the order again now and then.", vendor, perr.Message), plan.RecheckSlow)
 	case perr.Kind == providers.KindRateLimited:
 		wait, note := clampRetryAfter(perr.RetryAfter)
-		out := retrying(v1.ReasonRateLimited, fmt.Sprintf("Rate limited calling %s: %s; the account pauses, then this order retries.%s", vendor, perr.Message, note), wait)
+		out := retrying(v1.ReasonRateLimited, fmt.Sprintf("Rate limited calling %s: %s; the account pauses, then this order retries.%s", vendor, perr.Message, note), max(wait, minAccountPause))
+		out.waitsForAccount = true
 		if !perr.NotSent { // a call held back by the pause itself must not prolong it
 			out.accountPause = max(wait, minAccountPause)
 		}

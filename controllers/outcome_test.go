@@ -178,7 +178,7 @@ func TestRequeueBacksOffAndForgets(t *testing.T) {
 	if diff := cmp.Diff([]time.Duration{time.Second, 2 * time.Second, 4 * time.Second}, got); diff != "" {
 		t.Errorf("backoff (-want +got):\n%s", diff)
 	}
-	if after := r.requeue(key, retrying(v1.ReasonRateLimited, "m", time.Minute), time.Minute).RequeueAfter; after != time.Minute {
+	if after := r.requeue(key, retrying(v1.ReasonVendorUnavailable, "m", time.Minute), time.Minute).RequeueAfter; after != time.Minute {
 		t.Errorf("a Retry-After longer than the backoff wins: got %s", after)
 	}
 	year := errorOutcome(&providers.Error{Kind: providers.KindRateLimited, RetryAfter: 365 * 24 * time.Hour}, "vendor", "o-1", providers.ActionNone)
@@ -191,6 +191,34 @@ func TestRequeueBacksOffAndForgets(t *testing.T) {
 	r.requeue(key, decisionOutcome(plan.Decision{Verdict: plan.Converged, Recheck: plan.RecheckPoll}), time.Minute)
 	if after := r.requeue(key, fail, time.Minute).RequeueAfter; after != time.Second {
 		t.Errorf("after a success the backoff starts over: got %s", after)
+	}
+}
+
+// TestRateLimitedWaitsForTheAccountOnly checks that a 429 brings the order
+// back when the account's pause ends, however often it met one, without
+// growing (or resetting) its backoff.
+func TestRateLimitedWaitsForTheAccountOnly(t *testing.T) {
+	r := &VerificationOrderReconciler{Backoff: backoffLimiter(time.Second)}
+	key := types.NamespacedName{Name: "o"}
+	fail := retrying(v1.ReasonVendorUnavailable, "m", 0)
+	r.requeue(key, fail, time.Minute) // 1s
+	r.requeue(key, fail, time.Minute) // 2s
+	for _, c := range []struct {
+		err  *providers.Error
+		want time.Duration
+	}{
+		{&providers.Error{Kind: providers.KindRateLimited, RetryAfter: 3 * time.Second}, 3 * time.Second},
+		{&providers.Error{Kind: providers.KindRateLimited}, minAccountPause},
+		{&providers.Error{Kind: providers.KindRateLimited, RetryAfter: 2 * time.Second, NotSent: true}, 2 * time.Second},
+	} {
+		for range 12 { // 2^12 s would be the per-order backoff by now
+			if after := r.requeue(key, errorOutcome(c.err, "vendor", "o-1", providers.ActionNone), time.Minute).RequeueAfter; after != c.want {
+				t.Fatalf("%+v: requeued after %s, want the account's %s", c.err, after, c.want)
+			}
+		}
+	}
+	if after := r.requeue(key, fail, time.Minute).RequeueAfter; after != 4*time.Second {
+		t.Errorf("the backoff of the order's own failures goes on where it was: got %s, want 4s", after)
 	}
 }
 

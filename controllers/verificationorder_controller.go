@@ -466,11 +466,15 @@ func (r *VerificationOrderReconciler) writeStatus(ctx context.Context, o *v1.Ver
 }
 
 // requeue decides when the order is looked at again: retries back off per
-// order (never sooner than the vendor's Retry-After), anything else follows
+// order (never sooner than the vendor's Retry-After), except those that
+// only wait for the account's rate limit to lift; anything else follows
 // the outcome's recheck, with jitter. Routine looks (polls, retries,
 // rechecks) go behind a person's change in the queue.
 func (r *VerificationOrderReconciler) requeue(key types.NamespacedName, out outcome, poll time.Duration) ctrl.Result {
 	routine := ptr.To(routinePriority)
+	if out.waitsForAccount {
+		return ctrl.Result{RequeueAfter: out.retryAfter, Priority: routine}
+	}
 	if out.phase == phaseRetrying {
 		return ctrl.Result{RequeueAfter: max(r.Backoff.When(key), out.retryAfter), Priority: routine}
 	}
