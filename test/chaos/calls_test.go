@@ -30,8 +30,12 @@ type call struct {
 // Why a call can reach a vendor without the budget paying for it.
 const (
 	// Go's http.Transport sends a GET again by itself, once, when the
-	// connection it reused is cut before an answer.
-	unpaidResend = "transport resend"
+	// connection it reused is cut before an answer. vendorhttp makes
+	// requests unreplayable, so it should not; but a read made again at
+	// once by the client itself looks the same from here (Truework's
+	// search reads a page lost on the way again, paid for by the pacer),
+	// so these are only suspects, and the budget check counts them too.
+	unpaidResend = "read again at once after a cut connection"
 )
 
 // unpaidWithin: a call this soon after another of the same process is
