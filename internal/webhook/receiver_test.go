@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -295,5 +296,31 @@ func TestTheServerServesTheReceiverOverHTTPS(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusAccepted || resp.TLS == nil || resp.ProtoMajor != 1 {
 		t.Errorf("%d over %s (TLS %v), want 202 over HTTPS/1.1", resp.StatusCode, resp.Proto, resp.TLS != nil)
+	}
+}
+
+// TestVendorIDsLeaveFinishedOrdersOut checks which orders a delivery can
+// find: every order the vendor may still move, or that has an action
+// planned, by each of its ids; an order that ended with nothing left to do,
+// by none.
+func TestVendorIDsLeaveFinishedOrdersOut(t *testing.T) {
+	withStatus := func(state v1.ObservedState, planned v1.Action) *v1.VerificationOrder {
+		return &v1.VerificationOrder{Spec: v1.VerificationOrderSpec{OrderID: "o-1"},
+			Status: v1.VerificationOrderStatus{OrderID: "o-1", State: state, PlannedAction: planned,
+				Requests: []v1.RequestStatus{{ID: "r-1"}}}}
+	}
+	for _, c := range []struct {
+		order *v1.VerificationOrder
+		want  []string
+	}{
+		{withStatus("", ""), []string{"o-1", "r-1"}}, // never observed
+		{withStatus("active", ""), []string{"o-1", "r-1"}},
+		{withStatus("completed", "Reverify"), []string{"o-1", "r-1"}},
+		{withStatus("canceled", ""), nil},
+		{withStatus("completed", ""), nil},
+	} {
+		if got := VendorIDs(c.order); !slices.Equal(got, c.want) {
+			t.Errorf("state %q, planned %q: %v, want %v", c.order.Status.State, c.order.Status.PlannedAction, got, c.want)
+		}
 	}
 }

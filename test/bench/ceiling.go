@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,10 +17,24 @@ import (
 )
 
 // writesPerOrder is what the operator wrote to the API server per order:
-// status writes and Events.
+// status writes and Events, on average (a few orders need a write more).
 type writesPerOrder struct {
-	status, events int
+	status, events float64
 }
+
+// of is the writes of the k-th order, so that the first n orders make
+// n × w writes, rounded down: the ceiling is measured for the operator's
+// own mix, not for a whole number of writes near it.
+func (w writesPerOrder) of(k int) writes {
+	return writes{status: spread(w.status, k), events: spread(w.events, k)}
+}
+
+func spread(perOrder float64, k int) int {
+	return int(math.Floor(float64(k+1)*perOrder)) - int(math.Floor(float64(k)*perOrder))
+}
+
+// writes are one order's status writes and Events.
+type writes struct{ status, events int }
 
 // ceilingWriters write at once, as the manager's 8 workers do.
 const ceilingWriters = 8
@@ -46,9 +61,9 @@ func (b *bench) apiCeiling(w writesPerOrder, orders int, limit time.Duration) (c
 	if err != nil {
 		return ceiling{}, err
 	}
-	next := make(chan *v1.VerificationOrder, len(all))
-	for _, o := range all {
-		next <- o
+	next := make(chan int, len(all))
+	for k := range all {
+		next <- k
 	}
 	close(next)
 	var done atomic.Int64
@@ -60,11 +75,11 @@ func (b *bench) apiCeiling(w writesPerOrder, orders int, limit time.Duration) (c
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for o := range next {
+			for k := range next {
 				if time.Now().After(stop) {
 					return
 				}
-				if err := b.writeAsOperator(o, w); err != nil {
+				if err := b.writeAsOperator(all[k], w.of(k)); err != nil {
 					errs <- err
 					return
 				}
@@ -96,7 +111,7 @@ func (b *bench) placeholderOrders(ns string, n int) ([]*v1.VerificationOrder, er
 // writeAsOperator writes o's status as a reconcile that cancels it does
 // (Pending first, then the result, each on what the last write returned),
 // and records the operator's Event for it.
-func (b *bench) writeAsOperator(o *v1.VerificationOrder, w writesPerOrder) error {
+func (b *bench) writeAsOperator(o *v1.VerificationOrder, w writes) error {
 	for i := range w.status {
 		if i < w.status-1 {
 			setBenchConditions(o, metav1.ConditionUnknown, v1.ReasonPending)

@@ -3,7 +3,6 @@ package main
 import (
 	"flag"
 	"fmt"
-	"math"
 	"sort"
 	"strings"
 	"sync"
@@ -111,7 +110,7 @@ func (b *bench) multiScenario() error {
 	b.add(result{Scenario: sMulti, Measure: "vendor calls per order", Value: callsPerOrder, Unit: unitCalls})
 	run.reportAPI(b, total)
 	run.cpu.report(b, sMulti, total)
-	b.add(result{Scenario: sCeiling, Measure: fmt.Sprintf("orders/s, %d status writes + %d Event each", run.writes.status, run.writes.events), Value: api.rate, Unit: "orders/s",
+	b.add(result{Scenario: sCeiling, Measure: fmt.Sprintf("orders/s, %.2f status writes + %.2f Events each", run.writes.status, run.writes.events), Value: api.rate, Unit: "orders/s",
 		Target: fmt.Sprintf("a bare client, %d at a time", ceilingWriters)})
 	api.cpu.report(b, sCeiling, api.orders)
 	return nil
@@ -152,8 +151,7 @@ func (b *bench) convergeAll(st *stage, want int) (convergence, error) {
 	c.reconciles = reconcilesSince(st.m, nil)
 	c.rate = float64(want) / latest(ready).Sub(start).Seconds()
 	c.p50, c.p99 = percentiles(start, ready)
-	perOrder := func(n float64) int { return int(math.Round(n / float64(want))) }
-	c.writes = writesPerOrder{status: perOrder(c.requests["PUT"]), events: perOrder(c.requests["POST"])}
+	c.writes = writesPerOrder{status: c.requests["PUT"] / float64(want), events: c.requests["POST"] / float64(want)}
 	return c, nil
 }
 
