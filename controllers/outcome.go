@@ -113,7 +113,7 @@ func errorOutcome(err error, vendor, orderID string, action providers.Action) ou
 		out := retrying(v1.ReasonRateLimited, fmt.Sprintf("Rate limited calling %s: %s; the account pauses, then this order retries.%s", vendor, perr.Message, note), max(wait, minAccountPause))
 		out.waitsForAccount = true
 		if !perr.NotSent { // a call held back by the pause itself must not prolong it
-			out.accountPause = max(wait, minAccountPause)
+			out.accountPause = out.retryAfter
 		}
 		return out
 	default:
