@@ -65,11 +65,7 @@ func (e *vendorEnv) withAnswer(method string, a answer) {
 	GinkgoHelper()
 	srv := httptest.NewServer(front(e.Sim, method, a))
 	DeferCleanup(srv.Close)
-	Eventually(func() error {
-		p := fetchProvider(e.Provider)
-		p.Spec.Endpoint = srv.URL + e.APIRoot
-		return k8s.Update(ctx(), p)
-	}).Should(Succeed())
+	e.updateProvider(func(p *v1.VerificationProvider) { p.Spec.Endpoint = srv.URL + e.APIRoot })
 }
 
 // The situations docs/reliability.md lists: each ends in a condition whose

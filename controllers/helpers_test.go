@@ -70,6 +70,22 @@ func startVendor(name string, credentials map[string]string) *vendorEnv {
 	return env
 }
 
+// updateProvider changes e's provider, and waits until the manager has seen
+// the change (the provider's status says its generation), so that an order
+// created next is reconciled with it.
+func (e *vendorEnv) updateProvider(change func(*v1.VerificationProvider)) {
+	GinkgoHelper()
+	var generation int64
+	Eventually(func() error {
+		p := fetchProvider(e.Provider)
+		change(p)
+		err := k8s.Update(ctx(), p)
+		generation = p.Generation
+		return err
+	}).Should(Succeed())
+	Eventually(func() int64 { return fetchProvider(e.Provider).Status.ObservedGeneration }).Should(BeNumerically(">=", generation))
+}
+
 // vendorOrder creates an order at the vendor in the given state word.
 func (e *vendorEnv) vendorOrder(state string) string {
 	GinkgoHelper()

@@ -120,7 +120,7 @@ const reverifySettle = vendorTimeout + 2*time.Minute
 func (r *VerificationOrderReconciler) reverify(ctx context.Context, o *v1.VerificationOrder, conn *Connection, rep *report) (providers.Observation, error) {
 	now := metav1.NewTime(r.now())
 	o.Status.ReverificationRequestedTime = &now
-	if err := r.Status().Update(ctx, o); err != nil {
+	if err := r.updateStatus(ctx, o); err != nil {
 		return providers.Observation{}, fmt.Errorf("recording the reverification intent: %w", err)
 	}
 	src := o.Spec.Reverification

@@ -113,11 +113,7 @@ var _ = Describe("Vendor operations beyond cancel", func() {
 		// seconds after its read, more than the 2s poll interval. The
 		// cancel must act on that read, not spend its call reading again.
 		env := startVendor("txcloud", nil)
-		Eventually(func() error {
-			p := fetchProvider(env.Provider)
-			p.Spec.RateLimit = &v1.RateLimit{RequestsPerSecond: 1, Burst: 1}
-			return k8s.Update(ctx(), p)
-		}).Should(Succeed())
+		env.updateProvider(func(p *v1.VerificationProvider) { p.Spec.RateLimit = &v1.RateLimit{RequestsPerSecond: 1, Burst: 1} })
 		ids := make([]string, 6)
 		orders := make([]*v1.VerificationOrder, 6)
 		for i := range ids {
@@ -334,12 +330,7 @@ var _ = Describe("Vendor operations beyond cancel", func() {
 		It("reverifies on an account whose budget allows one call at a time", func() {
 			// Each reconcile has one call: the one that read the request
 			// must leave the next one to the reverify, not read it again.
-			Eventually(func() error {
-				p := &v1.VerificationProvider{}
-				Expect(k8s.Get(ctx(), client.ObjectKeyFromObject(env.Provider), p)).To(Succeed())
-				p.Spec.RateLimit = &v1.RateLimit{RequestsPerSecond: 1, Burst: 1}
-				return k8s.Update(ctx(), p)
-			}).Should(Succeed())
+			env.updateProvider(func(p *v1.VerificationProvider) { p.Spec.RateLimit = &v1.RateLimit{RequestsPerSecond: 1, Burst: 1} })
 			req, report := completedRequest()
 			o := expectReady(env.order("", reverification(req, report)), v1.ReasonConverged)
 			Expect(sim.Reverifications(req)).To(HaveLen(1))

@@ -67,6 +67,8 @@ type VerificationOrderReconciler struct {
 	BudgetReports *BudgetReports
 	// readings are the answers reserved calls are to act on.
 	readings readings
+	// pending are new orders' Pending writes (see pendingDelay).
+	pending pendingWrites
 	// Trace, when set, is called as each reconcile starts, and what it
 	// returns with the result as it ends: the test suites wait on it
 	// instead of sleeping.
@@ -117,6 +119,7 @@ func (r *VerificationOrderReconciler) Reconcile(ctx context.Context, req ctrl.Re
 			r.Backoff.Forget(req.NamespacedName)
 			r.Connector.Clients.Budgets.ForgetOrder(req.NamespacedName)
 			r.readings.forget(req.NamespacedName)
+			r.pending.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -126,9 +129,7 @@ func (r *VerificationOrderReconciler) Reconcile(ctx context.Context, req ctrl.Re
 	if err := r.syncFinalizer(ctx, o); err != nil {
 		return ctrl.Result{}, err
 	}
-	if err := r.markReconciling(ctx, o); err != nil {
-		return afterStatusWrite(ctx, err)
-	}
+	r.markReconcilingSoon(o)
 	before := o.Status.DeepCopy()
 	wasStalled := isTrue(o, v1.ConditionStalled)
 	generation := o.Generation
@@ -139,7 +140,7 @@ func (r *VerificationOrderReconciler) Reconcile(ctx context.Context, req ctrl.Re
 	defer cancel()
 	rep := r.sync(ctx, work, o, false)
 	if rep.phase == phaseQueued {
-		return ctrl.Result{RequeueAfter: rep.retryAfter}, nil // keeps its priority
+		return ctrl.Result{RequeueAfter: rep.retryAfter}, nil // keeps its priority; a new order's Pending write comes on its own
 	}
 	r.record(o, rep, generation)
 	if rep.phase == phaseStalled && !wasStalled {
@@ -155,19 +156,6 @@ func (r *VerificationOrderReconciler) Reconcile(ctx context.Context, req ctrl.Re
 		}
 	}
 	return r.requeue(req.NamespacedName, rep.outcome, rep.poll), nil
-}
-
-// markReconciling gives an order the controller has never looked at
-// Ready=Unknown and Reconciling=True before any vendor call, so that kstatus
-// (kubectl wait, Flux, Argo CD) never reads a new order as done before it
-// was observed: an object without conditions reads as Current.
-func (r *VerificationOrderReconciler) markReconciling(ctx context.Context, o *v1.VerificationOrder) error {
-	if len(o.Status.Conditions) > 0 || isPaused(o) {
-		return nil
-	}
-	setConditions(o, outcome{phase: phaseProgressing, reason: v1.ReasonPending,
-		message: "The controller is looking at the order at the vendor."}, o.Generation)
-	return r.Status().Update(ctx, o)
 }
 
 // sync observes, plans and applies. It changes nothing in o.Status but the
@@ -365,7 +353,7 @@ func (r *VerificationOrderReconciler) recordCancelIntent(ctx context.Context, o 
 	}
 	now := metav1.NewTime(r.now())
 	o.Status.CancelRequestedTime = &now
-	if err := r.Status().Update(ctx, o); err != nil {
+	if err := r.updateStatus(ctx, o); err != nil {
 		o.Status.CancelRequestedTime = nil
 		return fmt.Errorf("recording the cancel intent: %w", err)
 	}
@@ -446,7 +434,7 @@ func (rep report) carriesResult() bool {
 // lands or ctx ends. The conditions keep the generation that was
 // reconciled, so a changed spec still reads as not yet observed.
 func (r *VerificationOrderReconciler) writeStatus(ctx context.Context, o *v1.VerificationOrder, rep report, generation int64) error {
-	err := r.Status().Update(ctx, o)
+	err := r.updateStatus(ctx, o)
 	if !rep.carriesResult() {
 		return err
 	}

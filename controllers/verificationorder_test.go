@@ -253,16 +253,49 @@ var _ = Describe("kstatus", func() {
 		Expect(err).NotTo(HaveOccurred())
 		return res.Status
 	}
-	It("reads a new order as InProgress until the vendor has been observed, then Current", func() {
+	// kstatusOfOrNothing is kstatusOf for a goroutine that may not assert.
+	kstatusOfOrNothing := func(o *v1.VerificationOrder) kstatus.Status {
+		u := &unstructured.Unstructured{}
+		u.SetGroupVersionKind(v1.GroupVersion.WithKind("VerificationOrder"))
+		if k8s.Get(ctx(), client.ObjectKeyFromObject(o), u) != nil {
+			return ""
+		}
+		res, err := kstatus.Compute(u)
+		if err != nil {
+			return ""
+		}
+		return res.Status
+	}
+	It("reads a new order whose first vendor call is slow as InProgress while it is in flight, then Current", func() {
 		env := startVendor("accountchek", nil)
 		id := env.vendorOrder("opened")
-		var o *v1.VerificationOrder
-		var during kstatus.Status
-		hooks.Before("GET", "/v1/accountchekorders/"+id, func() { during = kstatusOf(o) })
-		o = env.order(id)
+		created, inProgress := make(chan *v1.VerificationOrder, 1), make(chan bool, 1)
+		hooks.Before("GET", "/v1/accountchekorders/"+id, func() {
+			// Hold the call until the order reads InProgress (the Pending
+			// write comes a second into the reconcile), or give up.
+			o, seen := <-created, false
+			for deadline := time.Now().Add(30 * time.Second); !seen && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+				seen = kstatusOfOrNothing(o) == kstatus.InProgressStatus
+			}
+			inProgress <- seen
+		})
+		o := env.order(id)
+		created <- o
 		expectReady(o, v1.ReasonConverged)
-		Expect(during).To(Equal(kstatus.InProgressStatus), "while the first vendor call is in flight")
+		Expect(<-inProgress).To(BeTrue(), "the order never read InProgress while its first vendor call was in flight")
 		Expect(kstatusOf(o)).To(Equal(kstatus.CurrentStatus))
+	})
+	It("reads a new order that waits for its account's budget as InProgress, with no vendor call", func() {
+		env := startVendor("accountchek", nil)
+		env.updateProvider(func(p *v1.VerificationProvider) {
+			p.Spec.RateLimit = &v1.RateLimit{RequestsPerDay: 1} // the first order's one call is the day's
+		})
+		first := env.vendorOrder("opened")
+		expectReady(env.order(first), v1.ReasonConverged)
+		waiting := env.vendorOrder("opened")
+		o := expectCondition(env.order(waiting), v1.ConditionReconciling, metav1.ConditionTrue, v1.ReasonPending)
+		Expect(kstatusOf(o)).To(Equal(kstatus.InProgressStatus))
+		Expect(env.Sim.Calls(waiting)).To(BeEmpty())
 	})
 	It("reads a Stalled order as Failed", func() {
 		env := startVendor("accountchek", nil)
