@@ -41,7 +41,10 @@ const (
 	sWebhooks   = "webhooks"
 )
 
-const unitCalls = "calls"
+const (
+	unitCalls = "calls"
+	unitRate  = "orders/s"
+)
 
 var scenarios = []scenario{
 	{sMulti, "cancels spread over many Truework accounts", (*bench).multiScenario},
@@ -104,9 +107,9 @@ func (b *bench) multiScenario() error {
 		return err
 	}
 	ideal := min(api.rate, budget)
-	b.add(result{Scenario: sMulti, Measure: fmt.Sprintf("%d cancels / %d accounts, once started", total, len(accounts)), Value: run.rate, Unit: "orders/s",
+	b.add(result{Scenario: sMulti, Measure: fmt.Sprintf("%d cancels / %d accounts, once started", total, len(accounts)), Value: run.rate, Unit: unitRate,
 		Target: fmt.Sprintf(">= 80%% of %.0f = min(API %.0f, budgets %.0f)", ideal, api.rate, budget), Ratio: run.rate / ideal})
-	b.add(result{Scenario: sMulti, Measure: "the same from the manager's start", Value: run.fromStart, Unit: "orders/s"})
+	b.add(result{Scenario: sMulti, Measure: "the same from the manager's start", Value: run.fromStart, Unit: unitRate})
 	b.add(result{Scenario: sMulti, Measure: "time to the first Ready (start-up)", Value: run.first.Seconds(), Unit: "s"})
 	b.add(result{Scenario: sMulti, Measure: "time to Ready p50 from the start", Value: run.p50.Seconds(), Unit: "s"})
 	b.add(result{Scenario: sMulti, Measure: "time to Ready p99 from the start", Value: run.p99.Seconds(), Unit: "s"})
