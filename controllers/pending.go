@@ -70,7 +70,7 @@ func (s *pendingWrites) arm(o *v1.VerificationOrder, write func(*v1.Verification
 func (s *pendingWrites) settle(o *v1.VerificationOrder) {
 	s.mu.Lock()
 	p, ok := s.m[objectKey(o)]
-	delete(s.m, objectKey(o))
+	s.drop(objectKey(o))
 	s.mu.Unlock()
 	if !ok || p.timer.Stop() {
 		return
@@ -87,7 +87,16 @@ func (s *pendingWrites) forget(key types.NamespacedName) {
 	defer s.mu.Unlock()
 	if p, ok := s.m[key]; ok {
 		p.timer.Stop()
-		delete(s.m, key)
+		s.drop(key)
+	}
+}
+
+// drop deletes key; an empty map is let go, since a map never shrinks and
+// a burst of new orders would otherwise hold its size for good.
+func (s *pendingWrites) drop(key types.NamespacedName) {
+	delete(s.m, key)
+	if len(s.m) == 0 {
+		s.m = nil
 	}
 }
 

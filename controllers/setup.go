@@ -254,28 +254,3 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 		RepeatBackoff: opts.RepeatBackoff, Trace: opts.TraceReconcile, BudgetReports: reports,
 	}).SetupWithManager(mgr, cmp.Or(opts.Workers, 8))
 }
-
-// lastApplied is kubectl's copy of the applied manifest.
-const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
-
-// TrimForCache is the informer cache's transform: it drops what the
-// controllers never read, managed fields and kubectl's last-applied
-// annotation, which are often most of an object's size. Every entry point
-// sets it (cache.Options.DefaultTransform).
-func TrimForCache(obj any) (any, error) {
-	if o, ok := obj.(metav1.Object); ok {
-		o.SetManagedFields(nil)
-		if a := o.GetAnnotations(); a != nil {
-			if _, ok := a[lastApplied]; ok {
-				trimmed := make(map[string]string, len(a)-1)
-				for k, v := range a {
-					if k != lastApplied {
-						trimmed[k] = v
-					}
-				}
-				o.SetAnnotations(trimmed)
-			}
-		}
-	}
-	return obj, nil
-}

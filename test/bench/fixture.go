@@ -331,6 +331,21 @@ func (m *manager) rss() float64 {
 	return 0
 }
 
+// rssAfterNextGC is m's RSS once the orders it holds are all it holds: after
+// its next garbage collection (an idle Go process has one every 2 minutes),
+// which returns to the system what a burst of new orders took meanwhile.
+func (m *manager) rssAfterNextGC(timeout time.Duration) (float64, error) {
+	const gcs = "go_gc_duration_seconds_count"
+	before := scrapeOrEmpty(m)[gcs]
+	for end := time.Now().Add(timeout); scrapeOrEmpty(m)[gcs] <= before; time.Sleep(time.Second) {
+		if time.Now().After(end) {
+			return 0, fmt.Errorf("the manager made no garbage collection within %s", timeout)
+		}
+	}
+	time.Sleep(5 * time.Second) // the runtime returns pages in the background
+	return m.rss(), nil
+}
+
 func freePort() (int, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -124,6 +124,7 @@ func newBench(env *envtest.Environment) (*bench, error) {
 	}
 	bin := filepath.Join(dir, "manager")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/manager")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0") // as the Dockerfile builds it
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		return nil, fmt.Errorf("build the manager: %w", err)
