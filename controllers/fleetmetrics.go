@@ -3,12 +3,14 @@ package controllers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/api/meta"
+	toolscache "k8s.io/client-go/tools/cache"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 )
@@ -43,7 +45,7 @@ var (
 
 // fleetCollector reports the gauges above.
 type fleetCollector struct {
-	reader           client.Reader
+	cache            cache.Cache
 	clients          *ClientCache
 	clusterProviders bool
 	log              func(error)
@@ -66,8 +68,8 @@ func (c fleetCollector) Collect(ch chan<- prometheus.Metric) {
 		c.log(err)
 		return
 	}
-	var orders v1.VerificationOrderList
-	if err := c.reader.List(ctx, &orders); err != nil {
+	orders, err := c.orders(ctx)
+	if err != nil {
 		c.log(err)
 		return
 	}
@@ -82,7 +84,7 @@ func (c fleetCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	byState := map[[3]string]float64{}
 	stalled := map[[2]string]float64{}
-	for _, o := range orders.Items {
+	for _, o := range orders {
 		ref := o.Spec.ProviderRef
 		ns := o.Namespace
 		if ref.Cluster() {
@@ -112,10 +114,34 @@ func (c fleetCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
+// orders are the cache's own orders, not copies: a scrape only reads them,
+// and copying every order held at each scrape was most of what an idle
+// manager allocated (a deep copy each: about 11 MiB per scrape at 10,000
+// orders; a List without deep copies still copies each order's struct,
+// about 6 MiB; make bench's memory scenario).
+func (c fleetCollector) orders(ctx context.Context) ([]*v1.VerificationOrder, error) {
+	inf, err := c.cache.GetInformer(ctx, &v1.VerificationOrder{})
+	if err != nil {
+		return nil, err
+	}
+	shared, ok := inf.(toolscache.SharedIndexInformer)
+	if !ok {
+		return nil, fmt.Errorf("the cache's informer of orders is a %T, not a client-go SharedIndexInformer", inf)
+	}
+	held := shared.GetStore().List()
+	orders := make([]*v1.VerificationOrder, 0, len(held))
+	for _, obj := range held {
+		if o, ok := obj.(*v1.VerificationOrder); ok {
+			orders = append(orders, o)
+		}
+	}
+	return orders, nil
+}
+
 // providers lists the providers of both kinds served.
 func (c fleetCollector) providers(ctx context.Context) ([]v1.Provider, error) {
 	var namespaced v1.VerificationProviderList
-	if err := c.reader.List(ctx, &namespaced); err != nil {
+	if err := c.cache.List(ctx, &namespaced); err != nil {
 		return nil, err
 	}
 	all := make([]v1.Provider, 0, len(namespaced.Items))
@@ -126,7 +152,7 @@ func (c fleetCollector) providers(ctx context.Context) ([]v1.Provider, error) {
 		return all, nil
 	}
 	var cluster v1.ClusterVerificationProviderList
-	if err := c.reader.List(ctx, &cluster); err != nil {
+	if err := c.cache.List(ctx, &cluster); err != nil {
 		return nil, err
 	}
 	for i := range cluster.Items {
@@ -171,7 +197,7 @@ func boolWord(b bool) string {
 // registerFleetMetrics adds the fleet gauges to the manager's registry.
 func registerFleetMetrics(mgr ctrl.Manager, registry prometheus.Registerer, clients *ClientCache, clusterProviders bool) error {
 	log := mgr.GetLogger().WithName("fleet-metrics")
-	c := fleetCollector{reader: mgr.GetCache(), clients: clients, clusterProviders: clusterProviders, log: func(err error) { log.Error(err, "listing for fleet metrics") }}
+	c := fleetCollector{cache: mgr.GetCache(), clients: clients, clusterProviders: clusterProviders, log: func(err error) { log.Error(err, "listing for fleet metrics") }}
 	err := registry.Register(c)
 	var again prometheus.AlreadyRegisteredError
 	if errors.As(err, &again) { // a second manager in one process: the newest reports

@@ -337,7 +337,7 @@ func (m *manager) rss() float64 {
 func (m *manager) rssAfterNextGC(timeout time.Duration) (float64, error) {
 	const gcs = "go_gc_duration_seconds_count"
 	before := scrapeOrEmpty(m)[gcs]
-	for end := time.Now().Add(timeout); scrapeOrEmpty(m)[gcs] <= before; time.Sleep(time.Second) {
+	for end := time.Now().Add(timeout); scrapeOrEmpty(m)[gcs] <= before; time.Sleep(5 * time.Second) {
 		if time.Now().After(end) {
 			return 0, fmt.Errorf("the manager made no garbage collection within %s", timeout)
 		}
