@@ -5,12 +5,12 @@ import (
 	"crypto/tls"
 	"flag"
 	"fmt"
-	corev1 "k8s.io/api/core/v1"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	ctrl "sigs.k8s.io/controller-runtime"
