@@ -12,15 +12,15 @@ import (
 )
 
 // pendingDelay is how long after the controller's first look a new order
-// may stay without conditions. kstatus (Flux, kubectl wait, Argo CD's
-// default health) reads an object without conditions as Current, so a new
-// order must not stay without them while its vendor calls are slow or it
-// waits for its account's budget. Most new orders have their result well
-// within it, and for them the result is the first and only status write: a
-// Pending write before it would be one write in two.
+// may stay without conditions. kstatus (Flux, cli-utils) reads an object
+// without conditions as Current, so a new order must not stay without them
+// while its vendor calls are slow or it waits for its account's budget.
+// Most new orders have their result well within it, and for them the
+// result is the first and only status write: a Pending write before it
+// would be one write in two.
 const pendingDelay = time.Second
 
-// pendingWrite is a new order's Ready=Unknown/Reconciling=True write, due
+// pendingWrite is a new order's Ready=False/Reconciling=True write, due
 // pendingDelay after the controller's first look at it, unless a status
 // write comes first and says it instead (settle).
 type pendingWrite struct {
