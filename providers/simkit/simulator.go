@@ -87,6 +87,9 @@ type Event struct {
 	At     time.Time `json:"at"`
 	Method string    `json:"method"`
 	Path   string    `json:"path"`
+	// Query is the request's query string (Truework's GET
+	// /orders?verification_id= names the order in it).
+	Query string `json:"query,omitempty"`
 	// Status is what the vendor answered (0: the connection was cut before
 	// an answer, whether or not the call was applied).
 	Status int `json:"status"`
@@ -182,7 +185,7 @@ func (s *Server) Handle(pattern string, h http.HandlerFunc) {
 		if f.LatencyMs > 0 && !wait(r, time.Duration(f.LatencyMs)*time.Millisecond) {
 			return
 		}
-		ev := Event{At: time.Now(), Method: r.Method, Path: r.URL.Path, UserAgent: r.UserAgent()}
+		ev := Event{At: time.Now(), Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, UserAgent: r.UserAgent()}
 		if s.roll(f.ResetRate) {
 			s.note(ev)
 			dropConnection(w)

@@ -139,10 +139,17 @@ func (r *run) dumpTimelines() {
 				order = c.order.name
 			}
 			fmt.Fprintf(&b, "%s %-6s %-3d applied=%-5t injected=%-5t retryAfter=%-4s %-14s %-40s %s\n", c.At.Format("15:04:05.000000"),
-				c.Method, c.Status, c.Applied, c.Injected, c.RetryAfter, c.process, order, c.Path)
+				c.Method, c.Status, c.Applied, c.Injected, c.RetryAfter, c.process, order, withQuery(c.Path, c.Query))
 		}
 		_ = os.WriteFile(filepath.Join(r.logDir, a.name+".timeline"), []byte(b.String()), 0o644)
 	}
+}
+
+func withQuery(path, query string) string {
+	if query == "" {
+		return path
+	}
+	return path + "?" + query
 }
 
 // logs are the complete logs of every manager process of the run.
