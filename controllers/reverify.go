@@ -115,8 +115,8 @@ func (r *VerificationOrderReconciler) recoverReverification(ctx context.Context,
 // (vendorTimeout), with a margin for a slow vendor and a leader handover.
 const reverifySettle = vendorTimeout + 2*time.Minute
 
-// reverify records the intent, then calls the vendor. The intent is the one
-// status write outside Reconcile's: it must land before the call.
+// reverify records the intent, then calls the vendor. Like the cancel
+// intent (recordCancelIntent), the intent must land before the call.
 func (r *VerificationOrderReconciler) reverify(ctx context.Context, o *v1.VerificationOrder, conn *Connection, rep *report) (providers.Observation, error) {
 	now := metav1.NewTime(r.now())
 	o.Status.ReverificationRequestedTime = &now

@@ -159,8 +159,9 @@ func (r *VerificationOrderReconciler) Reconcile(ctx context.Context, req ctrl.Re
 }
 
 // sync observes, plans and applies. It changes nothing in o.Status but the
-// reverification and cancel intents (see reverify, recordCancelIntent). Reads use ctx; mutating calls use
-// work, which shutdown does not cancel.
+// reverification and cancel intents (see reverify, recordCancelIntent),
+// and a new order's Pending conditions written with them (updateStatus).
+// Reads use ctx; mutating calls use work, which shutdown does not cancel.
 func (r *VerificationOrderReconciler) sync(ctx, work context.Context, o *v1.VerificationOrder, deleting bool) report {
 	if isPaused(o) {
 		return report{outcome: pausedOutcome}
@@ -383,7 +384,8 @@ func withObserved(in plan.Input, obs providers.Observation) plan.Input {
 }
 
 // record writes what a reconcile learned to status: the one place status
-// changes, but for the reverification intent. Only vendor-neutral words and
+// changes, but for the intents and a new order's Pending conditions
+// (pending.go). Only vendor-neutral words and
 // ids reach it: the Observation type has no field that can hold PII.
 func (r *VerificationOrderReconciler) record(o *v1.VerificationOrder, rep report, generation int64) {
 	now := metav1.NewTime(r.now())
