@@ -2,7 +2,9 @@ package providers
 
 import (
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -17,10 +19,50 @@ var (
 	emailPattern  = regexp.MustCompile(`[[:alnum:]._%+-]+@[[:alnum:].-]+\.[[:alpha:]]{2,}`)
 	datePattern   = regexp.MustCompile(`\b\d{4}-\d{2}-\d{2}(T[0-9:.]+Z?)?\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b`)
 	numberPattern = regexp.MustCompile(`[[:alpha:]]{0,3}\d[\d\s()._/,-]{2,}\d`)
-	// Credentials a vendor may echo: Truework and txcloud key shapes, Truv
-	// secrets, and a quoted password.
-	credentialPattern = regexp.MustCompile(`(?i)\b(tw_sk_[[:alnum:]_]+|txc_(test|live)_[[:alnum:]_]+|(sandbox|prod|dev)-[[:alnum:]]{12,})\b|password\W{0,3}['"][^'"]*['"]`)
 )
+
+// QuotedPassword is a password quoted in a message ("wrong password
+// 'hunter2'"). Sanitize redacts it whoever wrote it; a vendor whose
+// credentials have no shape of their own (AccountChek's user and password)
+// declares it as its CredentialShapes.
+var QuotedPassword = regexp.MustCompile(`(?i)password\W{0,3}['"][^'"]*['"]`)
+
+// credentialShapes are the CredentialShapes of every vendor a registry was
+// made of, which Sanitize redacts besides QuotedPassword. They are kept
+// here, and given by NewRegistry, because this package cannot import the
+// vendors (each imports it) and Sanitize's callers name no vendor; every
+// process that talks to vendors makes its registry (providers/registry)
+// before its first call. The set only grows, and holds a shape once (by its
+// text, however often registries are made), sorted so that Sanitize's
+// result never depends on the order vendors were registered in.
+var credentialShapes struct {
+	sync.RWMutex
+	sorted []*regexp.Regexp
+}
+
+func redactCredentialShapes(shapes ...*regexp.Regexp) {
+	credentialShapes.Lock()
+	defer credentialShapes.Unlock()
+	for _, shape := range shapes {
+		i, known := slices.BinarySearchFunc(credentialShapes.sorted, shape.String(), func(r *regexp.Regexp, text string) int {
+			return strings.Compare(r.String(), text)
+		})
+		if !known {
+			credentialShapes.sorted = slices.Insert(credentialShapes.sorted, i, shape)
+		}
+	}
+}
+
+// redactCredentials replaces everything shaped like a credential.
+func redactCredentials(msg string) string {
+	msg = QuotedPassword.ReplaceAllString(msg, "[redacted]")
+	credentialShapes.RLock()
+	defer credentialShapes.RUnlock()
+	for _, shape := range credentialShapes.sorted {
+		msg = shape.ReplaceAllString(msg, "[redacted]")
+	}
+	return msg
+}
 
 // minSecretLen: shorter credential values (an integrator id, a user name)
 // are not redacted by value, lest ordinary words vanish from messages.
@@ -28,7 +70,8 @@ const minSecretLen = 6
 
 // Sanitize makes a vendor's free-text message safe for a status condition,
 // an event or a log line: it redacts the given secrets (the provider's
-// credentials), anything shaped like a credential, an email, a date or a
+// credentials), anything shaped like a registered vendor's credential
+// (Vendor.CredentialShapes) or a quoted password, an email, a date or a
 // long number in any script's digits and with any separator, flattens
 // whitespace and caps the length. Vendors echo request fields in validation
 // messages, so their text is never trusted.
@@ -38,7 +81,7 @@ func Sanitize(msg string, secrets ...string) string {
 			msg = strings.ReplaceAll(msg, secret, "[redacted]")
 		}
 	}
-	msg = credentialPattern.ReplaceAllString(msg, "[redacted]")
+	msg = redactCredentials(msg)
 	msg = normalizeDigits(msg)
 	msg = emailPattern.ReplaceAllString(msg, "[redacted]")
 	msg = datePattern.ReplaceAllString(msg, "[redacted]")

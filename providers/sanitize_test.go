@@ -1,6 +1,7 @@
 package providers
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -60,5 +61,30 @@ func TestSanitize(t *testing.T) {
 		if len(got) > MaxMessageLen+3 {
 			t.Errorf("Sanitize left %d bytes, want at most %d", len(got), MaxMessageLen+3)
 		}
+	}
+}
+
+// A registry hands its vendors' credential shapes to Sanitize, which
+// redacts them whole (here a shape no real vendor has).
+func TestSanitizeRedactsRegisteredCredentialShapes(t *testing.T) {
+	const key = "zz_key_Abc9Def"
+	if got := Sanitize("key " + key + " revoked"); !strings.Contains(got, "Abc") {
+		t.Fatalf("redacted before any vendor declared the shape: %q", got)
+	}
+	NewRegistry(Vendor{Name: "shaped", CredentialShapes: []*regexp.Regexp{regexp.MustCompile(`\bzz_key_[[:alnum:]]+\b`)}})
+	NewRegistry(Vendor{Name: "shaped", CredentialShapes: []*regexp.Regexp{regexp.MustCompile(`\bzz_key_[[:alnum:]]+\b`)}})
+	if got := Sanitize("key " + key + " revoked"); got != "key [redacted] revoked" {
+		t.Errorf("Sanitize = %q", got)
+	}
+	credentialShapes.RLock()
+	defer credentialShapes.RUnlock()
+	kept := 0
+	for _, shape := range credentialShapes.sorted {
+		if shape.MatchString(key) {
+			kept++
+		}
+	}
+	if kept != 1 {
+		t.Errorf("the shape is kept %d times, want once", kept)
 	}
 }

@@ -2,6 +2,7 @@ package providers
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -83,8 +84,17 @@ type Vendor struct {
 	RateLimit RateLimit
 	// Capabilities are the actions the vendor allows.
 	Capabilities Capabilities
+	// States are the vendor's state words and the State each means: the
+	// table its client normalizes with, declared so that suites can tell
+	// the vendor's end states without restating them.
+	States StateTable
 	// CredentialKeys are the Secret keys the vendor needs, for messages.
 	CredentialKeys []string
+	// CredentialShapes match the vendor's credentials as they would stand
+	// in a message (a key's documented prefix, a quoted password), so that
+	// Sanitize redacts one a vendor echoes even when it is not the
+	// provider's own. NewRegistry hands them to Sanitize.
+	CredentialShapes []*regexp.Regexp
 	// ValidateCredentials checks the Secret's data for the environment
 	// without calling the vendor. Its error message never contains a secret.
 	ValidateCredentials func(environment string, data map[string][]byte) error
@@ -109,11 +119,13 @@ func (v Vendor) Connect(cfg Config) (Client, error) {
 // Registry maps a vendor name to its description.
 type Registry map[string]Vendor
 
-// NewRegistry indexes vendors by name.
+// NewRegistry indexes vendors by name, and has Sanitize redact their
+// credential shapes from then on (see redactCredentialShapes).
 func NewRegistry(vendors ...Vendor) Registry {
 	r := make(Registry, len(vendors))
 	for _, v := range vendors {
 		r[v.Name] = v
+		redactCredentialShapes(v.CredentialShapes...)
 	}
 	return r
 }

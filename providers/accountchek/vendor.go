@@ -14,8 +14,10 @@ package accountchek
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 
 	"github.com/ordersync/verification-operator/providers"
@@ -45,8 +47,12 @@ func Vendor() providers.Vendor {
 		// polls each order every few minutes.
 		RateLimit:    providers.RateLimit{RequestsPerSecond: 10, Burst: 10},
 		Capabilities: Capabilities(),
+		States:       maps.Clone(states),
 		// integratorID is optional, so it is not listed as needed.
-		CredentialKeys:      []string{KeyUsername, KeyPassword},
+		CredentialKeys: []string{KeyUsername, KeyPassword},
+		// A verifier's user and password have no shape of their own: what
+		// a message can show of them is a quoted password.
+		CredentialShapes:    []*regexp.Regexp{providers.QuotedPassword},
 		ValidateCredentials: ValidateCredentials,
 		New: func(cfg providers.Config) (providers.Client, error) {
 			c, err := New(cfg)

@@ -49,4 +49,6 @@ type Entry struct {
 	// does (Truework's static token, Truv's access secret, txcloud's
 	// signing secret); empty when the vendor has no webhooks.
 	WebhookSecret string
+	// Chaos is the vendor's part in the chaos runs, in its own words.
+	Chaos Chaos
 }

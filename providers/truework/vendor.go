@@ -22,7 +22,9 @@ package truework
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 
@@ -47,6 +49,10 @@ const (
 	publishablePrefix   = "tw_pk_" // also covers tw_pk_test
 )
 
+// secretKeyShape is a secret key, sandbox or production, as it would stand
+// in a message. Publishable keys are no secret.
+var secretKeyShape = regexp.MustCompile(`(?i)\b` + secretPrefix + `[[:alnum:]_]+\b`)
+
 // Vendor describes Truework for the registry.
 func Vendor() providers.Vendor {
 	return providers.Vendor{
@@ -65,7 +71,9 @@ func Vendor() providers.Vendor {
 			},
 			ReverifyWindow: ReverifyWindow,
 		},
+		States:              maps.Clone(states),
 		CredentialKeys:      []string{CredentialKey},
+		CredentialShapes:    []*regexp.Regexp{secretKeyShape},
 		ValidateCredentials: ValidateCredentials,
 		New:                 New,
 		Webhooks:            webhooks(),

@@ -15,8 +15,10 @@ package truv
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"net/url"
+	"regexp"
 
 	"github.com/ordersync/verification-operator/providers"
 	"github.com/ordersync/verification-operator/providers/vendorhttp"
@@ -28,6 +30,11 @@ const Name = "truv"
 // BaseURL is Truv's API host for every environment. Paths start with /v1/,
 // so an endpoint override (a simulator, a proxy) is just scheme://host:port.
 const BaseURL = "https://prod.truv.com"
+
+// accessSecretShape is an access secret as it would stand in a message: an
+// environment's prefix and a long run of letters and digits. Client ids
+// are no secret.
+var accessSecretShape = regexp.MustCompile(`(?i)\b(sandbox|prod|dev)-[[:alnum:]]{12,}\b`)
 
 // Vendor describes Truv for the registry.
 func Vendor() providers.Vendor {
@@ -46,7 +53,9 @@ func Vendor() providers.Vendor {
 				providers.ActionCancel: {StatePending, StateSent},
 			},
 		},
+		States:              maps.Clone(statusStates),
 		CredentialKeys:      []string{KeyClientID, KeyAccessSecret},
+		CredentialShapes:    []*regexp.Regexp{accessSecretShape},
 		ValidateCredentials: ValidateCredentials,
 		New:                 New,
 		Webhooks:            webhooks(),

@@ -10,7 +10,9 @@ package txcloud
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
+	"regexp"
 	"strings"
 
 	"github.com/ordersync/verification-operator/providers"
@@ -38,6 +40,10 @@ var keyPrefixes = map[string]string{
 	providers.EnvProduction: "txc_live_",
 }
 
+// apiKeyShape is an API key of either environment as it would stand in a
+// message.
+var apiKeyShape = regexp.MustCompile(`(?i)\btxc_(test|live)_[[:alnum:]_]+\b`)
+
 // Vendor describes txcloud for the provider registry.
 func Vendor() providers.Vendor {
 	return providers.Vendor{
@@ -54,7 +60,9 @@ func Vendor() providers.Vendor {
 			// No canceled status: a canceled verification reads expired.
 			CanceledReadsAs: StateExpired,
 		},
+		States:              maps.Clone(states),
 		CredentialKeys:      []string{KeyAPIKey},
+		CredentialShapes:    []*regexp.Regexp{apiKeyShape},
 		ValidateCredentials: ValidateCredentials,
 		New:                 New,
 		Webhooks:            webhooks(),

@@ -3,6 +3,7 @@ package simulator
 import (
 	"net/http"
 
+	"github.com/ordersync/verification-operator/providers"
 	"github.com/ordersync/verification-operator/providers/simkit"
 )
 
@@ -17,5 +18,18 @@ func Entry() simkit.Entry {
 		SigningKeys: map[string]string{SigningKeyID: SigningPublicKey()},
 		// The static token Truework puts in X-Truework-Token.
 		WebhookSecret: "tw_webhook_token_sandbox",
+		// Cancels weigh most: they are the operator's main work.
+		Chaos: simkit.Chaos{Share: 30, Plays: []simkit.Play{
+			{Kind: simkit.PlayCancel, Words: []string{"pending-approval", "action-required", "processing", "other"}, Desired: providers.StateCanceled, Weight: 8},
+			{Kind: simkit.PlayReverify, Words: []string{"completed"}, Desired: providers.StateActive, Weight: 3},
+			{Kind: simkit.PlayActive, Words: []string{"pending-approval", "processing"}, Desired: providers.StateActive, Weight: 2},
+			{Kind: simkit.PlayAlreadyThere, Words: []string{"canceled"}, Desired: providers.StateCanceled, Weight: 1},
+			{Kind: simkit.PlayObserveOnly, Words: []string{"pending-approval"}, Desired: providers.StateCanceled, Weight: 1},
+			{Kind: simkit.PlayPaused, Words: []string{"processing"}, Desired: providers.StateCanceled, Weight: 1},
+			{Kind: simkit.PlayDeleteCancel, Words: []string{"pending-approval", "action-required"}, Desired: providers.StateActive, Weight: 2},
+			{Kind: simkit.PlayDeleteOrphan, Words: []string{"pending-approval"}, Desired: providers.StateActive, Weight: 1},
+			{Kind: simkit.PlayAlreadyTerminal, Words: []string{"completed", "invalid"}, Desired: providers.StateCanceled, Weight: 1},
+			{Kind: simkit.PlayUnsupported, Words: []string{"pending-approval"}, Desired: providers.StateClosed, Weight: 1},
+		}},
 	}
 }

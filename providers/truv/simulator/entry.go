@@ -3,6 +3,7 @@ package simulator
 import (
 	"net/http"
 
+	"github.com/ordersync/verification-operator/providers"
 	"github.com/ordersync/verification-operator/providers/simkit"
 )
 
@@ -16,5 +17,17 @@ func Entry() simkit.Entry {
 		Cancelable: "sent", Completed: "completed", Canceled: "canceled", Parts: true,
 		// Truv signs its webhooks with the access secret.
 		WebhookSecret: TestAccessSecret,
+		// Cancels weigh most: they are the operator's main work.
+		Chaos: simkit.Chaos{Share: 28, Plays: []simkit.Play{
+			{Kind: simkit.PlayCancel, Words: []string{"pending", "sent"}, Desired: providers.StateCanceled, Weight: 8},
+			{Kind: simkit.PlayActive, Words: []string{"pending", "sent"}, Desired: providers.StateActive, Weight: 2},
+			{Kind: simkit.PlayAlreadyThere, Words: []string{"canceled"}, Desired: providers.StateCanceled, Weight: 1},
+			{Kind: simkit.PlayObserveOnly, Words: []string{"sent"}, Desired: providers.StateCanceled, Weight: 1},
+			{Kind: simkit.PlayPaused, Words: []string{"pending"}, Desired: providers.StateCanceled, Weight: 1},
+			{Kind: simkit.PlayDeleteCancel, Words: []string{"sent"}, Desired: providers.StateActive, Weight: 2},
+			{Kind: simkit.PlayDeleteOrphan, Words: []string{"pending"}, Desired: providers.StateActive, Weight: 1},
+			{Kind: simkit.PlayAlreadyTerminal, Words: []string{"completed", "expired", "no_data"}, Desired: providers.StateCanceled, Weight: 1},
+			{Kind: simkit.PlayUnsupported, Words: []string{"sent"}, Desired: providers.StateClosed, Weight: 1},
+		}},
 	}
 }
