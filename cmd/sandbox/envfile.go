@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+
+	"github.com/ordersync/verification-operator/internal/fixture"
 )
 
 // envFile is .sandbox/env.json, the sandbox's contract with scripts and the
@@ -18,7 +20,7 @@ type envFileVendor struct {
 	URL string `json:"url"`
 }
 
-func newEnvFile(kubeconfig string, vendors []*runningSim) envFile {
+func newEnvFile(kubeconfig string, vendors []*fixture.Account) envFile {
 	env := envFile{Kubeconfig: kubeconfig, Namespace: namespace, Vendors: map[string]envFileVendor{}}
 	for _, v := range vendors {
 		env.Vendors[v.Name] = envFileVendor{URL: v.URL}

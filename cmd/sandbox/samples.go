@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
+	"github.com/ordersync/verification-operator/internal/fixture"
 	accountchek "github.com/ordersync/verification-operator/providers/accountchek/simulator"
 )
 
@@ -76,7 +77,7 @@ func readDocuments(path string) ([]*unstructured.Unstructured, error) {
 // that shows what the sample is about, and moves it to namespace sandbox.
 // A sample's vendor is its provider's name: the samples name providers
 // after their vendor, as the sandbox does.
-func fillSample(o *unstructured.Unstructured, vendors []*runningSim) error {
+func fillSample(o *unstructured.Unstructured, vendors []*fixture.Account) error {
 	providerName, _, _ := unstructured.NestedString(o.Object, "spec", "providerRef", "name")
 	v := vendorByName(vendors, providerName)
 	if v == nil {
@@ -103,7 +104,7 @@ func fillSample(o *unstructured.Unstructured, vendors []*runningSim) error {
 // still be canceled; an unsupported close too, so that the only thing in the
 // way is the vendor's lack of a close. AccountChek's close starts from
 // inprogress, where a close is accepted but a cancel is not.
-func seedStateFor(v *runningSim, desired string) string {
+func seedStateFor(v *fixture.Account, desired string) string {
 	if desired == string(v1.DesiredClosed) && v.Name == string(v1.VendorAccountChek) {
 		return accountchek.StateInProgress
 	}
@@ -119,7 +120,7 @@ type reverifiable interface {
 
 // fillReverification seeds a completed Truework order and names its request
 // (a request id, not the order id) and report.
-func fillReverification(o *unstructured.Unstructured, v *runningSim) error {
+func fillReverification(o *unstructured.Unstructured, v *fixture.Account) error {
 	sim, ok := v.Sim.(reverifiable)
 	if !ok {
 		return fmt.Errorf("sample %s: the %s simulator cannot seed a reverification", o.GetName(), v.Name)
@@ -145,7 +146,7 @@ func fillReverification(o *unstructured.Unstructured, v *runningSim) error {
 }
 
 // applySamples fills and creates every sample VerificationOrder.
-func applySamples(ctx context.Context, c client.Client, samplesDir string, vendors []*runningSim) ([]string, error) {
+func applySamples(ctx context.Context, c client.Client, samplesDir string, vendors []*fixture.Account) ([]string, error) {
 	samples, err := loadSamples(samplesDir)
 	if err != nil {
 		return nil, err

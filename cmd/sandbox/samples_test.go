@@ -4,21 +4,23 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/ordersync/verification-operator/providers/simulators"
+	"github.com/ordersync/verification-operator/internal/fixture"
 )
 
-// offlineVendors are simulators without servers: filling samples only uses
-// their Go API.
-func offlineVendors() []*runningSim {
-	all := simulators.All()
-	out := make([]*runningSim, 0, len(all))
-	for _, sv := range all {
-		out = append(out, &runningSim{Simulated: sv, Sim: sv.New(), URL: "http://127.0.0.1:1"})
+// testVendors are the sandbox's simulators, serving on loopback ports as
+// in the sandbox; filling samples only uses their Go API.
+func testVendors(t *testing.T) []*fixture.Account {
+	t.Helper()
+	vendors, err := startVendors(time.Second)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	t.Cleanup(func() { stopVendors(vendors) })
+	return vendors
 }
 
 // TestEverySampleIsFilled catches a new sample whose placeholder or vendor
@@ -28,7 +30,7 @@ func TestEverySampleIsFilled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vendors := offlineVendors()
+	vendors := testVendors(t)
 	for _, o := range samples {
 		if err := fillSample(o, vendors); err != nil {
 			t.Fatalf("fill %s: %v", o.GetName(), err)
@@ -45,7 +47,7 @@ func TestEverySampleIsFilled(t *testing.T) {
 }
 
 func TestSampleVendorStates(t *testing.T) {
-	vendors := offlineVendors()
+	vendors := testVendors(t)
 	stateOf := func(o *unstructured.Unstructured) string {
 		t.Helper()
 		if err := fillSample(o, vendors); err != nil {
@@ -71,7 +73,7 @@ func TestSampleVendorStates(t *testing.T) {
 }
 
 func TestReverificationNamesACompletedRequest(t *testing.T) {
-	vendors := offlineVendors()
+	vendors := testVendors(t)
 	o := sampleOrder("truework", map[string]any{"reverification": map[string]any{
 		"verificationRequestID": placeholderPrefix + "REQUEST", "reportID": placeholderPrefix + "REPORT"}})
 	if err := fillSample(o, vendors); err != nil {

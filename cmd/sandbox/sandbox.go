@@ -20,6 +20,7 @@ import (
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 	"github.com/ordersync/verification-operator/controllers"
+	"github.com/ordersync/verification-operator/internal/fixture"
 	"github.com/ordersync/verification-operator/providers/registry"
 )
 
@@ -83,7 +84,7 @@ func run(ctx context.Context, opts options) error {
 	if ctx.Err() != nil {
 		return nil // interrupted while the control plane started
 	}
-	vendors, err := startVendors()
+	vendors, err := startVendors(opts.PollInterval)
 	if err != nil {
 		return err
 	}
@@ -162,12 +163,12 @@ func startOperator(ctx context.Context, cp *controlPlane, webhookAddr string, lo
 
 // populate creates the providers, seeds the vendors and applies the samples
 // and a few more orders, all in namespace sandbox.
-func populate(ctx context.Context, cp *controlPlane, vendors []*runningSim, opts options) (summary, error) {
+func populate(ctx context.Context, cp *controlPlane, vendors []*fixture.Account, opts options) (summary, error) {
 	c, err := client.New(cp.Config, client.Options{Scheme: newScheme()})
 	if err != nil {
 		return summary{}, err
 	}
-	if err := createProviders(ctx, c, vendors, opts.PollInterval); err != nil {
+	if err := createProviders(ctx, c, vendors); err != nil {
 		return summary{}, err
 	}
 	if err := waitProvidersReady(ctx, c, vendors); err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"maps"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -13,49 +12,21 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
+	"github.com/ordersync/verification-operator/internal/fixture"
 )
 
 // namespace is where the sandbox puts everything (docs/sandbox.md).
 const namespace = "sandbox"
 
-// webhookSecretKey holds a simulator's webhook token or secret in its
-// provider's Secret.
-const webhookSecretKey = "webhookSecret"
-
 // createProviders creates namespace sandbox and, per vendor, the Secret
-// <vendor>-credentials with the simulator's credentials and the
-// VerificationProvider <vendor> pointing at the simulator.
-func createProviders(ctx context.Context, c client.Client, vendors []*runningSim, poll time.Duration) error {
+// and the VerificationProvider startVendors built.
+func createProviders(ctx context.Context, c client.Client, vendors []*fixture.Account) error {
 	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}); err != nil {
 		return fmt.Errorf("create namespace %s: %w", namespace, err)
 	}
 	for _, v := range vendors {
-		secret := &corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Name: v.Name + "-credentials", Namespace: namespace},
-			StringData: maps.Clone(v.Credentials),
-		}
-		provider := &v1.VerificationProvider{
-			ObjectMeta: metav1.ObjectMeta{Name: v.Name, Namespace: namespace},
-			Spec: v1.VerificationProviderSpec{
-				Vendor: v1.Vendor(v.Name), Environment: v1.EnvironmentSandbox, Endpoint: v.Endpoint(),
-				CredentialsSecretRef: v1.SecretReference{Name: secret.Name},
-				PollInterval:         &metav1.Duration{Duration: poll},
-			},
-		}
-		if len(v.SigningKeys) > 0 { // check the simulator's signatures, as production checks the vendor's
-			provider.Spec.ResponseSignatures = &v1.ResponseSignatures{PublicKeys: map[string]v1.Ed25519PublicKey{}}
-			for id, key := range v.SigningKeys {
-				provider.Spec.ResponseSignatures.PublicKeys[id] = v1.Ed25519PublicKey(key)
-			}
-		}
-		if v.WebhookSecret != "" { // the simulator pushes to the operator (pushTo)
-			provider.Spec.Webhook = &v1.Webhook{SecretKey: webhookSecretKey}
-			secret.StringData[webhookSecretKey] = v.WebhookSecret
-		}
-		for _, obj := range []client.Object{secret, provider} {
-			if err := c.Create(ctx, obj); err != nil {
-				return fmt.Errorf("create %s %s: %w", kindOf(obj), obj.GetName(), err)
-			}
+		if err := v.Create(ctx, c); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -64,7 +35,7 @@ func createProviders(ctx context.Context, c client.Client, vendors []*runningSim
 // waitProvidersReady waits until the operator has accepted every provider's
 // credentials, so that orders applied next reconcile at once rather than
 // stalling on a provider the cache has not seen yet.
-func waitProvidersReady(ctx context.Context, c client.Client, vendors []*runningSim) error {
+func waitProvidersReady(ctx context.Context, c client.Client, vendors []*fixture.Account) error {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	for _, v := range vendors {
@@ -88,7 +59,7 @@ func waitProvidersReady(ctx context.Context, c client.Client, vendors []*running
 }
 
 // seedOrder creates an order at the vendor in the given state word.
-func seedOrder(v *runningSim, state string) (string, error) {
+func seedOrder(v *fixture.Account, state string) (string, error) {
 	id, err := v.Sim.CreateOrder(state)
 	if err != nil {
 		return "", fmt.Errorf("seed a %s order in state %q: %w", v.Name, state, err)
@@ -105,7 +76,7 @@ type extraOrder struct {
 // extraOrders: per vendor, an open order (the one "things to try" moves),
 // one the vendor completed, and one the vendor canceled (txcloud has no
 // canceled status).
-func extraOrders(vendors []*runningSim) []extraOrder {
+func extraOrders(vendors []*fixture.Account) []extraOrder {
 	var out []extraOrder
 	for _, v := range vendors {
 		out = append(out,
@@ -120,7 +91,7 @@ func extraOrders(vendors []*runningSim) []extraOrder {
 
 // createExtraOrders seeds the vendor orders behind extraOrders and applies a
 // VerificationOrder for each; it returns the vendor order ids by name.
-func createExtraOrders(ctx context.Context, c client.Client, vendors []*runningSim) (map[string]string, error) {
+func createExtraOrders(ctx context.Context, c client.Client, vendors []*fixture.Account) (map[string]string, error) {
 	ids := map[string]string{}
 	for _, e := range extraOrders(vendors) {
 		id, err := seedOrder(vendorByName(vendors, e.vendor), e.vendorState)
@@ -139,14 +110,4 @@ func createExtraOrders(ctx context.Context, c client.Client, vendors []*runningS
 		ids[e.name] = id
 	}
 	return ids, nil
-}
-
-func kindOf(obj client.Object) string {
-	switch obj.(type) {
-	case *corev1.Secret:
-		return "Secret"
-	case *v1.VerificationProvider:
-		return "VerificationProvider"
-	}
-	return fmt.Sprintf("%T", obj)
 }

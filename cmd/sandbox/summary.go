@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+
+	"github.com/ordersync/verification-operator/internal/fixture"
 )
 
 // summary is what the sandbox prints once everything is up: what runs
@@ -11,7 +13,7 @@ type summary struct {
 	APIServer    string
 	Kubeconfig   string
 	EnvFile      string
-	Vendors      []*runningSim
+	Vendors      []*fixture.Account
 	Samples      []string
 	Extra        map[string]string // extra VerificationOrder name → vendor order id
 	PollInterval string
@@ -68,9 +70,9 @@ func (s summary) print(w io.Writer) {
 	p("")
 }
 
-func (s summary) vendor(name string) *runningSim {
+func (s summary) vendor(name string) *fixture.Account {
 	if v := vendorByName(s.Vendors, name); v != nil {
 		return v
 	}
-	return &runningSim{}
+	return &fixture.Account{}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strconv"
@@ -22,7 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
-	"github.com/ordersync/verification-operator/providers/simulators"
+	"github.com/ordersync/verification-operator/internal/fixture"
 )
 
 func scheme() *runtime.Scheme {
@@ -85,45 +84,36 @@ func (s *stage) account(vendor string, i int, poll time.Duration) (*account, err
 func (s *stage) close() {
 	s.b.cleanup(s.ns)
 	for _, a := range s.accounts {
-		a.close()
+		a.Close()
 	}
 	s.stopManager()
 }
 
 // account is one vendor account: a simulator of its own (so its per-key
-// limit is the account's), a Secret and a VerificationProvider.
+// limit is the account's), a Secret and a VerificationProvider, both
+// named <vendor>-<i>.
 type account struct {
-	sim      simulators.Simulated
-	server   simulators.Sim
-	http     *httptest.Server
+	*fixture.Account
 	ns, name string
 }
 
-// newAccount starts a simulator for vendor and points a provider in ns at it.
+// newAccount starts a simulator for vendor and points a provider in ns at
+// it. The provider does not check Truework's response signatures: the
+// figures of docs/performance.md were measured without.
 func (b *bench) newAccount(ns, vendor string, i int, poll time.Duration) (*account, error) {
-	sim := simulators.Get(vendor)
-	a := &account{sim: sim, server: sim.New(), ns: ns, name: fmt.Sprintf("%s-%d", vendor, i)}
-	a.http = httptest.NewServer(a.server)
-	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: a.name, Namespace: ns}, StringData: sim.Credentials}
-	if err := b.k8s.Create(ctx(), secret); err != nil {
-		return a, err
+	name := fmt.Sprintf("%s-%d", vendor, i)
+	fx, err := fixture.Start(vendor, fixture.Namespace(ns), fixture.ProviderName(name), fixture.SecretName(name),
+		fixture.PollInterval(poll), fixture.WithoutSigningKeys())
+	if err != nil {
+		return nil, err
 	}
-	p := &v1.VerificationProvider{
-		ObjectMeta: metav1.ObjectMeta{Name: a.name, Namespace: ns},
-		Spec: v1.VerificationProviderSpec{
-			Vendor: v1.Vendor(vendor), Endpoint: a.http.URL + sim.APIRoot,
-			CredentialsSecretRef: v1.SecretReference{Name: a.name},
-			PollInterval:         &metav1.Duration{Duration: poll},
-		},
-	}
-	return a, b.k8s.Create(ctx(), p)
+	a := &account{Account: fx, ns: ns, name: name}
+	return a, a.Create(ctx(), b.k8s)
 }
-
-func (a *account) close() { a.http.Close() }
 
 // calls counts what the simulator answered, and how many of those were 429.
 func (a *account) calls() (all, throttled int) {
-	for _, s := range a.server.Stats() {
+	for _, s := range a.Sim.Stats() {
 		all += s.Count
 		if s.Status == http.StatusTooManyRequests {
 			throttled += s.Count
@@ -159,7 +149,7 @@ func (b *bench) ordersFrom(a *account, first, n int, word string, state v1.Desir
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				id, err := a.server.CreateOrder(word)
+				id, err := a.Sim.CreateOrder(word)
 				if err != nil {
 					errs <- err
 					return

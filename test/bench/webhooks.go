@@ -47,7 +47,7 @@ func (b *bench) webhooksScenario() error {
 	}
 	polled := a.callsOver(webhookWindow, nil)
 
-	a.server.SetWebhook(simkit.Webhook{URL: "https://" + addr + "/hooks/" + st.ns + "/" + a.name, Secret: a.sim.WebhookSecret})
+	a.Sim.SetWebhook(simkit.Webhook{URL: "https://" + addr + "/hooks/" + st.ns + "/" + a.name, Secret: a.WebhookSecret})
 	if err := b.enableWebhook(a); err != nil {
 		return err
 	}
@@ -56,8 +56,8 @@ func (b *bench) webhooksScenario() error {
 	next := 0
 	move := func() {
 		if next < len(orders) {
-			_ = a.server.SetOrderState(orders[next].Spec.OrderID, "completed")
-			a.server.Notify(orders[next].Spec.OrderID)
+			_ = a.Sim.SetOrderState(orders[next].Spec.OrderID, "completed")
+			a.Sim.Notify(orders[next].Spec.OrderID)
 			next++
 		}
 	}

@@ -2,7 +2,6 @@ package deploy
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -14,7 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
-	"github.com/ordersync/verification-operator/providers/simulators"
+	"github.com/ordersync/verification-operator/internal/fixture"
 	"github.com/ordersync/verification-operator/test/testutil"
 )
 
@@ -58,21 +57,11 @@ func confinedToNamespaces() {
 		})
 
 		It("cancels an order in the watched namespace, and logs no forbidden error", func(ctx SpecContext) {
-			vendor := simulators.Get("accountchek")
-			sim := vendor.New()
-			srv := httptest.NewServer(sim)
-			DeferCleanup(srv.Close)
-			secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "credentials", Namespace: target}, StringData: vendor.Credentials}
-			Expect(admin.Create(ctx, secret)).To(Succeed())
-			provider := &v1.VerificationProvider{
-				ObjectMeta: metav1.ObjectMeta{Name: "accountchek", Namespace: target},
-				Spec: v1.VerificationProviderSpec{
-					Vendor: v1.VendorAccountChek, Endpoint: srv.URL + vendor.APIRoot,
-					CredentialsSecretRef: v1.SecretReference{Name: secret.Name},
-					PollInterval:         &metav1.Duration{Duration: time.Second},
-				},
-			}
-			Expect(admin.Create(ctx, provider)).To(Succeed())
+			vendor, err := fixture.Start("accountchek", fixture.Namespace(target), fixture.SecretName("credentials"), fixture.PollInterval(time.Second))
+			Expect(err).NotTo(HaveOccurred())
+			DeferCleanup(vendor.Close)
+			sim, provider := vendor.Sim, vendor.Provider
+			Expect(vendor.Create(ctx, admin)).To(Succeed())
 			id, err := sim.CreateOrder(vendor.Cancelable)
 			Expect(err).NotTo(HaveOccurred())
 			order := &v1.VerificationOrder{

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"regexp"
 	"strings"
@@ -29,7 +28,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
-	"github.com/ordersync/verification-operator/providers/simulators"
+	"github.com/ordersync/verification-operator/internal/fixture"
 	"github.com/ordersync/verification-operator/test/testutil"
 )
 
@@ -154,29 +153,14 @@ var _ = Describe("The installer (config/default, as in dist/install.yaml)", Orde
 		})
 
 		It("lets the manager cancel an order at the vendor", func(ctx SpecContext) {
-			vendor := simulators.Get("accountchek")
-			Expect(vendor.MutatingMethod).To(Equal(http.MethodPatch))
-			sim := vendor.New()
-			srv := httptest.NewServer(sim)
-			DeferCleanup(srv.Close)
-
 			ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "deploy-orders-"}}
 			Expect(admin.Create(ctx, ns)).To(Succeed())
-			secret := &corev1.Secret{
-				ObjectMeta: metav1.ObjectMeta{Name: "accountchek-credentials", Namespace: ns.Name},
-				StringData: vendor.Credentials,
-			}
-			Expect(admin.Create(ctx, secret)).To(Succeed())
-			provider := &v1.VerificationProvider{
-				ObjectMeta: metav1.ObjectMeta{Name: "accountchek", Namespace: ns.Name},
-				Spec: v1.VerificationProviderSpec{
-					Vendor: v1.VendorAccountChek, Environment: v1.EnvironmentSandbox,
-					Endpoint:             srv.URL + vendor.APIRoot,
-					CredentialsSecretRef: v1.SecretReference{Name: secret.Name},
-					PollInterval:         &metav1.Duration{Duration: time.Second},
-				},
-			}
-			Expect(admin.Create(ctx, provider)).To(Succeed())
+			vendor, err := fixture.Start("accountchek", fixture.Namespace(ns.Name), fixture.PollInterval(time.Second))
+			Expect(err).NotTo(HaveOccurred())
+			DeferCleanup(vendor.Close)
+			Expect(vendor.MutatingMethod).To(Equal(http.MethodPatch))
+			sim, provider := vendor.Sim, vendor.Provider
+			Expect(vendor.Create(ctx, admin)).To(Succeed())
 			id, err := sim.CreateOrder(vendor.Cancelable)
 			Expect(err).NotTo(HaveOccurred())
 			order := &v1.VerificationOrder{
