@@ -2,16 +2,15 @@ package chaos
 
 import (
 	"context"
-	"net/http/httptest"
+	"net/http"
 	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
+	"github.com/ordersync/verification-operator/internal/fixture"
 	"github.com/ordersync/verification-operator/providers"
 	"github.com/ordersync/verification-operator/providers/registry"
 	"github.com/ordersync/verification-operator/providers/simkit"
@@ -31,7 +30,6 @@ type account struct {
 	entry  simulators.Simulated
 	vendor providers.Vendor
 	sim    simulators.Sim
-	server *httptest.Server
 	faults simkit.Faults
 	spec   v1.VerificationProviderSpec
 }
@@ -50,35 +48,28 @@ type reverifier interface {
 
 // newAccount starts vendor's simulator behind w and creates its Secret and
 // provider in namespace ns; tune, if given, changes the provider's spec.
-// The faults start at once.
+// The faults start at once. The provider does not check Truework's
+// response signatures: the runs of docs/reliability.md were made without.
 func newAccount(ctx context.Context, w *wire, ns, name, vendor string, faults simkit.Faults, tune ...func(*v1.VerificationProviderSpec)) *account {
 	GinkgoHelper()
-	entry := simulators.Get(vendor)
 	v, err := registry.Default().Get(vendor)
 	Expect(err).NotTo(HaveOccurred())
-	a := &account{name: name, entry: entry, vendor: v, sim: entry.New(), faults: faults}
-	_, ok := a.sim.(recorder)
-	Expect(ok).To(BeTrue(), "the %s simulator keeps no timeline", vendor)
-	a.server = httptest.NewServer(w.tap(name, a.sim))
-	DeferCleanup(a.server.Close)
-	a.sim.SetFaults(faults)
-
-	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, StringData: entry.Credentials}
-	Expect(k8s.Create(ctx, secret)).To(Succeed())
-	p := &v1.VerificationProvider{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-		Spec: v1.VerificationProviderSpec{
-			Vendor: v1.Vendor(vendor), Environment: v1.EnvironmentSandbox,
-			Endpoint:             a.server.URL + entry.APIRoot,
-			CredentialsSecretRef: v1.SecretReference{Name: name},
-			PollInterval:         &metav1.Duration{Duration: pollInterval},
-		},
+	opts := []fixture.Option{
+		fixture.Namespace(ns), fixture.ProviderName(name), fixture.SecretName(name), fixture.PollInterval(pollInterval),
+		fixture.WithoutSigningKeys(), fixture.Behind(func(sim http.Handler) http.Handler { return w.tap(name, sim) }),
 	}
 	for _, t := range tune {
-		t(&p.Spec)
+		opts = append(opts, fixture.Spec(t))
 	}
-	Expect(k8s.Create(ctx, p)).To(Succeed())
-	a.spec = p.Spec
+	fx, err := fixture.Start(vendor, opts...)
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(fx.Close)
+	a := &account{name: name, entry: fx.Simulated, vendor: v, sim: fx.Sim, faults: faults}
+	_, ok := a.sim.(recorder)
+	Expect(ok).To(BeTrue(), "the %s simulator keeps no timeline", vendor)
+	a.sim.SetFaults(faults)
+	Expect(fx.Create(ctx, k8s)).To(Succeed())
+	a.spec = fx.Provider.Spec // as the API server defaulted it
 	return a
 }
 

@@ -12,19 +12,37 @@ import (
 	"github.com/ordersync/verification-operator/providers"
 )
 
-// The vendors' words, from docs/sandbox.md: what a canceled order reads as
-// (txcloud has no canceled status: a canceled verification reads expired),
-// and the states no vendor leaves.
-var (
-	canceledWord = map[string]string{"truework": "canceled", "truv": "canceled", "accountchek": "canceled", "txcloud": "expired"}
-	closedWord   = map[string]string{"accountchek": "closed"}
-	terminal     = map[string][]string{
-		"truework":    {"completed", "canceled", "invalid"},
-		"truv":        {"completed", "canceled", "expired", "error", "no_data", "skipped"},
-		"accountchek": {"closed", "canceled"},
-		"txcloud":     {"verified", "rejected", "expired", "error"},
+// The vendors' words, as each declares them (its providers.Vendor and its
+// simulator's Entry): what an order the operator canceled or closed reads
+// as, and whether the vendor ever moves an order out of a state.
+
+// canceledWord is what a's orders read as once canceled: the word the
+// vendor's canceled orders read as when it has no canceled state of its
+// own (txcloud: expired), else its simulator's word for canceled.
+func canceledWord(a *account) string {
+	if w := a.vendor.Capabilities.CanceledReadsAs; w != "" {
+		return w
 	}
-)
+	return a.entry.Canceled
+}
+
+// closedWord is what a's orders read as once closed: the vendor's one word
+// for closed (TestPlaysFitTheVendors holds a vendor whose plays want closed
+// orders to one); "" when it has none.
+func closedWord(a *account) string {
+	for word, state := range a.vendor.States {
+		if state == providers.StateClosed {
+			return word
+		}
+	}
+	return ""
+}
+
+// terminal says whether the vendor never moves an order out of word.
+func terminal(a *account, word string) bool {
+	state, ok := a.vendor.States[word]
+	return ok && state.Terminal()
+}
 
 // outcomes are what the outcome checks found over a run's orders.
 type outcomes struct {
@@ -71,7 +89,6 @@ func (r *run) checkOutcomes(final objects, calls ledger) outcomes {
 // comes from the simulator: its state, its call log, its reverifications.
 func checkOrder(o *order, vo *v1.VerificationOrder, calls []call) verdict {
 	var v verdict
-	vendor := o.account.entry.Name
 	state, _ := o.account.sim.OrderState(o.vendorID)
 	var mutations, all int
 	for _, c := range calls {
@@ -86,9 +103,9 @@ func checkOrder(o *order, vo *v1.VerificationOrder, calls []call) verdict {
 	noMutation, noCall := true, false
 	switch o.play.kind {
 	case kindCancel, kindDeleteCancel:
-		wantVendor, noMutation = canceledWord[vendor], false
+		wantVendor, noMutation = canceledWord(o.account), false
 	case kindClose:
-		wantVendor, noMutation = closedWord[vendor], false
+		wantVendor, noMutation = closedWord(o.account), false
 	case kindReverify:
 		noMutation = false
 		v.duplicates = checkReverified(o, vo, &v.problems)
@@ -169,7 +186,7 @@ func stallUntrue(o *order, reason v1.Reason, state string) string {
 	caps := o.account.vendor.Capabilities
 	switch reason {
 	case v1.ReasonAlreadyTerminal:
-		if !slices.Contains(terminal[vendor], state) {
+		if !terminal(o.account, state) {
 			return fmt.Sprintf("the vendor order is %s, not terminal", state)
 		}
 		if accepted := acceptedMutations(o); accepted > 0 {
@@ -194,9 +211,9 @@ func stallUntrue(o *order, reason v1.Reason, state string) string {
 func wanted(o *order) string {
 	switch o.play.desired {
 	case canceled:
-		return canceledWord[o.account.entry.Name]
+		return canceledWord(o.account)
 	case closed:
-		return closedWord[o.account.entry.Name]
+		return closedWord(o.account)
 	}
 	return ""
 }

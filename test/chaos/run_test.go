@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 	"github.com/ordersync/verification-operator/providers/simkit"
+	"github.com/ordersync/verification-operator/providers/simulators"
 )
 
 // run is one chaos run: a namespace with its vendor accounts and orders,
@@ -91,20 +93,27 @@ func (r *run) addAccount(ctx context.Context, name, vendor string, faults simkit
 // addVendorAccounts adds an account of each vendor, every one with the
 // chaos faults, and says which account an order of a vendor and kind
 // goes to: its vendor's, but for reverifications without -chaos.doubt,
-// which go to a Truework account of their own with the faults that leave
-// no call in doubt (see settledFaults).
+// which go to an account of their vendor of their own (truework-reverify)
+// with the faults that leave no call in doubt (see settledFaults).
 func (r *run) addVendorAccounts(ctx context.Context, slow bool) func(vendor string, k kind) *account {
 	GinkgoHelper()
-	for _, share := range vendorShare {
-		r.addAccount(ctx, share.vendor, share.vendor, chaosFaults(slow))
+	vendors := simulators.All()
+	for _, v := range vendors {
+		r.addAccount(ctx, v.Name, v.Name, chaosFaults(slow))
 	}
-	reverifications := r.account("truework")
-	if !*flagDoubt {
-		reverifications = r.addAccount(ctx, "truework-reverify", "truework", settledFaults())
+	reverifications := map[string]*account{}
+	for _, v := range vendors {
+		if !slices.ContainsFunc(v.Chaos.Plays, func(p simkit.Play) bool { return p.Kind == kindReverify }) {
+			continue
+		}
+		reverifications[v.Name] = r.account(v.Name)
+		if !*flagDoubt {
+			reverifications[v.Name] = r.addAccount(ctx, v.Name+"-reverify", v.Name, settledFaults())
+		}
 	}
 	return func(vendor string, k kind) *account {
 		if k == kindReverify {
-			return reverifications
+			return reverifications[vendor]
 		}
 		return r.account(vendor)
 	}

@@ -12,40 +12,33 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
+	"github.com/ordersync/verification-operator/providers/simkit"
+	"github.com/ordersync/verification-operator/providers/simulators"
 )
 
-// kind is what an order asks of the operator, and so how it must end.
-type kind string
+// kind is what an order asks of the operator, and so how it must end
+// (simkit.PlayKind says each).
+type kind = simkit.PlayKind
 
+// The kinds, by the short names the checks use.
 const (
-	// kindCancel and kindClose want the vendor order canceled or closed.
-	kindCancel kind = "cancel"
-	kindClose  kind = "close"
-	// kindReverify reverifies a completed Truework request once.
-	kindReverify kind = "reverify"
-	// kindActive only watches; kindAlreadyThere wants the state the
-	// vendor order is already in. Neither may cause a mutating call.
-	kindActive       kind = "active"
-	kindAlreadyThere kind = "already-there"
-	// kindObserveOnly wants a cancel under managementPolicy ObserveOnly,
-	// kindPaused under the paused annotation: no mutating call, and for
-	// paused no call at all.
-	kindObserveOnly kind = "observe-only"
-	kindPaused      kind = "paused"
-	// kindDeleteCancel and kindDeleteOrphan are deleted while the run
-	// goes, with deletionPolicy Cancel and Orphan.
-	kindDeleteCancel kind = "delete-cancel"
-	kindDeleteOrphan kind = "delete-orphan"
-	// The requests no vendor state can satisfy: each must end Stalled with
-	// its reason, and that reason must be true at the vendor.
-	kindAlreadyTerminal kind = "already-terminal"
-	kindUnsupported     kind = "unsupported"
-	kindIllegal         kind = "illegal-transition"
+	kindCancel          = simkit.PlayCancel
+	kindClose           = simkit.PlayClose
+	kindReverify        = simkit.PlayReverify
+	kindActive          = simkit.PlayActive
+	kindAlreadyThere    = simkit.PlayAlreadyThere
+	kindObserveOnly     = simkit.PlayObserveOnly
+	kindPaused          = simkit.PlayPaused
+	kindDeleteCancel    = simkit.PlayDeleteCancel
+	kindDeleteOrphan    = simkit.PlayDeleteOrphan
+	kindAlreadyTerminal = simkit.PlayAlreadyTerminal
+	kindUnsupported     = simkit.PlayUnsupported
+	kindIllegal         = simkit.PlayIllegal
 )
 
-// play is one way a vendor's order can be set up: the kind, the vendor
-// words the vendor order is seeded in (one picked at random), the desired
-// state, and how often it is picked.
+// play is one way a vendor's order can be set up (simkit.Play): the kind,
+// the vendor words the vendor order is seeded in (one picked at random),
+// the desired state, and how often it is picked.
 type play struct {
 	kind    kind
 	words   []string
@@ -59,64 +52,14 @@ const (
 	closed   = v1.DesiredClosed
 )
 
-// plays are every vendor's operations, with the vendor words of
-// docs/sandbox.md. Cancels weigh most: they are the operator's main work.
-var plays = map[string][]play{
-	"truework": {
-		{kindCancel, []string{"pending-approval", "action-required", "processing", "other"}, canceled, 8},
-		{kindReverify, []string{"completed"}, active, 3},
-		{kindActive, []string{"pending-approval", "processing"}, active, 2},
-		{kindAlreadyThere, []string{"canceled"}, canceled, 1},
-		{kindObserveOnly, []string{"pending-approval"}, canceled, 1},
-		{kindPaused, []string{"processing"}, canceled, 1},
-		{kindDeleteCancel, []string{"pending-approval", "action-required"}, active, 2},
-		{kindDeleteOrphan, []string{"pending-approval"}, active, 1},
-		{kindAlreadyTerminal, []string{"completed", "invalid"}, canceled, 1},
-		{kindUnsupported, []string{"pending-approval"}, closed, 1},
-	},
-	"truv": {
-		{kindCancel, []string{"pending", "sent"}, canceled, 8},
-		{kindActive, []string{"pending", "sent"}, active, 2},
-		{kindAlreadyThere, []string{"canceled"}, canceled, 1},
-		{kindObserveOnly, []string{"sent"}, canceled, 1},
-		{kindPaused, []string{"pending"}, canceled, 1},
-		{kindDeleteCancel, []string{"sent"}, active, 2},
-		{kindDeleteOrphan, []string{"pending"}, active, 1},
-		{kindAlreadyTerminal, []string{"completed", "expired", "no_data"}, canceled, 1},
-		{kindUnsupported, []string{"sent"}, closed, 1},
-	},
-	"accountchek": {
-		{kindCancel, []string{"building", "opened"}, canceled, 6},
-		{kindClose, []string{"opened", "inprogress"}, closed, 4},
-		{kindActive, []string{"opened", "inprogress"}, active, 2},
-		{kindAlreadyThere, []string{"closed"}, closed, 1},
-		{kindObserveOnly, []string{"opened"}, closed, 1},
-		{kindPaused, []string{"opened"}, canceled, 1},
-		{kindDeleteCancel, []string{"building", "opened"}, active, 2},
-		{kindDeleteOrphan, []string{"opened"}, active, 1},
-		{kindAlreadyTerminal, []string{"canceled"}, closed, 1},
-		{kindIllegal, []string{"inprogress"}, canceled, 1},
-		{kindIllegal, []string{"building"}, closed, 1},
-	},
-	"txcloud": {
-		{kindCancel, []string{"pending"}, canceled, 6},
-		{kindActive, []string{"pending", "review"}, active, 2},
-		{kindObserveOnly, []string{"pending"}, canceled, 1},
-		{kindPaused, []string{"pending"}, canceled, 1},
-		{kindDeleteCancel, []string{"pending"}, active, 2},
-		{kindDeleteOrphan, []string{"pending"}, active, 1},
-		{kindAlreadyTerminal, []string{"verified", "rejected"}, canceled, 1},
-		{kindUnsupported, []string{"pending"}, closed, 1},
-		{kindIllegal, []string{"review"}, canceled, 1},
-	},
+// playsOf are the plays a vendor's simulator Entry declares.
+func playsOf(entry simulators.Simulated) []play {
+	out := make([]play, 0, len(entry.Chaos.Plays))
+	for _, p := range entry.Chaos.Plays {
+		out = append(out, play{kind: p.Kind, words: p.Words, desired: v1.DesiredState(p.Desired), weight: p.Weight})
+	}
+	return out
 }
-
-// vendorShare is each vendor's part of a run's orders, in percent. txcloud
-// allows 1 request/s, so it gets fewer orders than the 10 requests/s vendors.
-var vendorShare = []struct {
-	vendor  string
-	percent int
-}{{"truework", 30}, {"truv", 28}, {"accountchek", 30}, {"txcloud", 12}}
 
 // order is one VerificationOrder of a run and its vendor order.
 type order struct {
@@ -141,13 +84,19 @@ func (o *order) deletes() bool {
 	return o.play.kind == kindDeleteCancel || o.play.kind == kindDeleteOrphan
 }
 
-// pickOrders decides n orders: every vendor gets its share, and at least
-// one order of each of its plays; the rest are drawn by weight.
+// pickOrders decides n orders: every vendor of providers/simulators gets
+// its share, and at least one order of each of its plays; the rest are
+// drawn by weight.
 func pickOrders(rng *rand.Rand, n int, accountFor func(vendor string, k kind) *account) []*order {
+	vendors := simulators.All()
+	shares := 0
+	for _, v := range vendors {
+		shares += v.Chaos.Share
+	}
 	var out []*order
-	for _, share := range vendorShare {
-		vp := plays[share.vendor]
-		count := max(len(vp), n*share.percent/100)
+	for _, v := range vendors {
+		vp := playsOf(v)
+		count := max(len(vp), n*v.Chaos.Share/shares)
 		picked := rng.Perm(len(vp)) // one of each, in random order
 		total := 0
 		for _, p := range vp {
@@ -165,8 +114,8 @@ func pickOrders(rng *rand.Rand, n int, accountFor func(vendor string, k kind) *a
 		for i, pi := range picked {
 			p := vp[pi]
 			out = append(out, &order{
-				name:    fmt.Sprintf("%s-%s-%d", share.vendor, p.kind, i),
-				account: accountFor(share.vendor, p.kind), play: p,
+				name:    fmt.Sprintf("%s-%s-%d", v.Name, p.kind, i),
+				account: accountFor(v.Name, p.kind), play: p,
 				word: p.words[rng.IntN(len(p.words))], deleteAfter: rng.IntN(60),
 			})
 		}
