@@ -54,14 +54,9 @@ func newAccount(ctx context.Context, w *wire, ns, name, vendor string, faults si
 	GinkgoHelper()
 	v, err := registry.Default().Get(vendor)
 	Expect(err).NotTo(HaveOccurred())
-	opts := []fixture.Option{
-		fixture.Namespace(ns), fixture.ProviderName(name), fixture.SecretName(name), fixture.PollInterval(pollInterval),
-		fixture.WithoutSigningKeys(), fixture.Behind(func(sim http.Handler) http.Handler { return w.tap(name, sim) }),
-	}
-	for _, t := range tune {
-		opts = append(opts, fixture.Spec(t))
-	}
-	fx, err := fixture.Start(vendor, opts...)
+	fx, err := fixture.Start(vendor, fixture.Namespace(ns), fixture.ProviderName(name), fixture.SecretName(name),
+		fixture.PollInterval(pollInterval), fixture.WithoutSigningKeys(), fixture.Spec(tune...),
+		fixture.Behind(func(sim http.Handler) http.Handler { return w.tap(name, sim) }))
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(fx.Close)
 	a := &account{name: name, entry: fx.Simulated, vendor: v, sim: fx.Sim, faults: faults}
