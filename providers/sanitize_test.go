@@ -3,6 +3,7 @@ package providers
 import (
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -65,14 +66,17 @@ func TestSanitize(t *testing.T) {
 }
 
 // A registry hands its vendors' credential shapes to Sanitize, which
-// redacts them whole (here a shape no real vendor has).
+// redacts them whole (here shapes no real vendor has, new in each run of
+// the test: the shapes a process knows only grow).
 func TestSanitizeRedactsRegisteredCredentialShapes(t *testing.T) {
-	const key = "zz_key_Abc9Def"
+	prefix := "zz" + strings.Repeat("q", int(shapeTestRuns.Add(1))) + "_"
+	key := prefix + "Abc9Def"
 	if got := Sanitize("key " + key + " revoked"); !strings.Contains(got, "Abc") {
 		t.Fatalf("redacted before any vendor declared the shape: %q", got)
 	}
-	NewRegistry(Vendor{Name: "shaped", CredentialShapes: []*regexp.Regexp{regexp.MustCompile(`\bzz_key_[[:alnum:]]+\b`)}})
-	NewRegistry(Vendor{Name: "shaped", CredentialShapes: []*regexp.Regexp{regexp.MustCompile(`\bzz_key_[[:alnum:]]+\b`)}})
+	shaped := Vendor{Name: "shaped", CredentialShapes: []*regexp.Regexp{regexp.MustCompile(`\b` + prefix + `[[:alnum:]]+\b`)}}
+	NewRegistry(shaped)
+	NewRegistry(shaped)
 	if got := Sanitize("key " + key + " revoked"); got != "key [redacted] revoked" {
 		t.Errorf("Sanitize = %q", got)
 	}
@@ -88,3 +92,5 @@ func TestSanitizeRedactsRegisteredCredentialShapes(t *testing.T) {
 		t.Errorf("the shape is kept %d times, want once", kept)
 	}
 }
+
+var shapeTestRuns atomic.Int32
