@@ -7,6 +7,9 @@
 // A Budget also keeps routine polls within a share of the account's rate,
 // so that a person's change always has headroom, and pauses the whole
 // account when the vendor says it is rate limited.
+//
+// Every read of time, and every wait, goes through the Registry's clock, so
+// that one fake clock drives a whole budget in tests.
 package budget
 
 import (
@@ -17,6 +20,7 @@ import (
 
 	"golang.org/x/time/rate"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/clock"
 )
 
 // Limits are one account's budget.
@@ -56,6 +60,8 @@ func clientBurst(vendorBurst int) int { return max(1, (vendorBurst+1)/2) }
 // Budget is one vendor account's request budget, shared by every order that
 // calls the account, whichever provider object names it.
 type Budget struct {
+	// clock is the registry's: the budget's one source of time.
+	clock   clock.Clock
 	mu      sync.Mutex
 	limits  Limits
 	limiter *rate.Limiter
@@ -75,9 +81,9 @@ type Budget struct {
 	reported, changed time.Time
 }
 
-func newBudget(l Limits) *Budget {
+func newBudget(l Limits, clk clock.Clock) *Budget {
 	l = l.normalized()
-	b := &Budget{limits: l, limiter: rate.NewLimiter(rate.Limit(l.RequestsPerSecond*margin), clientBurst(l.Burst)), // starts full
+	b := &Budget{clock: clk, limits: l, limiter: rate.NewLimiter(rate.Limit(l.RequestsPerSecond*margin), clientBurst(l.Burst)), // starts full
 		sent: rate.NewLimiter(rate.Limit(l.RequestsPerSecond*margin), clientBurst(l.Burst)),
 		held: map[types.NamespacedName]time.Time{}, polled: map[types.NamespacedName]struct{}{}}
 	b.setDaily(l)
@@ -116,14 +122,15 @@ func (b *Budget) setLimits(l Limits) {
 // DefaultPollShare is the part of an account's rate routine polls may use.
 const DefaultPollShare = 0.5
 
-// Take spends one call for order at now. It returns zero when the order may
+// Take spends one call for order now. It returns zero when the order may
 // call now. Otherwise the call is reserved for the order and Take returns
 // how long until it is due: the order should come back then, when Take
 // returns zero at once. Reservations are served in the order they were
 // made, so no order starves.
-func (b *Budget) Take(order types.NamespacedName, now time.Time) time.Duration {
+func (b *Budget) Take(order types.NamespacedName) time.Duration {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	now := b.clock.Now()
 	if due, ok := b.held[order]; ok {
 		if due.After(now) {
 			return due.Sub(now)
@@ -135,7 +142,7 @@ func (b *Budget) Take(order types.NamespacedName, now time.Time) time.Duration {
 		// again, after the pause.
 		delete(b.held, order)
 	}
-	due := b.reserve(now)
+	due := b.reserve(now).due
 	if !due.After(now) {
 		b.held[order] = due
 		return b.send(order, now)
@@ -159,20 +166,43 @@ func (b *Budget) send(order types.NamespacedName, now time.Time) time.Duration {
 	return 0
 }
 
+// booking is one call reserved from the account's buckets: when it is due,
+// and the reservations that give it back if it is not made.
+type booking struct {
+	due         time.Time
+	rate, daily *rate.Reservation // daily is nil without a quota
+}
+
 // reserve spends the account's next call and returns when it is due: after
 // any pause, within the rate and the daily quota. b.mu is held.
-func (b *Budget) reserve(now time.Time) time.Time {
+func (b *Budget) reserve(now time.Time) booking {
 	from := now
 	if from.Before(b.pausedUntil) {
 		from = b.pausedUntil
 	}
-	due := from.Add(b.limiter.ReserveN(from, 1).DelayFrom(from))
+	bk := booking{rate: b.limiter.ReserveN(from, 1)}
+	bk.due = from.Add(bk.rate.DelayFrom(from))
 	if b.daily != nil {
-		if quota := from.Add(b.daily.ReserveN(from, 1).DelayFrom(from)); quota.After(due) {
-			due = quota
+		bk.daily = b.daily.ReserveN(from, 1)
+		if quota := from.Add(bk.daily.DelayFrom(from)); quota.After(bk.due) {
+			bk.due = quota
 		}
 	}
-	return due
+	return bk
+}
+
+// giveBack returns a booking whose call will not be made, so that the
+// calls booked after it are not delayed by a call that never went. The
+// buckets restore only what was not due yet, and only as far as later
+// bookings allow.
+func (b *Budget) giveBack(bk booking) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := b.clock.Now()
+	bk.rate.CancelAt(now)
+	if bk.daily != nil {
+		bk.daily.CancelAt(now)
+	}
 }
 
 // Pacer is called right before each vendor call of one operation. Every
@@ -188,37 +218,82 @@ func (b *Budget) Pacer(free int) func(context.Context) error {
 	var calls atomic.Int32
 	return func(ctx context.Context) error {
 		if int(calls.Add(1)) > free {
-			b.mu.Lock()
-			now := time.Now()
-			wait := b.reserve(now).Sub(now)
-			b.mu.Unlock()
-			if err := sleep(ctx, wait); err != nil {
+			if err := b.pay(ctx); err != nil {
 				return err
 			}
-			// Count the call in sent when it goes, not when it was paid
-			// for: sent must see the calls at the times they go out.
-			for {
-				b.mu.Lock()
-				now := time.Now()
-				r := b.sent.ReserveN(now, 1)
-				wait := r.DelayFrom(now)
-				if wait > 0 {
-					r.CancelAt(now)
-				}
-				b.mu.Unlock()
-				if wait <= 0 {
-					break
-				}
-				if err := sleep(ctx, wait); err != nil {
-					return err
-				}
-			}
 		}
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		if until := b.pausedUntil; time.Now().Before(until) {
-			return ErrPaused{Until: until}
+		return b.refuseWhilePaused()
+	}
+}
+
+// pay books one call and waits until it is due, then until it may go
+// without bunching. If ctx ends while the booking is not due yet, the
+// booking is given back: the call will not be made, and must not delay
+// the calls booked after it.
+func (b *Budget) pay(ctx context.Context) error {
+	b.mu.Lock()
+	now := b.clock.Now()
+	bk := b.reserve(now)
+	b.mu.Unlock()
+	if err := b.sleep(ctx, bk.due.Sub(now)); err != nil {
+		b.giveBack(bk)
+		return err
+	}
+	return b.awaitSend(ctx)
+}
+
+// awaitSend waits until a paid call may go out, and counts it in sent when
+// it goes, not when it was paid for: sent must see the calls at the times
+// they go out.
+func (b *Budget) awaitSend(ctx context.Context) error {
+	for {
+		wait := b.trySend()
+		if wait <= 0 {
+			return nil
 		}
+		if err := b.sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+}
+
+// trySend counts one call in sent now and returns zero, or returns how long
+// until sent has room for it, counting nothing.
+func (b *Budget) trySend() time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := b.clock.Now()
+	r := b.sent.ReserveN(now, 1)
+	wait := r.DelayFrom(now)
+	if wait > 0 {
+		r.CancelAt(now)
+	}
+	return wait
+}
+
+// refuseWhilePaused is ErrPaused while the vendor's Retry-After holds the
+// account.
+func (b *Budget) refuseWhilePaused() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if until := b.pausedUntil; b.clock.Now().Before(until) {
+		return ErrPaused{Until: until}
+	}
+	return nil
+}
+
+// sleep waits d on the budget's clock, or until ctx ends. A wait of zero
+// returns at once, even when ctx has ended: nothing was waited for.
+func (b *Budget) sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := b.clock.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C():
 		return nil
 	}
 }
@@ -232,20 +307,6 @@ func (e ErrPaused) PausedUntil() time.Time { return e.Until }
 
 func (e ErrPaused) Error() string {
 	return "the account is paused until " + e.Until.UTC().Format(time.RFC3339) + " at the vendor's request"
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // Pause stops every call of the account until until: the vendor answered
@@ -269,9 +330,10 @@ func (b *Budget) Forget(order types.NamespacedName) {
 // Polled records whether order is polled routinely (it is not terminal).
 // report is true when the count changed and was last reported more than
 // ReportEvery ago: the provider's status is worth refreshing.
-func (b *Budget) Polled(order types.NamespacedName, polled bool, now time.Time) (report bool) {
+func (b *Budget) Polled(order types.NamespacedName, polled bool) (report bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	now := b.clock.Now()
 	_, was := b.polled[order]
 	if polled {
 		b.polled[order] = struct{}{}
@@ -309,13 +371,13 @@ func (b *Budget) Orders() int {
 	return len(b.polled)
 }
 
-// Settling says whether the count changed within ReportEvery of now, so a report made
-// now may miss changes that Polled did not report; look again after
+// Settling says whether the count changed within ReportEvery, so a report
+// made now may miss changes that Polled did not report; look again after
 // ReportEvery.
-func (b *Budget) Settling(now time.Time) bool {
+func (b *Budget) Settling() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return now.Sub(b.changed) < ReportEvery
+	return b.clock.Since(b.changed) < ReportEvery
 }
 
 // Load is what an account's budget holds at a moment, for metrics.
@@ -329,10 +391,11 @@ type Load struct {
 	Paused bool
 }
 
-// Load reports the budget at now.
-func (b *Budget) Load(now time.Time) Load {
+// Load reports the budget now.
+func (b *Budget) Load() Load {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	now := b.clock.Now()
 	l := Load{Paused: now.Before(b.pausedUntil)}
 	if l.Paused {
 		l.Wait = b.pausedUntil.Sub(now)
@@ -371,8 +434,24 @@ func stretch(configured time.Duration, orders int, l Limits) time.Duration {
 
 // Registry holds one Budget per vendor account.
 type Registry struct {
+	// Clock is what every budget of the registry reads the time from and
+	// waits on; nil means the real clock. Set it before the first For.
+	Clock clock.WithTicker
+
 	mu      sync.Mutex
 	budgets map[string]*Budget
+}
+
+// Now is the time on the registry's clock, for callers that pass times to
+// a budget (Pause) or compare with what it reports, so that they share its
+// one clock.
+func (r *Registry) Now() time.Time { return r.clock().Now() }
+
+func (r *Registry) clock() clock.WithTicker {
+	if r.Clock == nil {
+		return clock.RealClock{}
+	}
+	return r.Clock
 }
 
 // For returns the account's budget, with its limits brought up to date.
@@ -385,7 +464,7 @@ func (r *Registry) For(account string, l Limits) *Budget {
 	}
 	b := r.budgets[account]
 	if b == nil {
-		b = newBudget(l)
+		b = newBudget(l, r.clock())
 		r.budgets[account] = b
 		return b
 	}

@@ -4,13 +4,26 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/clock"
+	clocktesting "k8s.io/utils/clock/testing"
 )
 
 var t0 = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+
+// newRegistry is a registry whose budgets all run on one fake clock,
+// stopped at t0: time moves only when a test steps it.
+func newRegistry() (*Registry, *clocktesting.FakeClock) {
+	fc := clocktesting.NewFakeClock(t0)
+	return &Registry{Clock: fc}, fc
+}
+
+// at sets the fake clock to t0+d.
+func at(fc *clocktesting.FakeClock, d time.Duration) { fc.SetTime(t0.Add(d)) }
 
 func order(i int) types.NamespacedName {
 	return types.NamespacedName{Namespace: "ns", Name: fmt.Sprintf("o-%d", i)}
@@ -19,13 +32,41 @@ func order(i int) types.NamespacedName {
 // tenPerSecond is Truework's published limit.
 var tenPerSecond = Limits{RequestsPerSecond: 10, Burst: 10}
 
+func seconds(f float64) time.Duration { return time.Duration(f * float64(time.Second)) }
+
+// near fails unless got is want to within a millisecond (the buckets' float
+// arithmetic rounds).
+func near(t *testing.T, what string, got, want time.Duration) {
+	t.Helper()
+	if got < want-time.Millisecond || got > want+time.Millisecond {
+		t.Errorf("%s: %s, want %s", what, got, want)
+	}
+}
+
+func TestRegistryClock(t *testing.T) {
+	if got := (&Registry{}).clock(); got != (clock.RealClock{}) {
+		t.Errorf("a registry without a clock uses %T, want the real clock", got)
+	}
+	r, fc := newRegistry()
+	if !r.Now().Equal(t0) {
+		t.Errorf("Now is %s, want the fake clock's %s", r.Now(), t0)
+	}
+	fc.Step(time.Hour)
+	if !r.Now().Equal(t0.Add(time.Hour)) {
+		t.Errorf("Now is %s after a step of 1h, want %s", r.Now(), t0.Add(time.Hour))
+	}
+	if b := r.For("truework|key", tenPerSecond); b.clock != clock.Clock(fc) {
+		t.Error("a budget must keep its registry's clock")
+	}
+}
+
 func TestTakeNeverWaitsAndReservesInOrder(t *testing.T) {
-	var r Registry
+	r, fc := newRegistry()
 	b := r.For("truework|key-a", tenPerSecond)
 	// Half the vendor's burst goes at once (the vendor keeps the rest as
 	// slack for jitter).
 	for i := range 5 {
-		if d := b.Take(order(i), t0); d != 0 {
+		if d := b.Take(order(i)); d != 0 {
 			t.Fatalf("call %d within the burst must go now, got a wait of %s", i, d)
 		}
 	}
@@ -33,47 +74,46 @@ func TestTakeNeverWaitsAndReservesInOrder(t *testing.T) {
 	// in the order they asked.
 	var last time.Duration
 	for i := 5; i < 15; i++ {
-		d := b.Take(order(i), t0)
+		d := b.Take(order(i))
 		if d <= last {
 			t.Fatalf("order %d due after %s, not after the previous one's %s", i, d, last)
 		}
 		last = d
 	}
-	if want := seconds(10 / (10 * margin)); last < want-time.Millisecond || last > want+time.Millisecond {
-		t.Errorf("the 10th reservation is due after %s, want %s", last, want)
-	}
+	near(t, "the 10th reservation is due after", last, seconds(10/(10*margin)))
 	// Coming back early changes nothing; coming back when due calls at once.
-	early := b.Take(order(14), t0.Add(100*time.Millisecond))
-	if early <= 0 {
+	at(fc, 100*time.Millisecond)
+	if early := b.Take(order(14)); early <= 0 {
 		t.Errorf("an order that comes back early must wait for its reservation")
 	}
-	if d := b.Take(order(14), t0.Add(2*time.Second)); d != 0 {
+	at(fc, 2*time.Second)
+	if d := b.Take(order(14)); d != 0 {
 		t.Errorf("a due reservation must call at once, got %s", d)
 	}
 }
 
 func TestANewBudgetStartsWithItsBurst(t *testing.T) {
-	var r Registry
+	r, _ := newRegistry()
 	b := r.For("txcloud|key", Limits{RequestsPerSecond: 1, Burst: 6})
 	for i := range 3 {
-		if d := b.Take(order(i), t0); d != 0 {
+		if d := b.Take(order(i)); d != 0 {
 			t.Fatalf("call %d of a fresh burst of 3 (half of 6) waits %s", i, d)
 		}
 	}
-	if d := b.Take(order(3), t0); d == 0 {
+	if d := b.Take(order(3)); d == 0 {
 		t.Fatal("the 4th call must wait")
 	}
 }
 
 func TestAccountsAreIndependent(t *testing.T) {
-	var r Registry
+	r, _ := newRegistry()
 	busy := r.For("truework|key-a", tenPerSecond)
 	for i := range 600 {
-		busy.Take(order(i), t0) // a backlog of 600 at one account
+		busy.Take(order(i)) // a backlog of 600 at one account
 	}
 	idle := r.For("accountchek|key-b", tenPerSecond)
 	for i := range 5 {
-		if d := idle.Take(order(1000+i), t0); d != 0 {
+		if d := idle.Take(order(1000 + i)); d != 0 {
 			t.Fatalf("another account's backlog delayed order %d by %s", i, d)
 		}
 	}
@@ -83,106 +123,108 @@ func TestAccountsAreIndependent(t *testing.T) {
 }
 
 func TestPauseAppliesToTheWholeAccount(t *testing.T) {
-	var r Registry
+	r, fc := newRegistry()
 	b := r.For("txcloud|key", tenPerSecond)
-	reserved := b.Take(order(1), t0) // within the burst: goes now
-	if reserved != 0 {
+	if d := b.Take(order(1)); d != 0 { // within the burst: goes now
 		t.Fatal("first call must go")
 	}
 	for i := range 4 {
-		b.Take(order(100+i), t0) // empty the burst
+		b.Take(order(100 + i)) // empty the burst
 	}
-	due := b.Take(order(2), t0) // reserved before the pause
+	due := b.Take(order(2)) // reserved before the pause
 	b.Pause(t0.Add(30 * time.Second))
-	if d := b.Take(order(3), t0.Add(time.Second)); d < 29*time.Second {
-		t.Errorf("a new call during the pause must wait for it to end, waits %s", d)
-	}
-	if d := b.Take(order(2), t0.Add(due)); d < 29*time.Second-due {
+	at(fc, due)
+	if d := b.Take(order(2)); d < 30*time.Second-due {
 		t.Errorf("a reservation due during the pause must move after it, waits %s", d)
 	}
+	at(fc, time.Second)
+	if d := b.Take(order(3)); d < 29*time.Second {
+		t.Errorf("a new call during the pause must wait for it to end, waits %s", d)
+	}
 	b.Pause(t0.Add(10 * time.Second)) // a shorter pause does not shorten it
-	if d := b.Take(order(4), t0.Add(20*time.Second)); d < 10*time.Second {
+	at(fc, 20*time.Second)
+	if d := b.Take(order(4)); d < 10*time.Second {
 		t.Errorf("the longer pause must hold, waits %s", d)
 	}
 }
 
 func TestPollIntervalStretchesToTheShare(t *testing.T) {
-	var r Registry
+	r, _ := newRegistry()
 	b := r.For("truework|key", tenPerSecond) // polls may use 5 rps (x margin)
 	for i := range 100 {
-		b.Polled(order(i), true, t0)
+		b.Polled(order(i), true)
 	}
 	if got := b.PollInterval(5 * time.Minute); got != 5*time.Minute {
 		t.Errorf("100 orders every 5m fit the share: got %s", got)
 	}
 	for i := range 10000 {
-		b.Polled(order(i), true, t0)
+		b.Polled(order(i), true)
 	}
 	got := b.PollInterval(5 * time.Minute)
 	want := seconds(10000 / (10 * margin * DefaultPollShare))
 	if got != want {
 		t.Errorf("10,000 orders: poll interval %s, want %s (polls within half the budget)", got, want)
 	}
-	b.Polled(order(0), false, t0)
+	b.Polled(order(0), false)
 	b.Forget(order(1))
 	if n := b.Orders(); n != 9998 {
 		t.Errorf("orders %d, want 9998", n)
 	}
 	custom := r.For("truv|key", Limits{RequestsPerSecond: 10, Burst: 10, PollShare: 1})
 	for i := range 10000 {
-		custom.Polled(order(i), true, t0)
+		custom.Polled(order(i), true)
 	}
 	if got := custom.PollInterval(time.Minute); got >= want {
 		t.Errorf("a larger poll share must stretch less: %s", got)
 	}
 }
 
-func seconds(f float64) time.Duration { return time.Duration(f * float64(time.Second)) }
-
 func TestPolledReportsChangesNowAndThen(t *testing.T) {
-	var r Registry
+	r, fc := newRegistry()
 	b := r.For("truv|key", tenPerSecond)
-	if !b.Polled(order(1), true, t0) {
+	if !b.Polled(order(1), true) {
 		t.Error("the first polled order is worth reporting")
 	}
-	if b.Polled(order(2), true, t0.Add(time.Second)) {
+	at(fc, time.Second)
+	if b.Polled(order(2), true) {
 		t.Error("a change within ReportEvery of the last report is not")
 	}
-	if b.Polled(order(2), true, t0.Add(time.Minute)) {
-		t.Error("no change is not worth reporting")
-	}
-	if !b.Settling(t0.Add(time.Second)) {
+	if !b.Settling() {
 		t.Error("right after an unreported change the count is settling")
 	}
-	if b.Settling(t0.Add(time.Minute)) {
-		t.Error("a minute later it has settled")
+	at(fc, time.Second+ReportEvery)
+	if b.Settling() {
+		t.Error("ReportEvery after the last change it has settled")
 	}
-	if !b.Polled(order(3), true, t0.Add(time.Minute)) {
+	at(fc, time.Minute)
+	if b.Polled(order(2), true) {
+		t.Error("no change is not worth reporting")
+	}
+	if !b.Polled(order(3), true) {
 		t.Error("a change after ReportEvery is")
 	}
 }
 
 func TestLoadReportsQueueWaitAndPause(t *testing.T) {
-	var r Registry
+	r, fc := newRegistry()
 	b := r.For("truework|key-l", tenPerSecond)
-	if got := b.Load(t0); got != (Load{}) {
+	if got := b.Load(); got != (Load{}) {
 		t.Fatalf("an idle budget reports %+v, want nothing", got)
 	}
 	for i := range 8 { // 5 go now, 3 are reserved
-		b.Take(order(i), t0)
+		b.Take(order(i))
 	}
-	got := b.Load(t0)
+	got := b.Load()
 	if got.Queued != 3 || got.Paused {
 		t.Errorf("after 8 takes of a burst of 5: %+v, want 3 queued, not paused", got)
 	}
-	if want := seconds(3 / (10 * margin)); got.Wait < want-time.Millisecond || got.Wait > want+time.Millisecond {
-		t.Errorf("booked ahead by %s, want the last reservation's %s", got.Wait, want)
-	}
+	near(t, "booked ahead by", got.Wait, seconds(3/(10*margin)))
 	b.Pause(t0.Add(time.Minute))
-	if got := b.Load(t0); !got.Paused || got.Wait != time.Minute {
+	if got := b.Load(); !got.Paused || got.Wait != time.Minute {
 		t.Errorf("paused for a minute: %+v, want paused with a wait of 1m", got)
 	}
-	if got := b.Load(t0.Add(2 * time.Minute)); got != (Load{}) {
+	at(fc, 2*time.Minute)
+	if got := b.Load(); got != (Load{}) {
 		t.Errorf("once every reservation is due and the pause over: %+v, want nothing", got)
 	}
 }
@@ -191,16 +233,16 @@ func TestLoadReportsQueueWaitAndPause(t *testing.T) {
 var txcloudFree = Limits{RequestsPerSecond: 1, Burst: 10, RequestsPerDay: 1000}
 
 func TestDailyQuotaHoldsOverAnyDay(t *testing.T) {
-	var r Registry
+	r, fc := newRegistry()
 	b := r.For("txcloud|key", txcloudFree)
 	// One order calls as soon as the budget lets it, for two days.
 	var calls []time.Time
-	for now := t0; now.Before(t0.Add(2 * day)); {
-		if d := b.Take(order(1), now); d > 0 {
-			now = now.Add(d)
+	for fc.Now().Before(t0.Add(2 * day)) {
+		if d := b.Take(order(1)); d > 0 {
+			fc.Step(d)
 			continue
 		}
-		calls = append(calls, now)
+		calls = append(calls, fc.Now())
 	}
 	most := 0
 	for i, start := range calls {
@@ -225,12 +267,12 @@ func TestDailyQuotaHoldsOverAnyDay(t *testing.T) {
 }
 
 func TestPollsStretchToFitTheDailyQuota(t *testing.T) {
-	var r Registry
+	r, _ := newRegistry()
 	quota := r.For("txcloud|key", txcloudFree)
 	rateOnly := r.For("txcloud|other", Limits{RequestsPerSecond: 1, Burst: 10})
 	for i := range 100 {
-		quota.Polled(order(i), true, t0)
-		rateOnly.Polled(order(i), true, t0)
+		quota.Polled(order(i), true)
+		rateOnly.Polled(order(i), true)
 	}
 	if got := rateOnly.PollInterval(5 * time.Minute); got != 5*time.Minute || rateOnly.QuotaBound() {
 		t.Errorf("without a quota, 100 orders at 1/s poll every %s (quota bound %v), want 5m", got, rateOnly.QuotaBound())
@@ -243,9 +285,43 @@ func TestPollsStretchToFitTheDailyQuota(t *testing.T) {
 	}
 }
 
+func TestLateReservationsDoNotBunch(t *testing.T) {
+	r, fc := newRegistry()
+	b := r.For("truework|key", tenPerSecond) // a client burst of 5
+	for i := range 15 {
+		b.Take(order(i)) // 5 go, 10 are reserved a slot each
+	}
+	// The 10 come back together long after their slots (busy workers):
+	// no more go at once than the burst allows.
+	at(fc, 5*time.Second)
+	went := 0
+	for i := 5; i < 15; i++ {
+		if b.Take(order(i)) == 0 {
+			went++
+		}
+	}
+	if went > 5 {
+		t.Errorf("%d late reservations went at once, more than the burst of 5", went)
+	}
+	// One on time still goes at once.
+	b.Take(order(100))
+	due := b.Take(order(101))
+	fc.Step(due)
+	if d := b.Take(order(101)); d != 0 {
+		t.Errorf("a reservation taken on time waits %s more", d)
+	}
+}
+
+// oneGoesAtOnce is a budget whose client burst is 2 and whose calls are
+// then due one interval apart.
+var oneGoesAtOnce = Limits{RequestsPerSecond: 1, Burst: 4}
+
+// interval is the time between two calls of oneGoesAtOnce.
+var interval = seconds(1 / margin)
+
 func TestPacerPaysAfterTheFreeCalls(t *testing.T) {
-	var r Registry
-	b := r.For("truework|key", Limits{RequestsPerSecond: 1, Burst: 4}) // a client burst of 2
+	r, _ := newRegistry()
+	b := r.For("truework|key", oneGoesAtOnce)
 	canceled, cancel := context.WithCancel(context.Background())
 	cancel()
 	pace := b.Pacer(1)
@@ -256,45 +332,158 @@ func TestPacerPaysAfterTheFreeCalls(t *testing.T) {
 			t.Fatalf("call %d: %v, want it paid at once", i, err)
 		}
 	}
-	if err := pace(canceled); err == nil {
-		t.Fatal("a call beyond the burst went without waiting")
+	if err := pace(canceled); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a call beyond the burst went without waiting: %v", err)
 	}
-	if d := b.Take(order(1), time.Now()); d <= 0 {
+	if d := b.Take(order(1)); d <= 0 {
 		t.Error("the pacer's calls were not taken from the budget Take spends")
 	}
 }
 
 func TestPacerRefusesWhilePaused(t *testing.T) {
-	var r Registry
+	r, fc := newRegistry()
 	b := r.For("truework|key", tenPerSecond)
-	b.Pause(time.Now().Add(time.Hour))
+	b.Pause(t0.Add(time.Hour))
 	var paused ErrPaused
-	if err := b.Pacer(1)(context.Background()); !errors.As(err, &paused) {
+	if err := b.Pacer(1)(context.Background()); !errors.As(err, &paused) || !paused.Until.Equal(t0.Add(time.Hour)) {
 		t.Fatalf("a call paid for before the pause went during it: %v", err)
+	}
+	at(fc, time.Hour)
+	if err := b.Pacer(1)(context.Background()); err != nil {
+		t.Fatalf("once the pause is over the call goes: %v", err)
 	}
 }
 
-func TestLateReservationsDoNotBunch(t *testing.T) {
-	var r Registry
-	b := r.For("truework|key", tenPerSecond) // a client burst of 5
-	for i := range 15 {
-		b.Take(order(i), t0) // 5 go, 10 are reserved a slot each
+// pacing is one call of a pacer, running in its own goroutine.
+type pacing struct{ done chan error }
+
+func startPacing(ctx context.Context, pace func(context.Context) error) pacing {
+	p := pacing{done: make(chan error, 1)}
+	go func() { p.done <- pace(ctx) }()
+	return p
+}
+
+// waiting says whether the call is still waiting; it never waits itself.
+func (p pacing) waiting() bool {
+	select {
+	case err := <-p.done:
+		p.done <- err // keep it for result
+		return false
+	default:
+		return true
 	}
-	// The 10 come back together long after their slots (busy workers):
-	// no more go at once than the burst allows.
-	went := 0
-	for i := 5; i < 15; i++ {
-		if b.Take(order(i), t0.Add(5*time.Second)) == 0 {
-			went++
+}
+
+// result waits for the call to end: the clock has been stepped past what
+// it waits for, so it ends without any more time passing.
+func (p pacing) result() error { return <-p.done }
+
+// blocked returns once the call is blocked on fc, waiting for it: stepping
+// fc before then would leave the call's timer unfired. It returns too when
+// the call ended without waiting, which the caller then sees as a failure
+// rather than a hang.
+func (p pacing) blocked(fc *clocktesting.FakeClock) {
+	for !fc.HasWaiters() && p.waiting() {
+		runtime.Gosched()
+	}
+}
+
+func TestPacerWaitsOnTheClockUntilTheCallIsDue(t *testing.T) {
+	r, fc := newRegistry()
+	b := r.For("truework|key", oneGoesAtOnce)
+	pace := b.Pacer(0)
+	for i := range 2 { // the client burst
+		if err := pace(context.Background()); err != nil {
+			t.Fatalf("call %d of the burst: %v", i, err)
 		}
 	}
-	if went > 5 {
-		t.Errorf("%d late reservations went at once, more than the burst of 5", went)
+	call := startPacing(context.Background(), pace)
+	call.blocked(fc)
+	fc.Step(interval - time.Millisecond)
+	if !call.waiting() || !fc.HasWaiters() {
+		t.Fatal("the third call went before it was due")
 	}
-	// One on time still goes at once.
-	b.Take(order(100), t0.Add(5*time.Second))
-	due := b.Take(order(101), t0.Add(5*time.Second))
-	if d := b.Take(order(101), t0.Add(5*time.Second+due)); d != 0 {
-		t.Errorf("a reservation taken on time waits %s more", d)
+	fc.Step(2 * time.Millisecond)
+	if err := call.result(); err != nil {
+		t.Fatalf("the call that came due: %v", err)
+	}
+	if fc.HasWaiters() {
+		t.Error("the pacer left a timer behind")
+	}
+}
+
+func TestPacerWaitsOutThePause(t *testing.T) {
+	r, fc := newRegistry()
+	b := r.For("truework|key", tenPerSecond)
+	b.Pause(t0.Add(time.Minute))
+	call := startPacing(context.Background(), b.Pacer(0))
+	call.blocked(fc)
+	fc.Step(time.Minute - time.Millisecond)
+	if !call.waiting() {
+		t.Fatal("a call paid for during the pause went before it ended")
+	}
+	fc.Step(time.Millisecond)
+	if err := call.result(); err != nil {
+		t.Fatalf("the call due when the pause ended: %v", err)
+	}
+}
+
+func TestPacerCountsItsCallWhenItGoes(t *testing.T) {
+	r, fc := newRegistry()
+	b := r.For("truework|key", tenPerSecond) // a client burst of 5
+	for i := range 10 {
+		b.Take(order(i)) // 5 go, 5 are reserved
+	}
+	// The 5 reserved come back late, together, and go: the bucket of
+	// calls sent is empty though the rate's has refilled.
+	at(fc, time.Second)
+	for i := 5; i < 10; i++ {
+		if d := b.Take(order(i)); d != 0 {
+			t.Fatalf("late reservation %d waits %s, want it to go", i, d)
+		}
+	}
+	call := startPacing(context.Background(), b.Pacer(0))
+	call.blocked(fc)
+	if !call.waiting() {
+		t.Fatal("a paid call went out bunched with the late ones")
+	}
+	fc.Step(seconds(1 / (10 * margin)))
+	if err := call.result(); err != nil {
+		t.Fatalf("the paid call, once sent has room: %v", err)
+	}
+}
+
+func TestPacerGivesBackItsBookingWhenCtxEnds(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		limits Limits
+		// interval is the time between two booked calls.
+		interval time.Duration
+	}{
+		{"rate", oneGoesAtOnce, interval},
+		// A daily bucket of 2 (a twentieth of 40), refilled at 40 x margin
+		// less the burst a day: the quota, not the rate, spaces the calls.
+		{"daily quota", Limits{RequestsPerSecond: 10, Burst: 10, RequestsPerDay: 40}, seconds(day.Seconds() / (40*margin - 2))},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, fc := newRegistry()
+			b := r.For("truework|key", tc.limits)
+			pace := b.Pacer(0)
+			for i := range 2 { // the burst
+				if err := pace(context.Background()); err != nil {
+					t.Fatalf("call %d of the burst: %v", i, err)
+				}
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			call := startPacing(ctx, pace)
+			call.blocked(fc)
+			cancel()
+			if err := call.result(); !errors.Is(err, context.Canceled) {
+				t.Fatalf("a call whose ctx ended while it waited: %v, want context.Canceled", err)
+			}
+			// Its booking was given back: the next call is due one
+			// interval from now, not two.
+			near(t, "the next call is due after", b.Take(order(1)), tc.interval)
+		})
 	}
 }
