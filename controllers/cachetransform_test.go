@@ -9,6 +9,7 @@ import (
 	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -41,14 +42,17 @@ func decodedOrder(t testing.TB, i int) *v1.VerificationOrder {
 	o := &v1.VerificationOrder{
 		TypeMeta: metav1.TypeMeta{APIVersion: v1.GroupVersion.String(), Kind: "VerificationOrder"},
 		ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("order-%d", i), Namespace: "loans", UID: types.UID(fmt.Sprintf("3f1c9a2e-1b2c-4d5e-8f90-%012d", i)),
-			ResourceVersion: strconv.Itoa(100000 + i), Generation: 1, Finalizers: []string{CancelFinalizer}},
+			ResourceVersion: strconv.Itoa(100000 + i), Generation: 1, Finalizers: []string{v1.CancelFinalizer}},
 		Spec: v1.VerificationOrderSpec{ProviderRef: v1.ProviderReference{Name: "accountchek"}, OrderID: fmt.Sprintf("ord-%08d", i), State: v1.DesiredActive,
 			DeletionPolicy: v1.DeletionCancel, ManagementPolicy: v1.ManagementManage},
 		Status: v1.VerificationOrderStatus{VendorState: "canceled", State: "canceled", ObservedGeneration: 1, LastObservedTime: &now},
 	}
 	o.Status.OrderID = o.Spec.OrderID
-	setConditions(o, outcome{phase: phaseReady, reason: v1.ReasonWatching, synced: true,
-		message: "accountchek finished the order (canceled); state active only watches it, so there is nothing to do."}, 1)
+	message := "accountchek finished the order (canceled); state active only watches it, so there is nothing to do."
+	for _, c := range []string{v1.ConditionReady, v1.ConditionSynced} {
+		meta.SetStatusCondition(&o.Status.Conditions, metav1.Condition{Type: c, Status: metav1.ConditionTrue,
+			Reason: string(v1.ReasonWatching), Message: message, ObservedGeneration: 1})
+	}
 	raw, err := json.Marshal(o)
 	if err != nil {
 		t.Fatal(err)

@@ -13,7 +13,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
-	"github.com/ordersync/verification-operator/controllers"
 )
 
 var _ = Describe("ClusterVerificationProvider", func() {
@@ -120,7 +119,7 @@ var _ = Describe("ClusterVerificationProvider", func() {
 			got := &v1.ClusterVerificationProvider{}
 			Expect(k8s.Get(ctx(), client.ObjectKeyFromObject(p), got)).To(Succeed())
 			return got.Finalizers
-		}).Should(ContainElement(controllers.ProviderInUseFinalizer))
+		}).Should(ContainElement(v1.ProviderInUseFinalizer))
 
 		Expect(k8s.Delete(ctx(), p)).To(Succeed())
 		Eventually(readyReason(p)).Should(BeEquivalentTo(v1.ReasonInUse))

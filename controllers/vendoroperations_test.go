@@ -13,11 +13,13 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
+	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
-	"github.com/ordersync/verification-operator/controllers"
+	"github.com/ordersync/verification-operator/controllers/connection"
+	"github.com/ordersync/verification-operator/controllers/order"
 	"github.com/ordersync/verification-operator/providers"
 	"github.com/ordersync/verification-operator/providers/registry"
 	"github.com/ordersync/verification-operator/providers/simkit"
@@ -141,7 +143,7 @@ var _ = Describe("Vendor operations beyond cancel", func() {
 		// The next process comes after the poll interval, so it reads the
 		// verification first, and finds it expired.
 		later := newIsolatedReconciler(k8s)
-		later.Now = func() time.Time { return time.Now().Add(time.Hour) }
+		later.Connector.Clients.Budgets.Clock = clocktesting.NewFakeClock(time.Now().Add(time.Hour))
 		_, err := later.Reconcile(ctx(), key)
 		Expect(err).NotTo(HaveOccurred())
 		o = expectReady(o, v1.ReasonConverged)
@@ -210,7 +212,7 @@ var _ = Describe("Vendor operations beyond cancel", func() {
 			p := &v1.VerificationProvider{}
 			Expect(k8s.Get(ctx(), client.ObjectKeyFromObject(env.Provider), p)).To(Succeed())
 			return p.Finalizers
-		}).Should(ContainElement(controllers.ProviderInUseFinalizer), "the provider is marked in use")
+		}).Should(ContainElement(v1.ProviderInUseFinalizer), "the provider is marked in use")
 
 		// envtest runs no namespace controller: delete what it would, in
 		// the order that hurts most.
@@ -232,7 +234,7 @@ var _ = Describe("Vendor operations beyond cancel", func() {
 		id := env.vendorOrder("opened")
 		o := env.order(id, func(o *v1.VerificationOrder) { o.Spec.DeletionPolicy = v1.DeletionCancel })
 		expectReady(o, v1.ReasonConverged)
-		Eventually(func() []string { return fetchProvider(env.Provider).Finalizers }).Should(ContainElement(controllers.ProviderInUseFinalizer))
+		Eventually(func() []string { return fetchProvider(env.Provider).Finalizers }).Should(ContainElement(v1.ProviderInUseFinalizer))
 		Expect(k8s.Delete(ctx(), env.Provider)).To(Succeed())
 		Eventually(func() string {
 			c := meta.FindStatusCondition(fetchProvider(env.Provider).Status.Conditions, v1.ConditionReady)
@@ -398,15 +400,15 @@ var _ = Describe("Vendor operations beyond cancel", func() {
 				return k8s.Status().Update(ctx(), latest)
 			}).Should(Succeed())
 			r := newIsolatedReconciler(k8s)
-			clock := recorded.Add(time.Minute) // within the settle time: it may still be in flight
-			r.Now = func() time.Time { return clock }
+			clock := clocktesting.NewFakeClock(recorded.Add(time.Minute)) // within the settle time: it may still be in flight
+			r.Connector.Clients.Budgets.Clock = clock
 			res, err := r.Reconcile(ctx(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(o)})
 			Expect(err).NotTo(HaveOccurred())
 			Expect(res.RequeueAfter).To(BeNumerically("~", 90*time.Second, time.Second), "looks again when the intent has settled")
 			Expect(sim.Reverifications(req)).To(BeEmpty(), "no second call while the first may be in flight")
 			expectCondition(o, v1.ConditionReconciling, metav1.ConditionTrue, v1.ReasonReverifying)
 
-			clock = recorded.Add(3 * time.Minute)
+			clock.SetTime(recorded.Add(3 * time.Minute))
 			Eventually(func() string {
 				_, err := r.Reconcile(ctx(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(o)})
 				Expect(err).NotTo(HaveOccurred())
@@ -446,10 +448,10 @@ func isolated(o *v1.VerificationOrder) {
 	o.Labels[isolatedLabel] = "true"
 }
 
-func newIsolatedReconciler(c client.Client) *controllers.VerificationOrderReconciler {
-	r := &controllers.VerificationOrderReconciler{
+func newIsolatedReconciler(c client.Client) *order.Reconciler {
+	r := &order.Reconciler{
 		Client:    c,
-		Connector: &controllers.Connector{Cached: c, Live: k8s, Registry: registry.Default(), Clients: &controllers.ClientCache{}},
+		Connector: &connection.Connector{Cached: c, Live: k8s, Registry: registry.Default(), Clients: &connection.ClientCache{}},
 		Recorder:  events.NewFakeRecorder(100),
 	}
 	r.Backoff = workqueueBackoff()

@@ -20,7 +20,6 @@ import (
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
-	"github.com/ordersync/verification-operator/controllers"
 	"github.com/ordersync/verification-operator/providers/registry"
 	"github.com/ordersync/verification-operator/providers/simkit"
 	"github.com/ordersync/verification-operator/providers/simulators"
@@ -159,7 +158,7 @@ var _ = Describe("VerificationOrder against each vendor simulator", Ordered, fun
 				id := env.vendorOrder(env.Cancelable)
 				o := env.order(id, func(o *v1.VerificationOrder) { o.Spec.DeletionPolicy = v1.DeletionCancel })
 				o = expectReady(o, v1.ReasonConverged)
-				Expect(controllerutil.ContainsFinalizer(o, controllers.CancelFinalizer)).To(BeTrue())
+				Expect(controllerutil.ContainsFinalizer(o, v1.CancelFinalizer)).To(BeTrue())
 				Expect(env.mutatingCalls(id)).To(BeZero())
 
 				Expect(k8s.Delete(ctx(), o)).To(Succeed())

@@ -6,7 +6,9 @@ import "context"
 // where the mutation would have taken it. That is what a retry after a lost
 // response looks like: the vendor applied the first call, so it refuses the
 // second (Truework 400, AccountChek 422, Truv 400, txcloud 409). An order
-// somewhere else, or any other error, returns the original error.
+// somewhere else returns the refusal with what the read found, so that the
+// caller knows where the order is without paying for another read; any
+// other error returns the original error.
 //
 // When the read could not be made now (a 5xx, a cut connection, a 429), its
 // error is returned, not the refusal: the refusal may mean the order is
@@ -22,6 +24,8 @@ func Settle(ctx context.Context, c Client, orderID string, err error, want func(
 		return Observation{}, oerr
 	case oerr == nil && want(obs):
 		return obs, nil
+	case oerr == nil:
+		return obs, err
 	}
 	return Observation{}, err
 }

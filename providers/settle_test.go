@@ -35,7 +35,7 @@ func TestSettle(t *testing.T) {
 		wantReads int
 	}{
 		{name: "refused, already there", callErr: refused, read: &observer{obs: canceled}, wantState: providers.StateCanceled, wantReads: 1},
-		{name: "refused, elsewhere", callErr: refused, read: &observer{obs: active}, wantKind: providers.KindRejected, wantReads: 1},
+		{name: "refused, elsewhere: the refusal says where", callErr: refused, read: &observer{obs: active}, wantKind: providers.KindRejected, wantState: providers.StateActive, wantReads: 1},
 		{name: "refused, the read throttled", callErr: refused, read: &observer{err: throttled}, wantKind: providers.KindRateLimited, wantReads: 1},
 		{name: "refused, the read failed", callErr: refused, read: &observer{err: providers.Errorf(providers.KindTransient, 503, "down")}, wantKind: providers.KindTransient, wantReads: 1},
 		{name: "refused, the read says not found", callErr: refused, read: &observer{err: providers.Errorf(providers.KindNotFound, 404, "gone")}, wantKind: providers.KindRejected, wantReads: 1},

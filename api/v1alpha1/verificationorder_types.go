@@ -7,6 +7,14 @@ import (
 // PausedAnnotation set to "true" stops every vendor call for one order.
 const PausedAnnotation = "verification.ordersync.dev/paused"
 
+// CancelFinalizer holds a VerificationOrder with deletionPolicy Cancel
+// until its vendor order is canceled.
+const CancelFinalizer = "verification.ordersync.dev/cancel-on-delete"
+
+// ProviderInUseFinalizer holds a provider, of either kind, while orders
+// with deletionPolicy Cancel may still need it to cancel.
+const ProviderInUseFinalizer = "verification.ordersync.dev/in-use"
+
 // DesiredState is what the user wants the vendor order to be.
 // +kubebuilder:validation:Enum=active;canceled;closed
 type DesiredState string

@@ -101,7 +101,7 @@ func (c *Client) Cancel(ctx context.Context, orderID string, _ providers.Cancell
 		// effect.
 		obs, err = providers.Settle(ctx, c, orderID, err, isCanceledOrExpired)
 		if err != nil {
-			return providers.Observation{}, err
+			return obs, err // a refusal carries where the order is
 		}
 	}
 	obs.State = providers.StateCanceled

@@ -15,7 +15,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
-	"github.com/ordersync/verification-operator/controllers"
 )
 
 // objects are a run's VerificationOrders by name; a deleted one is absent.
@@ -58,7 +57,7 @@ func (d *deleter) step(ctx context.Context, o *order, vo *v1.VerificationOrder, 
 	if _, ok := d.eligibleAt[o.name]; !ok {
 		takenOn := len(vo.Status.Conditions) > 0
 		if o.play.kind == kindDeleteCancel {
-			takenOn = controllerutil.ContainsFinalizer(vo, controllers.CancelFinalizer)
+			takenOn = controllerutil.ContainsFinalizer(vo, v1.CancelFinalizer)
 		}
 		if !takenOn {
 			return

@@ -12,7 +12,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
-	"github.com/ordersync/verification-operator/controllers"
 	"github.com/ordersync/verification-operator/providers/simkit"
 )
 
@@ -138,7 +137,7 @@ var _ = Describe("Operator bugs the chaos runs found", func() {
 		Eventually(func() []simkit.Event { return a.timeline() }).Should(HaveLen(1)) // the 503 is on record
 		vo := &v1.VerificationOrder{}
 		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: r.ns, Name: o.name}, vo)).To(Succeed())
-		Expect(vo.Finalizers).To(ContainElement(controllers.CancelFinalizer))
+		Expect(vo.Finalizers).To(ContainElement(v1.CancelFinalizer))
 		o.deletedAt = time.Now()
 		Expect(k8s.Delete(ctx, vo)).To(Succeed())
 		Eventually(func() bool {

@@ -1,10 +1,11 @@
-package controllers
+package order
 
 import (
 	"context"
 
 	corev1 "k8s.io/api/core/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
@@ -13,15 +14,15 @@ import (
 
 // syncFinalizer keeps the finalizer exactly when deletionPolicy is Cancel,
 // so Orphan orders are deleted without waiting on the vendor.
-func (r *VerificationOrderReconciler) syncFinalizer(ctx context.Context, o *v1.VerificationOrder) error {
+func (r *Reconciler) syncFinalizer(ctx context.Context, o *v1.VerificationOrder) error {
 	want := o.Spec.DeletionPolicy == v1.DeletionCancel
-	if want == controllerutil.ContainsFinalizer(o, CancelFinalizer) {
+	if want == controllerutil.ContainsFinalizer(o, v1.CancelFinalizer) {
 		return nil
 	}
 	if want {
-		controllerutil.AddFinalizer(o, CancelFinalizer)
+		controllerutil.AddFinalizer(o, v1.CancelFinalizer)
 	} else {
-		controllerutil.RemoveFinalizer(o, CancelFinalizer)
+		controllerutil.RemoveFinalizer(o, v1.CancelFinalizer)
 	}
 	return r.Update(ctx, o)
 }
@@ -33,28 +34,23 @@ func (r *VerificationOrderReconciler) syncFinalizer(ctx context.Context, o *v1.V
 // (the order is terminal, gone, or the provider was deleted with the
 // namespace) releases it with a Warning event, so a namespace deletion never
 // hangs on a vendor.
-func (r *VerificationOrderReconciler) reconcileDelete(ctx context.Context, o *v1.VerificationOrder) (ctrl.Result, error) {
-	if !controllerutil.ContainsFinalizer(o, CancelFinalizer) {
+func (r *Reconciler) reconcileDelete(ctx context.Context, o *v1.VerificationOrder) (ctrl.Result, error) {
+	if !controllerutil.ContainsFinalizer(o, v1.CancelFinalizer) {
 		return ctrl.Result{}, nil
 	}
-	key := objectKey(o)
+	key := client.ObjectKeyFromObject(o)
 	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), resultDeadline)
 	defer cancel()
 	var rep report // ObserveOnly never acts, not even on deletion
 	if o.Spec.ManagementPolicy != v1.ManagementObserveOnly {
-		canceling := o.DeepCopy()
-		canceling.Spec.State = v1.DesiredCanceled
-		rep = r.sync(ctx, work, canceling, true)
-		// sync may have written an intent to status: keep it, and the
-		// resourceVersion its write made, for the writes that follow.
-		o.Status, o.ResourceVersion = canceling.Status, canceling.ResourceVersion
+		rep = r.sync(ctx, work, o, true)
 	}
 	switch {
 	case rep.phase == phaseQueued:
 		return ctrl.Result{RequeueAfter: rep.retryAfter}, nil
 	case rep.holdsDeletion || rep.phase == phaseProgressing:
 		r.record(o, rep, o.Generation)
-		if err := r.writeStatus(work, o, rep, o.Generation); err != nil {
+		if err := r.writeResult(work, o, rep, o.Generation); err != nil {
 			return afterStatusWrite(ctx, err)
 		}
 		return r.requeue(key, rep.outcome, rep.poll), nil
@@ -65,8 +61,7 @@ func (r *VerificationOrderReconciler) reconcileDelete(ctx context.Context, o *v1
 		r.Recorder.Eventf(o, nil, corev1.EventTypeNormal, string(providers.ActionCancel), "Delete",
 			"%s canceled the order before deletion.", o.Spec.ProviderRef.Name)
 	}
-	r.Backoff.Forget(key)
-	r.Connector.Clients.Budgets.ForgetOrder(key)
-	controllerutil.RemoveFinalizer(o, CancelFinalizer)
+	r.forget(key)
+	controllerutil.RemoveFinalizer(o, v1.CancelFinalizer)
 	return ctrl.Result{}, r.Update(work, o)
 }

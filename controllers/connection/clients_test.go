@@ -1,10 +1,9 @@
-package controllers
+package connection
 
 import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -32,7 +31,7 @@ func TestSignatures(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			p := &v1.VerificationProvider{ObjectMeta: metav1.ObjectMeta{Name: "p"},
 				Spec: v1.VerificationProviderSpec{Vendor: v1.VendorTruework, Environment: c.env, ResponseSignatures: c.rs}}
-			sig, err := signatures(p)
+			sig, err := Signatures(p)
 			if (err != nil) != c.err {
 				t.Fatalf("error %v, want error %v", err, c.err)
 			}
@@ -42,7 +41,7 @@ func TestSignatures(t *testing.T) {
 			if sig.Verify != c.verify || len(sig.PublicKeys) != c.keys {
 				t.Errorf("verify %v with %d keys, want %v with %d", sig.Verify, len(sig.PublicKeys), c.verify, c.keys)
 			}
-			if warns := unsignedWarning(p) != ""; warns != c.warns {
+			if warns := UnsignedWarning(p) != ""; warns != c.warns {
 				t.Errorf("warns %v, want %v", warns, c.warns)
 			}
 		})
@@ -71,32 +70,3 @@ func TestVendorCallsNameTheOperatorAndTheProcess(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
-func TestPollsFallBackWhileTheVendorPushes(t *testing.T) {
-	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	at := func(ago time.Duration) *v1.WebhookStatus {
-		stamp := metav1.NewTime(now.Add(-ago))
-		return &v1.WebhookStatus{LastDeliveryTime: &stamp}
-	}
-	for _, c := range []struct {
-		name   string
-		hook   *v1.Webhook
-		status *v1.WebhookStatus
-		quiet  time.Duration
-		ok     bool
-	}{
-		{name: "no webhook", status: at(time.Minute)},
-		{name: "no delivery yet", hook: &v1.Webhook{}},
-		{name: "a delivery a minute ago", hook: &v1.Webhook{}, status: at(time.Minute), quiet: time.Hour, ok: true},
-		{name: "the last delivery too long ago", hook: &v1.Webhook{}, status: at(2 * time.Hour)},
-		{name: "a configured interval", hook: &v1.Webhook{PollInterval: &metav1.Duration{Duration: 6 * time.Hour}}, status: at(2 * time.Hour), quiet: 6 * time.Hour, ok: true},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			p := &v1.VerificationProvider{Spec: v1.VerificationProviderSpec{Webhook: c.hook}, Status: v1.VerificationProviderStatus{Webhook: c.status}}
-			quiet, ok := pushing(p, now)
-			if ok != c.ok || ok && quiet != c.quiet {
-				t.Errorf("pushing = %s, %v; want %s, %v", quiet, ok, c.quiet, c.ok)
-			}
-		})
-	}
-}

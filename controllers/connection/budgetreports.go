@@ -1,4 +1,4 @@
-package controllers
+package connection
 
 import (
 	"k8s.io/apimachinery/pkg/types"
@@ -17,7 +17,8 @@ type BudgetReports struct {
 	kinds map[v1.ProviderKind]chan event.GenericEvent
 }
 
-func newBudgetReports(clients *ClientCache, kinds []v1.ProviderKind) *BudgetReports {
+// NewBudgetReports tells the reconcilers of kinds about clients' accounts.
+func NewBudgetReports(clients *ClientCache, kinds []v1.ProviderKind) *BudgetReports {
 	r := &BudgetReports{clients: clients, kinds: map[v1.ProviderKind]chan event.GenericEvent{}}
 	for _, k := range kinds {
 		r.kinds[k] = make(chan event.GenericEvent, 64)
@@ -40,7 +41,7 @@ func (r *BudgetReports) Changed(account string, except types.NamespacedName) {
 		if key.Namespace == "" { // cluster-scoped
 			kind = v1.KindClusterVerificationProvider
 		}
-		p := emptyProvider(kind)
+		p := EmptyProvider(kind)
 		p.SetNamespace(key.Namespace)
 		p.SetName(key.Name)
 		select {
@@ -50,5 +51,5 @@ func (r *BudgetReports) Changed(account string, except types.NamespacedName) {
 	}
 }
 
-// of is the channel the reconciler of kind reads.
-func (r *BudgetReports) of(kind v1.ProviderKind) <-chan event.GenericEvent { return r.kinds[kind] }
+// Of is the channel the reconciler of kind reads.
+func (r *BudgetReports) Of(kind v1.ProviderKind) <-chan event.GenericEvent { return r.kinds[kind] }

@@ -1,4 +1,8 @@
-package controllers
+// Package provider reconciles VerificationProviders and
+// ClusterVerificationProviders: it checks each provider's credentials
+// without calling the vendor, keeps it while Cancel-policy orders need it,
+// and shows its account's budget figures.
+package provider
 
 import (
 	"context"
@@ -9,6 +13,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
@@ -25,18 +30,17 @@ import (
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 	"github.com/ordersync/verification-operator/controllers/budget"
+	"github.com/ordersync/verification-operator/controllers/connection"
+	"github.com/ordersync/verification-operator/controllers/index"
+	"github.com/ordersync/verification-operator/internal/webhook"
 	"github.com/ordersync/verification-operator/providers"
 )
 
-// ProviderInUseFinalizer holds a provider while orders with deletionPolicy
-// Cancel may still need it to cancel.
-const ProviderInUseFinalizer = "verification.ordersync.dev/in-use"
-
-// VerificationProviderReconciler reports whether a provider's Secret holds
+// Reconciler reports whether a provider's Secret holds
 // well-formed credentials for its vendor and environment. It never calls the
 // vendor: a rejected key shows on the orders that use it. One instance
 // serves each provider kind.
-type VerificationProviderReconciler struct {
+type Reconciler struct {
 	client.Client
 	// Kind is the provider kind reconciled; empty means VerificationProvider.
 	Kind v1.ProviderKind
@@ -47,12 +51,12 @@ type VerificationProviderReconciler struct {
 	Registry  providers.Registry
 	// Clients is told when a provider is deleted, to drop its client; its
 	// budgets say how many orders an account polls, and how often.
-	Clients  *ClientCache
+	Clients  *connection.ClientCache
 	Recorder events.EventRecorder
 	// BudgetReports names providers whose account's polled orders changed,
 	// and is told when this reconciler's figures for an account changed, so
 	// that the other providers on the account show them too.
-	BudgetReports *BudgetReports
+	BudgetReports *connection.BudgetReports
 }
 
 // +kubebuilder:rbac:groups=verification.ordersync.dev,resources=verificationproviders,verbs=get;list;watch;update;patch
@@ -65,7 +69,7 @@ type VerificationProviderReconciler struct {
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
 
 // Reconcile checks the provider's credentials and sets Ready.
-func (r *VerificationProviderReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	p := r.object()
 	if err := r.Get(ctx, req.NamespacedName, p); err != nil {
 		if client.IgnoreNotFound(err) == nil && r.Clients != nil {
@@ -98,16 +102,19 @@ func (r *VerificationProviderReconciler) Reconcile(ctx context.Context, req ctrl
 	if equality.Semantic.DeepEqual(before, st) {
 		return ctrl.Result{RequeueAfter: refresh}, nil
 	}
-	if warning := unsignedWarning(p); warning != "" && !strings.Contains(readyMessage(before), warning) {
+	if warning := connection.UnsignedWarning(p); warning != "" && !strings.Contains(readyMessage(before), warning) {
 		r.Recorder.Eventf(p, nil, corev1.EventTypeWarning, "SignaturesNotVerified", "Check", "%s", warning)
 	}
-	if stretched(p) && !equality.Semantic.DeepEqual(before.EffectivePollInterval, st.EffectivePollInterval) {
+	if connection.Stretched(p) && !equality.Semantic.DeepEqual(before.EffectivePollInterval, st.EffectivePollInterval) {
 		r.Recorder.Eventf(p, nil, corev1.EventTypeNormal, "PollsStretched", "Poll",
 			"%d orders polled every %s would use more than %d%% of the %s: each is polled every %s instead.",
-			st.Orders, pollInterval(p), pollPercent(p), r.pollLimit(account), st.EffectivePollInterval.Round(time.Second))
+			st.Orders, connection.PollInterval(p), pollPercent(p), r.pollLimit(account), st.EffectivePollInterval.Round(time.Second))
 	}
-	if res, err := afterStatusWrite(ctx, r.Status().Update(ctx, p)); err != nil || res.RequeueAfter > 0 {
-		return res, err
+	if err := r.Status().Update(ctx, p); err != nil {
+		if apierrors.IsConflict(err) {
+			return ctrl.Result{RequeueAfter: conflictRetry}, nil // a newer version is on its way: start again from it
+		}
+		return ctrl.Result{}, err
 	}
 	if budgetChanged(before, st) {
 		// Each provider writes only figures that differ from its own, so
@@ -128,13 +135,17 @@ func budgetChanged(before, after *v1.VerificationProviderStatus) bool {
 	return before.Orders != after.Orders || !equality.Semantic.DeepEqual(before.EffectivePollInterval, after.EffectivePollInterval)
 }
 
+// conflictRetry is how soon a provider whose status write met a newer
+// version is looked at again.
+const conflictRetry = 100 * time.Millisecond
+
 // budgetRefresh is how often a provider with polled orders reports its
 // account's orders and effective poll interval.
 const budgetRefresh = time.Minute
 
 // reportBudget copies the account's polled orders and effective poll
 // interval into p's status, and says when to look again (zero: no need).
-func (r *VerificationProviderReconciler) reportBudget(p v1.Provider, account string) time.Duration {
+func (r *Reconciler) reportBudget(p v1.Provider, account string) time.Duration {
 	st := p.ProviderStatus()
 	b, ok := r.Clients.Budgets.Get(account)
 	if account == "" || !ok {
@@ -142,9 +153,9 @@ func (r *VerificationProviderReconciler) reportBudget(p v1.Provider, account str
 		return 0
 	}
 	st.Orders = int32(b.Orders())
-	st.EffectivePollInterval = &metav1.Duration{Duration: b.PollInterval(pollInterval(p)).Round(time.Second)}
+	st.EffectivePollInterval = &metav1.Duration{Duration: b.PollInterval(connection.PollInterval(p)).Round(time.Second)}
 	switch {
-	case b.Settling(time.Now()):
+	case b.Settling():
 		return budget.ReportEvery
 	case st.Orders == 0:
 		return 0
@@ -153,23 +164,11 @@ func (r *VerificationProviderReconciler) reportBudget(p v1.Provider, account str
 }
 
 // pollLimit names what stretches the account's polls.
-func (r *VerificationProviderReconciler) pollLimit(account string) string {
+func (r *Reconciler) pollLimit(account string) string {
 	if b, ok := r.Clients.Budgets.Get(account); ok && b.QuotaBound() {
 		return "daily quota (spec.rateLimit.requestsPerDay)"
 	}
 	return "rate limit"
-}
-
-func stretched(p v1.Provider) bool {
-	e := p.ProviderStatus().EffectivePollInterval
-	return e != nil && e.Duration > pollInterval(p)
-}
-
-func pollInterval(p v1.Provider) time.Duration {
-	if i := p.ProviderSpec().PollInterval; i != nil {
-		return i.Duration
-	}
-	return defaultPollInterval
 }
 
 func pollPercent(p v1.Provider) int32 {
@@ -181,15 +180,15 @@ func pollPercent(p v1.Provider) int32 {
 
 // cancelingOrders counts the orders that may still need p to cancel their
 // vendor order: those holding the cancel-on-delete finalizer.
-func (r *VerificationProviderReconciler) cancelingOrders(ctx context.Context, p v1.Provider) (int, error) {
-	var list v1.VerificationOrderList
+func (r *Reconciler) cancelingOrders(ctx context.Context, p v1.Provider) (int, error) {
 	// A cluster provider's namespace is empty: orders in every namespace.
-	if err := r.List(ctx, &list, client.InNamespace(p.GetNamespace()), client.MatchingFields{orderProviderIndex: refIndexValue(r.kind(), p.GetName())}); err != nil {
+	orders, err := index.OrdersUsing(ctx, r.Client, p.GetNamespace(), r.kind(), p.GetName())
+	if err != nil {
 		return 0, err
 	}
 	n := 0
-	for i := range list.Items {
-		if controllerutil.ContainsFinalizer(&list.Items[i], CancelFinalizer) {
+	for i := range orders {
+		if controllerutil.ContainsFinalizer(&orders[i], v1.CancelFinalizer) {
 			n++
 		}
 	}
@@ -200,23 +199,23 @@ func (r *VerificationProviderReconciler) cancelingOrders(ctx context.Context, p 
 // Cancel use it, as Crossplane's ProviderConfigUsage does: deleting a
 // namespace deletes the provider with the orders, and the orders need it to
 // cancel. done: p is gone or going, and there is nothing more to report.
-func (r *VerificationProviderReconciler) syncInUse(ctx context.Context, p v1.Provider, users int) (done bool, err error) {
-	has := controllerutil.ContainsFinalizer(p, ProviderInUseFinalizer)
+func (r *Reconciler) syncInUse(ctx context.Context, p v1.Provider, users int) (done bool, err error) {
+	has := controllerutil.ContainsFinalizer(p, v1.ProviderInUseFinalizer)
 	deleting := !p.GetDeletionTimestamp().IsZero()
 	switch {
 	case deleting && users == 0:
 		if !has {
 			return true, nil
 		}
-		controllerutil.RemoveFinalizer(p, ProviderInUseFinalizer)
+		controllerutil.RemoveFinalizer(p, v1.ProviderInUseFinalizer)
 		return true, r.Update(ctx, p)
 	case deleting:
 		return false, nil // keep waiting; each order that goes reconciles p
 	case (users > 0) != has:
 		if users > 0 {
-			controllerutil.AddFinalizer(p, ProviderInUseFinalizer)
+			controllerutil.AddFinalizer(p, v1.ProviderInUseFinalizer)
 		} else {
-			controllerutil.RemoveFinalizer(p, ProviderInUseFinalizer)
+			controllerutil.RemoveFinalizer(p, v1.ProviderInUseFinalizer)
 		}
 		return false, r.Update(ctx, p)
 	}
@@ -225,43 +224,43 @@ func (r *VerificationProviderReconciler) syncInUse(ctx context.Context, p v1.Pro
 
 // check validates the provider's credentials without calling the vendor,
 // and names its vendor account when they are usable.
-func (r *VerificationProviderReconciler) check(ctx context.Context, p v1.Provider) (status metav1.ConditionStatus, reason v1.Reason, message, account string, err error) {
+func (r *Reconciler) check(ctx context.Context, p v1.Provider) (status metav1.ConditionStatus, reason v1.Reason, message, account string, err error) {
 	vendor, err := r.Registry.Get(string(p.ProviderSpec().Vendor))
 	if err != nil {
 		return metav1.ConditionFalse, v1.ReasonUnknownVendor, err.Error(), "", nil
 	}
 	secret := &corev1.Secret{}
-	key := secretKey(p, r.OperatorNamespace)
+	key := connection.SecretKey(p, r.OperatorNamespace)
 	if err := r.APIReader.Get(ctx, key, secret); err != nil {
 		if client.IgnoreNotFound(err) != nil {
 			return "", "", "", "", err
 		}
-		return metav1.ConditionFalse, v1.ReasonSecretNotFound, errSecretNotFound{key: key}.Error() + ".", "", nil
+		return metav1.ConditionFalse, v1.ReasonSecretNotFound, connection.SecretNotFound{Key: key}.Error() + ".", "", nil
 	}
-	env := environment(p)
+	env := connection.Environment(p)
 	if err := vendor.ValidateCredentials(env, secret.Data); err != nil {
 		return metav1.ConditionFalse, v1.ReasonInvalidCredentials,
 			fmt.Sprintf("Secret %q is not usable for %s %s: %v", secret.Name, vendor.Name, env, err), "", nil
 	}
-	if _, err := signatures(p); err != nil {
+	if _, err := connection.Signatures(p); err != nil {
 		return metav1.ConditionFalse, v1.ReasonInvalidSettings, err.Error() + ".", "", nil
 	}
 	message = fmt.Sprintf("Secret %q holds well-formed %s credentials for %s.", secret.Name, vendor.Name, env)
-	if warning := unsignedWarning(p); warning != "" {
+	if warning := connection.UnsignedWarning(p); warning != "" {
 		message += " " + warning
 	}
-	return metav1.ConditionTrue, v1.ReasonCredentialsValid, message, Account(p, vendor, secret.Data), nil
+	return metav1.ConditionTrue, v1.ReasonCredentialsValid, message, connection.AccountOf(p, vendor, secret.Data), nil
 }
 
 // SetupWithManager watches providers of r's kind and the Secrets they name.
-func (r *VerificationProviderReconciler) SetupWithManager(mgr ctrl.Manager) error {
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(r.object(), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.providersForSecret),
 			builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).
 		Watches(&v1.VerificationOrder{}, handler.EnqueueRequestsFromMapFunc(r.providerOfOrder),
 			builder.WithPredicates(finalizersChanged())).
-		WatchesRawSource(source.Channel(r.BudgetReports.of(r.kind()), enqueueAfter(budgetReportDelay))).
+		WatchesRawSource(source.Channel(r.BudgetReports.Of(r.kind()), enqueueAfter(budgetReportDelay))).
 		Named(strings.ToLower(string(r.kind()))).
 		Complete(r)
 }
@@ -277,11 +276,11 @@ const budgetReportDelay = 2 * time.Second
 // keeps one entry per object, so the reports that arrive meanwhile add none.
 func enqueueAfter(delay time.Duration) handler.EventHandler {
 	return handler.Funcs{GenericFunc: func(_ context.Context, e event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-		q.AddAfter(reconcile.Request{NamespacedName: objectKey(e.Object)}, delay)
+		q.AddAfter(reconcile.Request{NamespacedName: client.ObjectKeyFromObject(e.Object)}, delay)
 	}}
 }
 
-func (r *VerificationProviderReconciler) kind() v1.ProviderKind {
+func (r *Reconciler) kind() v1.ProviderKind {
 	if r.Kind == "" {
 		return v1.KindVerificationProvider
 	}
@@ -289,14 +288,14 @@ func (r *VerificationProviderReconciler) kind() v1.ProviderKind {
 }
 
 // object returns an empty provider of r's kind.
-func (r *VerificationProviderReconciler) object() v1.Provider { return emptyProvider(r.kind()) }
+func (r *Reconciler) object() v1.Provider { return connection.EmptyProvider(r.kind()) }
 
-func (r *VerificationProviderReconciler) providerOfOrder(_ context.Context, obj client.Object) []reconcile.Request {
+func (r *Reconciler) providerOfOrder(_ context.Context, obj client.Object) []reconcile.Request {
 	o := obj.(*v1.VerificationOrder)
 	if (o.Spec.ProviderRef.Kind == v1.KindClusterVerificationProvider) != (r.kind() == v1.KindClusterVerificationProvider) {
 		return nil
 	}
-	_, key := providerOf(o)
+	_, key := connection.ProviderOf(o)
 	return []reconcile.Request{{NamespacedName: key}}
 }
 
@@ -308,11 +307,25 @@ func finalizersChanged() predicate.Predicate {
 	}}
 }
 
-func (r *VerificationProviderReconciler) providersForSecret(ctx context.Context, obj client.Object) []reconcile.Request {
-	keys := providersUsingSecret(ctx, r.Client, r.kind(), objectKey(obj))
+func (r *Reconciler) providersForSecret(ctx context.Context, obj client.Object) []reconcile.Request {
+	keys := index.ProvidersUsingSecret(ctx, r.Client, r.kind(), client.ObjectKeyFromObject(obj))
 	reqs := make([]reconcile.Request, 0, len(keys))
 	for _, p := range keys {
 		reqs = append(reqs, reconcile.Request{NamespacedName: p})
 	}
 	return reqs
+}
+
+// syncWebhookStatus shows where p receives deliveries, or drops
+// status.webhook when p has none.
+func syncWebhookStatus(p v1.Provider) {
+	st := p.ProviderStatus()
+	if p.ProviderSpec().Webhook == nil {
+		st.Webhook = nil
+		return
+	}
+	if st.Webhook == nil {
+		st.Webhook = &v1.WebhookStatus{}
+	}
+	st.Webhook.Path = webhook.Path(p)
 }

@@ -1,4 +1,4 @@
-package controllers
+package order
 
 import (
 	"errors"
@@ -146,7 +146,7 @@ func TestAccountPause(t *testing.T) {
 func nextLook(t *testing.T, out outcome) when {
 	t.Helper()
 	const pollEvery, slowEvery, backoffStep = time.Minute, time.Hour, 10 * time.Millisecond
-	r := &VerificationOrderReconciler{StalledRecheck: slowEvery, Backoff: backoffLimiter(backoffStep)}
+	r := &Reconciler{StalledRecheck: slowEvery, Backoff: backoffLimiter(backoffStep)}
 	after := r.requeue(types.NamespacedName{Name: "o"}, out, pollEvery).RequeueAfter
 	within := func(base time.Duration) bool { return after >= base && after <= base+base/10 }
 	switch {
@@ -168,7 +168,7 @@ func nextLook(t *testing.T, out outcome) when {
 // TestRequeueBacksOffAndForgets checks that retries grow per order and that
 // any other outcome resets them.
 func TestRequeueBacksOffAndForgets(t *testing.T) {
-	r := &VerificationOrderReconciler{Backoff: backoffLimiter(time.Second)}
+	r := &Reconciler{Backoff: backoffLimiter(time.Second)}
 	key := types.NamespacedName{Name: "o"}
 	fail := retrying(v1.ReasonVendorUnavailable, "m", 0)
 	got := make([]time.Duration, 0, 3)
@@ -198,7 +198,7 @@ func TestRequeueBacksOffAndForgets(t *testing.T) {
 // back when the account's pause ends, however often it met one, without
 // growing (or resetting) its backoff.
 func TestRateLimitedWaitsForTheAccountOnly(t *testing.T) {
-	r := &VerificationOrderReconciler{Backoff: backoffLimiter(time.Second)}
+	r := &Reconciler{Backoff: backoffLimiter(time.Second)}
 	key := types.NamespacedName{Name: "o"}
 	fail := retrying(v1.ReasonVendorUnavailable, "m", 0)
 	r.requeue(key, fail, time.Minute) // 1s
@@ -231,7 +231,7 @@ func backoffLimiter(base time.Duration) workqueue.TypedRateLimiter[types.Namespa
 // (polls, retries, rechecks) go below it, while the follow-up of an action
 // and a wait for the vendor's budget keep the priority they came with.
 func TestRoutineLooksGoBehindAPersonsChange(t *testing.T) {
-	r := &VerificationOrderReconciler{Backoff: backoffLimiter(time.Second)}
+	r := &Reconciler{Backoff: backoffLimiter(time.Second)}
 	key := types.NamespacedName{Name: "o"}
 	priority := func(res ctrl.Result) string {
 		if res.Priority == nil {

@@ -1,15 +1,14 @@
-package controllers
+package order
 
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
+	"github.com/ordersync/verification-operator/controllers/connection"
 	"github.com/ordersync/verification-operator/controllers/plan"
 	"github.com/ordersync/verification-operator/providers"
 )
@@ -38,12 +37,12 @@ type target struct {
 // request the vendor created, else the request to reverify. A reverification
 // in doubt (intent recorded, no result) is resolved first: rep says what was
 // learned, and done means the reconcile ends with it.
-func (r *VerificationOrderReconciler) target(ctx context.Context, o *v1.VerificationOrder, conn *Connection) (t target, rep report, done bool) {
+func (r *Reconciler) target(ctx context.Context, o *v1.VerificationOrder, conn *connection.Connection) (t target, rep report, done bool) {
 	src := o.Spec.Reverification
 	if src == nil {
-		return target{client: conn.client, id: o.Spec.OrderID}, rep, false
+		return target{client: conn.Client, id: o.Spec.OrderID}, rep, false
 	}
-	rc := conn.client.(providers.Reverifier).Reverified() // plan.Preflight refused vendors without it
+	rc := conn.Client.(providers.Reverifier).Reverified() // plan.Preflight refused vendors without it
 	created := o.Status.OrderID
 	if created == "" && reverifyInDoubt(o) {
 		var found string
@@ -68,20 +67,24 @@ func reverifyInDoubt(o *v1.VerificationOrder) bool {
 // created an object. Found: it is the request to manage. Not found: the call
 // never landed, so the intent is withdrawn. Unknowable: stop and say what a
 // person must check.
-func (r *VerificationOrderReconciler) recoverReverification(ctx context.Context, o *v1.VerificationOrder, conn *Connection) (found string, rep report, done bool) {
+func (r *Reconciler) recoverReverification(ctx context.Context, o *v1.VerificationOrder, conn *connection.Connection) (found string, rep report, done bool) {
 	src := o.Spec.Reverification
 	since := o.Status.ReverificationRequestedTime.Time
-	finder, ok := conn.client.(providers.ReverificationFinder)
+	finder, ok := conn.Client.(providers.ReverificationFinder)
 	if !ok {
 		rep.outcome = stalled(v1.ReasonReverificationOutcomeUnknown, fmt.Sprintf(
 			"A reverify call for request %s was sent at %s but its result was not recorded, and %s offers no way to look it up. Check the vendor for a request created from report %s; then recreate this object with spec.orderID set to it, or delete it.",
-			src.VerificationRequestID, since.UTC().Format("2006-01-02T15:04:05Z"), conn.vendor.Name, src.ReportID), plan.RecheckNever)
+			src.VerificationRequestID, since.UTC().Format("2006-01-02T15:04:05Z"), conn.Vendor.Name, src.ReportID), plan.RecheckNever)
 		rep.synced = true
 		return "", rep, true
 	}
 	// The search reads the request and pages of a list in one go: each call
 	// pays its own way.
-	obs, ok, err := finder.FindReverification(providers.WithPacer(ctx, conn.budget.Pacer(0)), src.VerificationRequestID, since)
+	var obs providers.Observation
+	var err error
+	r.pendingDuring(ctx, o, func() {
+		obs, ok, err = finder.FindReverification(providers.WithPacer(ctx, conn.Budget.Pacer(0)), src.VerificationRequestID, since)
+	})
 	if ok {
 		obs, err = providers.Checked(obs, err)
 	}
@@ -89,10 +92,10 @@ func (r *VerificationOrderReconciler) recoverReverification(ctx context.Context,
 	case err != nil && providers.KindOf(err) == providers.KindOutcomeUnknown:
 		rep.outcome = stalled(v1.ReasonReverificationOutcomeUnknown, fmt.Sprintf(
 			"A reverify call for request %s may have reached %s without its result being recorded, and looking for it failed: %v. Check the vendor for a request created from report %s.",
-			src.VerificationRequestID, conn.vendor.Name, err, src.ReportID), plan.RecheckSlow)
+			src.VerificationRequestID, conn.Vendor.Name, err, src.ReportID), plan.RecheckSlow)
 		return "", rep, true
 	case err != nil:
-		rep.outcome = errorOutcome(err, conn.vendor.Name, src.VerificationRequestID, providers.ActionNone)
+		rep.outcome = errorOutcome(err, conn.Vendor.Name, src.VerificationRequestID, providers.ActionNone)
 		return "", rep, true
 	case ok:
 		rep.reverified = obs.ID
@@ -103,7 +106,7 @@ func (r *VerificationOrderReconciler) recoverReverification(ctx context.Context,
 		// flight past our timeout, or another replica may be making it.
 		rep.outcome = outcome{phase: phaseProgressing, reason: v1.ReasonReverifying, synced: true, recheck: plan.RecheckSoon, retryAfter: wait,
 			message: fmt.Sprintf("A reverify call for request %s was sent at %s and %s does not show its result yet; the controller decides at %s whether it never landed.",
-				src.VerificationRequestID, since.UTC().Format(time.RFC3339), conn.vendor.Name, since.Add(reverifySettle).UTC().Format(time.RFC3339))}
+				src.VerificationRequestID, since.UTC().Format(time.RFC3339), conn.Vendor.Name, since.Add(reverifySettle).UTC().Format(time.RFC3339))}
 		return "", rep, true
 	}
 	rep.withdrawIntent = true
@@ -113,18 +116,22 @@ func (r *VerificationOrderReconciler) recoverReverification(ctx context.Context,
 // reverifySettle is how long after a recorded intent a reverification not
 // found at the vendor may still be in flight: longer than one call may take
 // (vendorTimeout), with a margin for a slow vendor and a leader handover.
-const reverifySettle = vendorTimeout + 2*time.Minute
+const reverifySettle = connection.VendorTimeout + 2*time.Minute
 
 // reverify records the intent, then calls the vendor. Like the cancel
 // intent (recordCancelIntent), the intent must land before the call.
-func (r *VerificationOrderReconciler) reverify(ctx context.Context, o *v1.VerificationOrder, conn *Connection, rep *report) (providers.Observation, error) {
+func (r *Reconciler) reverify(ctx context.Context, o *v1.VerificationOrder, conn *connection.Connection, rep *report) (providers.Observation, error) {
 	now := metav1.NewTime(r.now())
 	o.Status.ReverificationRequestedTime = &now
 	if err := r.updateStatus(ctx, o); err != nil {
 		return providers.Observation{}, fmt.Errorf("recording the reverification intent: %w", err)
 	}
 	src := o.Spec.Reverification
-	obs, err := conn.client.(providers.Reverifier).Reverify(ctx, src.VerificationRequestID, src.ReportID)
+	var obs providers.Observation
+	var err error
+	r.pendingDuring(ctx, o, func() {
+		obs, err = conn.Client.(providers.Reverifier).Reverify(ctx, src.VerificationRequestID, src.ReportID)
+	})
 	if err == nil && obs.Check() != nil {
 		// Created, but the answer does not say what: the intent stays, and
 		// the lookup finds the new request.
@@ -149,42 +156,4 @@ func neverApplied(err error) bool {
 		return true
 	}
 	return false
-}
-
-// readings keeps, per order, the vendor's answer that a reserved call is to
-// act on. When a reconcile observes, plans an action and the account has
-// no second call now, it reserves one; the reconcile that comes when it is
-// due acts on this answer, however long it waited. Were it to read the
-// order again, that read would spend the reserved call, and on a busy
-// account (a wait longer than the poll interval) the action would never
-// come. Acting on an old answer is safe: every vendor answers an action
-// with the order's new state and refuses an illegal one itself, and a
-// completed request to reverify never changes. Losing it (a restart)
-// costs one read.
-type readings struct {
-	mu sync.Mutex
-	m  map[types.NamespacedName]providers.Observation
-}
-
-func (s *readings) put(key types.NamespacedName, obs providers.Observation) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.m == nil {
-		s.m = map[types.NamespacedName]providers.Observation{}
-	}
-	s.m[key] = obs
-}
-
-// get returns the answer kept for key, if it is of vendor object id.
-func (s *readings) get(key types.NamespacedName, id string) (providers.Observation, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	obs, ok := s.m[key]
-	return obs, ok && obs.ID == id
-}
-
-func (s *readings) forget(key types.NamespacedName) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.m, key)
 }

@@ -1,4 +1,4 @@
-package controllers
+package connection
 
 import (
 	"context"
@@ -12,7 +12,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
-	"github.com/ordersync/verification-operator/internal/webhook"
 )
 
 // An order names its provider by kind and name: a VerificationProvider in
@@ -20,44 +19,35 @@ import (
 // Everything past the lookup treats both kinds alike through v1.Provider;
 // a provider's key has an empty namespace when it is cluster-scoped.
 
-// providerOf returns an empty provider of the kind o refers to, and its key.
-func providerOf(o *v1.VerificationOrder) (v1.Provider, types.NamespacedName) {
+// ProviderOf returns an empty provider of the kind o refers to, and its key.
+func ProviderOf(o *v1.VerificationOrder) (v1.Provider, types.NamespacedName) {
 	ref := o.Spec.ProviderRef
 	if ref.Cluster() {
-		return emptyProvider(ref.Kind), types.NamespacedName{Name: ref.Name}
+		return EmptyProvider(ref.Kind), types.NamespacedName{Name: ref.Name}
 	}
-	return emptyProvider(ref.Kind), types.NamespacedName{Namespace: o.Namespace, Name: ref.Name}
+	return EmptyProvider(ref.Kind), types.NamespacedName{Namespace: o.Namespace, Name: ref.Name}
 }
 
-// emptyProvider returns an empty provider of kind.
-func emptyProvider(kind v1.ProviderKind) v1.Provider {
+// EmptyProvider returns an empty provider of kind.
+func EmptyProvider(kind v1.ProviderKind) v1.Provider {
 	if kind == v1.KindClusterVerificationProvider {
 		return &v1.ClusterVerificationProvider{}
 	}
 	return &v1.VerificationProvider{}
 }
 
-// kindOf names p's kind, for messages and index values.
-func kindOf(p v1.Provider) v1.ProviderKind {
+// KindOf names p's kind, for messages and index values.
+func KindOf(p v1.Provider) v1.ProviderKind {
 	if _, ok := p.(*v1.ClusterVerificationProvider); ok {
 		return v1.KindClusterVerificationProvider
 	}
 	return v1.KindVerificationProvider
 }
 
-// refIndexValue is the orderProviderIndex value of orders using the
-// provider of kind and name.
-func refIndexValue(kind v1.ProviderKind, name string) string {
-	if kind == "" {
-		kind = v1.KindVerificationProvider
-	}
-	return string(kind) + "/" + name
-}
-
-// secretKey is where p's credentials are: a VerificationProvider's Secret is
+// SecretKey is where p's credentials are: a VerificationProvider's Secret is
 // in its own namespace; a ClusterVerificationProvider's is in the namespace
 // it names, or the operator's.
-func secretKey(p v1.Provider, operatorNamespace string) types.NamespacedName {
+func SecretKey(p v1.Provider, operatorNamespace string) types.NamespacedName {
 	ref := p.ProviderSpec().CredentialsSecretRef
 	ns := p.GetNamespace()
 	if ns == "" {
@@ -69,8 +59,8 @@ func secretKey(p v1.Provider, operatorNamespace string) types.NamespacedName {
 	return types.NamespacedName{Namespace: ns, Name: ref.Name}
 }
 
-// describeProvider names p for messages: `VerificationProvider "x"`.
-func describeProvider(kind v1.ProviderKind, name string) string {
+// Describe names p for messages: `VerificationProvider "x"`.
+func Describe(kind v1.ProviderKind, name string) string {
 	return fmt.Sprintf("%s %q", kind, name)
 }
 
@@ -102,34 +92,21 @@ func selects(ctx context.Context, reader client.Reader, p *v1.ClusterVerificatio
 	return nil
 }
 
-// defaultWebhookPoll is spec.webhook.pollInterval's default.
-const defaultWebhookPoll = time.Hour
+// DefaultPollInterval is spec.pollInterval's default.
+const DefaultPollInterval = 5 * time.Minute
 
-// pushing says whether p's vendor is pushing changes (an authentic delivery
-// arrived within spec.webhook.pollInterval), and if so how often its
-// orders are still polled.
-func pushing(p v1.Provider, now time.Time) (time.Duration, bool) {
-	hook, st := p.ProviderSpec().Webhook, p.ProviderStatus().Webhook
-	if hook == nil || st == nil || st.LastDeliveryTime == nil {
-		return 0, false
+// PollInterval is how often p's orders are to be polled, before the
+// account's budget stretches it.
+func PollInterval(p v1.Provider) time.Duration {
+	if i := p.ProviderSpec().PollInterval; i != nil {
+		return i.Duration
 	}
-	quiet := defaultWebhookPoll
-	if hook.PollInterval != nil {
-		quiet = hook.PollInterval.Duration
-	}
-	return quiet, now.Sub(st.LastDeliveryTime.Time) < quiet
+	return DefaultPollInterval
 }
 
-// syncWebhookStatus shows where p receives deliveries, or drops
-// status.webhook when p has none.
-func syncWebhookStatus(p v1.Provider) {
-	st := p.ProviderStatus()
-	if p.ProviderSpec().Webhook == nil {
-		st.Webhook = nil
-		return
-	}
-	if st.Webhook == nil {
-		st.Webhook = &v1.WebhookStatus{}
-	}
-	st.Webhook.Path = webhook.Path(p)
+// Stretched says p's status says its orders are polled less often than its
+// pollInterval, to keep polls within their share of the budget.
+func Stretched(p v1.Provider) bool {
+	e := p.ProviderStatus().EffectivePollInterval
+	return e != nil && e.Duration > PollInterval(p)
 }

@@ -1,18 +1,18 @@
-package controllers
+package metrics
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/api/meta"
 	toolscache "k8s.io/client-go/tools/cache"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
+	"github.com/ordersync/verification-operator/controllers/connection"
+	"github.com/ordersync/verification-operator/controllers/index"
 )
 
 // Fleet gauges, computed at scrape time from the informer cache, so they
@@ -46,7 +46,7 @@ var (
 // fleetCollector reports the gauges above.
 type fleetCollector struct {
 	cache            cache.Cache
-	clients          *ClientCache
+	clients          *connection.ClientCache
 	clusterProviders bool
 	log              func(error)
 }
@@ -78,7 +78,7 @@ func (c fleetCollector) Collect(ch chan<- prometheus.Metric) {
 	ready := map[[2]string]float64{}
 	for _, p := range all {
 		spec, status := p.ProviderSpec(), p.ProviderStatus()
-		vendorOf[[2]string{p.GetNamespace(), refIndexValue(kindOf(p), p.GetName())}] = string(spec.Vendor)
+		vendorOf[[2]string{p.GetNamespace(), index.ProviderRef(connection.KindOf(p), p.GetName())}] = string(spec.Vendor)
 		ready[[2]string{string(spec.Vendor), boolWord(meta.IsStatusConditionTrue(status.Conditions, v1.ConditionReady))}]++
 		c.collectBudget(ch, p)
 	}
@@ -90,7 +90,7 @@ func (c fleetCollector) Collect(ch chan<- prometheus.Metric) {
 		if ref.Cluster() {
 			ns = ""
 		}
-		vendor := vendorOf[[2]string{ns, refIndexValue(ref.Kind, ref.Name)}]
+		vendor := vendorOf[[2]string{ns, index.ProviderRef(ref.Kind, ref.Name)}]
 		if vendor == "" {
 			vendor = "unknown" // the provider is missing
 		}
@@ -166,7 +166,7 @@ func (c fleetCollector) providers(ctx context.Context) ([]v1.Provider, error) {
 func (c fleetCollector) collectBudget(ch chan<- prometheus.Metric, p v1.Provider) {
 	// A cluster provider reads as "/name".
 	labels := []string{string(p.ProviderSpec().Vendor), p.GetNamespace() + "/" + p.GetName()}
-	ch <- prometheus.MustNewConstMetric(pollsStretchedDesc, prometheus.GaugeValue, boolValue(stretched(p)), labels...)
+	ch <- prometheus.MustNewConstMetric(pollsStretchedDesc, prometheus.GaugeValue, boolValue(connection.Stretched(p)), labels...)
 	_, account, ok := c.clients.Last(p)
 	if !ok {
 		return
@@ -175,7 +175,7 @@ func (c fleetCollector) collectBudget(ch chan<- prometheus.Metric, p v1.Provider
 	if !ok {
 		return
 	}
-	load := b.Load(time.Now())
+	load := b.Load()
 	ch <- prometheus.MustNewConstMetric(budgetQueueDesc, prometheus.GaugeValue, float64(load.Queued), labels...)
 	ch <- prometheus.MustNewConstMetric(budgetWaitDesc, prometheus.GaugeValue, load.Wait.Seconds(), labels...)
 	ch <- prometheus.MustNewConstMetric(budgetPausedDesc, prometheus.GaugeValue, boolValue(load.Paused), labels...)
@@ -193,17 +193,4 @@ func boolWord(b bool) string {
 		return "true"
 	}
 	return "false"
-}
-
-// registerFleetMetrics adds the fleet gauges to the manager's registry.
-func registerFleetMetrics(mgr ctrl.Manager, registry prometheus.Registerer, clients *ClientCache, clusterProviders bool) error {
-	log := mgr.GetLogger().WithName("fleet-metrics")
-	c := fleetCollector{cache: mgr.GetCache(), clients: clients, clusterProviders: clusterProviders, log: func(err error) { log.Error(err, "listing for fleet metrics") }}
-	err := registry.Register(c)
-	var again prometheus.AlreadyRegisteredError
-	if errors.As(err, &again) { // a second manager in one process: the newest reports
-		registry.Unregister(again.ExistingCollector)
-		return registry.Register(c)
-	}
-	return err
 }

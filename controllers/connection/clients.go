@@ -1,4 +1,4 @@
-package controllers
+package connection
 
 import (
 	"crypto/ed25519"
@@ -20,8 +20,8 @@ import (
 	"github.com/ordersync/verification-operator/providers"
 )
 
-// vendorTimeout bounds one vendor call, so a hung vendor cannot hold a worker.
-const vendorTimeout = 30 * time.Second
+// VendorTimeout bounds one vendor call, so a hung vendor cannot hold a worker.
+const VendorTimeout = 30 * time.Second
 
 // ClientCache builds one vendor client per provider and reuses it
 // until the provider's spec or its Secret changes. Each client is tied to its
@@ -29,6 +29,8 @@ const vendorTimeout = 30 * time.Second
 type ClientCache struct {
 	// Transport is the base HTTP transport; nil means http.DefaultTransport.
 	Transport http.RoundTripper
+	// Instrument wraps each vendor's transport (metrics); nil adds nothing.
+	Instrument func(vendor string, next http.RoundTripper) http.RoundTripper
 	// Budgets holds each vendor account's request budget.
 	Budgets budget.Registry
 
@@ -65,6 +67,22 @@ type cacheEntry struct {
 	version string
 	client  providers.Client
 	account string
+	// secret is where its credentials came from.
+	secret types.NamespacedName
+}
+
+// transport is what a vendor's client sends through: the base transport,
+// with our User-Agent, instrumented.
+func (c *ClientCache) transport(vendor string) http.RoundTripper {
+	next := c.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	next = withUserAgent{next: next}
+	if c.Instrument != nil {
+		next = c.Instrument(vendor, next)
+	}
+	return next
 }
 
 // Version identifies the inputs a client was built from: the provider's
@@ -78,7 +96,7 @@ func Version(p v1.Provider, secret metav1.Object) string {
 func (c *ClientCache) Cached(p v1.Provider, version string) (providers.Client, string, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e := c.entries[key(p)]
+	e := c.entries[providerKey(p)]
 	if e == nil || e.version != version || e.client == nil {
 		return nil, "", false
 	}
@@ -90,7 +108,7 @@ func (c *ClientCache) Cached(p v1.Provider, version string) (providers.Client, s
 func (c *ClientCache) Last(p v1.Provider) (providers.Client, string, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e := c.entries[key(p)]
+	e := c.entries[providerKey(p)]
 	if e == nil || e.client == nil {
 		return nil, "", false
 	}
@@ -106,28 +124,29 @@ func (c *ClientCache) Build(p v1.Provider, vendor providers.Vendor, secret *core
 	if c.entries == nil {
 		c.entries = map[types.NamespacedName]*cacheEntry{}
 	}
-	e := c.entries[key(p)]
+	e := c.entries[providerKey(p)]
 	if e != nil && e.version == version && e.client != nil {
 		return e.client, e.account, nil
 	}
-	signatures, err := signatures(p)
+	signatures, err := Signatures(p)
 	if err != nil {
 		return nil, "", err
 	}
 	client, err := vendor.Connect(providers.Config{
 		BaseURL:     p.ProviderSpec().Endpoint, // empty: the vendor's URL for the environment
-		Environment: environment(p),
+		Environment: Environment(p),
 		Credentials: secret.Data,
-		HTTPClient:  &http.Client{Timeout: vendorTimeout, Transport: instrumented(vendor.Name, c.Transport)},
+		HTTPClient:  &http.Client{Timeout: VendorTimeout, Transport: c.transport(vendor.Name)},
 		APIVersion:  p.ProviderSpec().VendorAPIVersion,
 		Signatures:  signatures,
 	})
 	if err != nil {
-		delete(c.entries, key(p))
+		delete(c.entries, providerKey(p))
 		return nil, "", err
 	}
-	e = &cacheEntry{version: version, client: client, account: Account(p, vendor, secret.Data)}
-	c.entries[key(p)] = e
+	e = &cacheEntry{version: version, client: client, account: AccountOf(p, vendor, secret.Data),
+		secret: types.NamespacedName{Namespace: secret.Namespace, Name: secret.Name}}
+	c.entries[providerKey(p)] = e
 	return e.client, e.account, nil
 }
 
@@ -145,10 +164,10 @@ func (c *ClientCache) Sharing(account string) []types.NamespacedName {
 	return keys
 }
 
-// signatures is how p's client checks response signatures: on in
+// Signatures is how p's client checks response signatures: on in
 // production unless turned off, and in sandbox when keys are given (the
 // vendors' sandboxes sign with keys of their own).
-func signatures(p v1.Provider) (providers.Signatures, error) {
+func Signatures(p v1.Provider) (providers.Signatures, error) {
 	rs := p.ProviderSpec().ResponseSignatures
 	if rs == nil {
 		rs = &v1.ResponseSignatures{}
@@ -167,16 +186,16 @@ func signatures(p v1.Provider) (providers.Signatures, error) {
 	case v1.SignatureVerificationDisabled:
 		sig.Verify = false
 	default:
-		sig.Verify = environment(p) == providers.EnvProduction || len(sig.PublicKeys) > 0
+		sig.Verify = Environment(p) == providers.EnvProduction || len(sig.PublicKeys) > 0
 	}
 	return sig, nil
 }
 
-// unsignedWarning is said in the Ready condition of a production provider
+// UnsignedWarning is said in the Ready condition of a production provider
 // whose response signatures are not checked.
-func unsignedWarning(p v1.Provider) string {
+func UnsignedWarning(p v1.Provider) string {
 	rs := p.ProviderSpec().ResponseSignatures
-	if rs == nil || rs.Verification != v1.SignatureVerificationDisabled || environment(p) != providers.EnvProduction {
+	if rs == nil || rs.Verification != v1.SignatureVerificationDisabled || Environment(p) != providers.EnvProduction {
 		return ""
 	}
 	return "Warning: response signatures are not verified (responseSignatures.verification: Disabled), so a proxy or an impostor could forge the vendor's answers."
@@ -186,14 +205,31 @@ func unsignedWarning(p v1.Provider) string {
 func (c *ClientCache) Forget(provider types.NamespacedName) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	e, ok := c.entries[provider]
 	delete(c.entries, provider)
+	if !ok {
+		return
+	}
+	for _, other := range c.entries {
+		if other.secret == e.secret {
+			return
+		}
+	}
+	delete(c.secrets, e.secret) // no provider left that names it
 }
 
-// Account names the vendor account a provider calls: the vendor, where it
+// forgetSecretData drops the data kept of a Secret that is gone.
+func (c *ClientCache) forgetSecretData(key types.NamespacedName) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.secrets, key)
+}
+
+// AccountOf names the vendor account a provider calls: the vendor, where it
 // is reached, and a fingerprint of the credentials (never the credentials).
 // Two providers in two namespaces with the same Secret share one budget, as
 // they share one limit at the vendor.
-func Account(p v1.Provider, vendor providers.Vendor, credentials map[string][]byte) string {
+func AccountOf(p v1.Provider, vendor providers.Vendor, credentials map[string][]byte) string {
 	h := sha256.New()
 	keys := make([]string, 0, len(credentials))
 	for k := range credentials {
@@ -205,36 +241,17 @@ func Account(p v1.Provider, vendor providers.Vendor, credentials map[string][]by
 	}
 	where := p.ProviderSpec().Endpoint
 	if where == "" {
-		where = vendor.BaseURLs[environment(p)]
+		where = vendor.BaseURLs[Environment(p)]
 	}
 	return vendor.Name + "|" + where + "|" + hex.EncodeToString(h.Sum(nil))[:16]
 }
 
-// Limits is the budget of provider p's account: its spec.rateLimit, each
-// field unset taking the vendor's published limit, and its poll share.
-func Limits(p v1.Provider, vendor providers.Vendor) budget.Limits {
-	l := budget.Limits{RequestsPerSecond: vendor.RateLimit.RequestsPerSecond, Burst: vendor.RateLimit.Burst}
-	spec := p.ProviderSpec()
-	if rl := spec.RateLimit; rl != nil {
-		if rl.RequestsPerSecond > 0 {
-			l.RequestsPerSecond, l.Burst = float64(rl.RequestsPerSecond), int(rl.RequestsPerSecond)
-		}
-		if rl.Burst > 0 {
-			l.Burst = int(rl.Burst)
-		}
-		l.RequestsPerDay = int(rl.RequestsPerDay)
-	}
-	if spec.PollBudgetPercent != nil {
-		l.PollShare = float64(*spec.PollBudgetPercent) / 100
-	}
-	return l
-}
-
-func key(p v1.Provider) types.NamespacedName {
+func providerKey(p v1.Provider) types.NamespacedName {
 	return types.NamespacedName{Namespace: p.GetNamespace(), Name: p.GetName()}
 }
 
-func environment(p v1.Provider) string {
+// Environment is p's spec.environment; sandbox when unset.
+func Environment(p v1.Provider) string {
 	if env := p.ProviderSpec().Environment; env != "" {
 		return string(env)
 	}

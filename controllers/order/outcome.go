@@ -1,4 +1,4 @@
-package controllers
+package order
 
 import (
 	"errors"
@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
+	"github.com/ordersync/verification-operator/controllers/connection"
 	"github.com/ordersync/verification-operator/controllers/plan"
 	"github.com/ordersync/verification-operator/providers"
 )
@@ -71,6 +72,23 @@ func decisionOutcome(d plan.Decision) outcome {
 		out.phase = phaseProgressing
 	}
 	return out
+}
+
+// connectOutcome says why the order's provider could not be used.
+func connectOutcome(err error) outcome {
+	var unusable *connection.Unusable
+	var rejected *connection.CredentialsRejected
+	switch {
+	case errors.As(err, &unusable):
+		recheck := plan.RecheckSlow
+		if unusable.Permanent {
+			recheck = plan.RecheckNever
+		}
+		return stalled(unusable.Reason, unusable.Message, recheck)
+	case errors.As(err, &rejected):
+		return errorOutcome(rejected.Err, rejected.Vendor, "", providers.ActionNone)
+	}
+	return retrying(v1.ReasonReconcileError, "Kubernetes API error: "+err.Error(), 0)
 }
 
 func stalled(reason v1.Reason, message string, recheck plan.Recheck) outcome {

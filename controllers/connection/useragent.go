@@ -1,4 +1,4 @@
-package controllers
+package connection
 
 import (
 	"net/http"
