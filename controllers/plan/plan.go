@@ -1,6 +1,8 @@
 // Package plan decides the one vendor action that closes the gap between
-// what a VerificationOrder wants and what the vendor reported. It is a pure
-// function of its Input: no clock, no client, no Kubernetes object.
+// what a VerificationOrder wants and what the vendor reported. Plan is a
+// pure function of its Input: no clock, no client, no Kubernetes object.
+// InputFor and RecordedObservation build that Input from an order, for the
+// controller and the kubectl plugin alike.
 package plan
 
 import (

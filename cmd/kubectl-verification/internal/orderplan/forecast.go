@@ -49,7 +49,7 @@ func Refused(namespace, name string, err error) Entry {
 }
 
 func describe(o *v1.VerificationOrder, p Provider) Entry {
-	e := Entry{Namespace: o.Namespace, Name: o.Name, Vendor: p.Vendor, Desired: desired(o),
+	e := Entry{Namespace: o.Namespace, Name: o.Name, Vendor: p.Vendor.Name, Desired: plan.Desired(o),
 		OrderID: o.Status.OrderID, VendorState: o.Status.VendorState, State: o.Status.State}
 	if e.OrderID == "" {
 		e.OrderID = o.Spec.OrderID
@@ -80,36 +80,16 @@ func fromPlan(e Entry, o *v1.VerificationOrder, p Provider, now time.Time) Entry
 	return e
 }
 
-// input is the plan's view of o, as the controller builds it
-// (Connection.planInput) with the observation status recorded.
+// input is the plan's view of o, built by the controller's own code
+// (plan.InputFor), with the observation status records, as the controller
+// plans between polls. A reverification not made yet has none: its request
+// to reverify is observed, but not recorded in status.
 func input(o *v1.VerificationOrder, p Provider, now time.Time) plan.Input {
-	reverify := o.Spec.Reverification != nil && o.Status.OrderID == ""
-	return plan.Input{
-		Vendor:       p.Vendor,
-		Desired:      desired(o),
-		Reverify:     reverify,
-		Observed:     lastObservation(o, reverify),
-		Capabilities: p.Capabilities,
-		LastApplied:  providers.Action(o.Status.LastAppliedAction),
-		Now:          now,
+	in := plan.InputFor(o, p.Vendor, now)
+	if obs, ok := plan.RecordedObservation(o); ok && !in.Reverify {
+		in.Observed = &obs
 	}
-}
-
-// lastObservation rebuilds the vendor's last answer from status, as the
-// controller itself does between polls: the id, the vendor's word, and the
-// state the controller made of it. Nil when status holds none: the order
-// was never observed, or it is a reverification not made yet, whose request
-// to reverify is observed but not recorded in status.
-func lastObservation(o *v1.VerificationOrder, reverify bool) *providers.Observation {
-	s := o.Status
-	if reverify || s.LastObservedTime == nil {
-		return nil
-	}
-	obs := providers.Observation{ID: s.OrderID, VendorState: s.VendorState, State: providers.State(s.State)}
-	if obs.Check() != nil {
-		return nil // not a usable observation: the controller reads the vendor again first
-	}
-	return &obs
+	return in
 }
 
 // unobserved is an order the plan cannot decide without an observation.
@@ -181,13 +161,6 @@ func stalled(o *v1.VerificationOrder) *metav1.Condition {
 		return nil
 	}
 	return c
-}
-
-func desired(o *v1.VerificationOrder) v1.DesiredState {
-	if o.Spec.State == "" {
-		return v1.DesiredActive // the CRD's default
-	}
-	return o.Spec.State
 }
 
 func changeFor(a providers.Action) Change {

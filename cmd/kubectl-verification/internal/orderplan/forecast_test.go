@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
+	"github.com/ordersync/verification-operator/controllers/plan"
 	"github.com/ordersync/verification-operator/providers/registry"
 )
 
@@ -48,6 +49,13 @@ func condition(typ string, status metav1.ConditionStatus, reason v1.Reason, mess
 		o.Status.Conditions = append(o.Status.Conditions, metav1.Condition{
 			Type: typ, Status: status, Reason: string(reason), Message: message, ObservedGeneration: generation})
 	}
+}
+
+// cancelAnswerLost records a cancel sent whose answer never came:
+// status.cancelRequestedTime is written before the call, and
+// lastAppliedAction only once the vendor answers.
+func cancelAnswerLost(o *v1.VerificationOrder) {
+	o.Status.CancelRequestedTime = &metav1.Time{Time: now.Add(-2 * time.Minute)}
 }
 
 func annotated(key, value string) func(*v1.VerificationOrder) {
@@ -96,6 +104,9 @@ func TestForecast(t *testing.T) {
 		{name: "txcloud: the expiry that follows this operator's cancel is its cancel, whatever status.state says",
 			order: order(v1.DesiredCanceled, observed("expired", "expired"),
 				func(o *v1.VerificationOrder) { o.Status.LastAppliedAction = "Cancel" }),
+			provider: provider(t, "txcloud"), change: NoChange, reason: v1.ReasonConverged},
+		{name: "txcloud: the expiry that follows a cancel whose answer was lost (status.cancelRequestedTime) is its cancel",
+			order:    order(v1.DesiredCanceled, observed("expired", "expired"), cancelAnswerLost),
 			provider: provider(t, "txcloud"), change: NoChange, reason: v1.ReasonConverged},
 		{name: "the plan stalls: the vendor ended the order first",
 			order:    order(v1.DesiredCanceled, observed("expired", "expired")),
@@ -230,8 +241,41 @@ func TestProviderFrom(t *testing.T) {
 			p.Status.Conditions = []metav1.Condition{{Type: v1.ConditionReady, Status: tc.ready, Reason: "SecretNotFound", Message: `Secret "s" was not found.`}}
 		}
 		got := ProviderFrom(p, registry.Default())
-		if got.Vendor != "truework" || got.Unusable != "" || got.NotReady != tc.notReady || !got.Capabilities.Supports("Cancel") {
+		if got.Vendor.Name != "truework" || got.Unusable != "" || got.NotReady != tc.notReady || !got.Vendor.Capabilities.Supports("Cancel") {
 			t.Errorf("Ready %q: got %+v, want NotReady %q", tc.ready, got, tc.notReady)
 		}
+	}
+}
+
+// The plugin forecasts what the controller plans: an order the controller
+// may have canceled (a cancel whose answer was lost) is planned from the
+// controller's own input, not a copy that lacks that rule.
+func TestForecastPlansAsTheController(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		order *v1.VerificationOrder
+	}{
+		{"a cancel whose answer was lost", order(v1.DesiredCanceled, observed("expired", "expired"), cancelAnswerLost)},
+		{"a cancel the vendor accepted", order(v1.DesiredCanceled, observed("expired", "expired"),
+			func(o *v1.VerificationOrder) { o.Status.LastAppliedAction = "Cancel" })},
+		{"no cancel of this operator's", order(v1.DesiredCanceled, observed("expired", "expired"))},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			vendor, err := registry.Default().Get("txcloud")
+			if err != nil {
+				t.Fatal(err)
+			}
+			// What the controller plans from the observation status records.
+			in := plan.InputFor(tc.order, vendor, now)
+			obs, ok := plan.RecordedObservation(tc.order)
+			if !ok {
+				t.Fatal("status records an observation")
+			}
+			in.Observed = &obs
+			want := plan.Plan(in)
+			if e := Forecast(tc.order, provider(t, "txcloud"), now); e.Reason != want.Reason || e.Message != want.Message {
+				t.Errorf("forecast %s %q,\nthe controller plans %s %q", e.Reason, e.Message, want.Reason, want.Message)
+			}
+		})
 	}
 }

@@ -12,10 +12,10 @@ import (
 
 // Provider is what an order's provider contributes to its plan.
 type Provider struct {
-	// Vendor is the provider's spec.vendor.
-	Vendor string
-	// Capabilities are the vendor's rules, from the providers registry.
-	Capabilities providers.Capabilities
+	// Vendor is the provider's vendor from the providers registry, whose
+	// rules the plan follows. When the registry does not know it (Unusable),
+	// only its Name, the provider's spec.vendor, is set.
+	Vendor providers.Vendor
 	// Unusable says why the controller cannot use the provider at all (it
 	// does not exist, its vendor is not built in); empty when it can.
 	Unusable string
@@ -29,9 +29,9 @@ func ProviderFrom(p v1.Provider, reg providers.Registry) Provider {
 	spec, status := p.ProviderSpec(), p.ProviderStatus()
 	vendor, err := reg.Get(string(spec.Vendor))
 	if err != nil {
-		return Provider{Vendor: string(spec.Vendor), Unusable: err.Error()}
+		return Provider{Vendor: providers.Vendor{Name: string(spec.Vendor)}, Unusable: err.Error()}
 	}
-	out := Provider{Vendor: vendor.Name, Capabilities: vendor.Capabilities}
+	out := Provider{Vendor: vendor}
 	if c := meta.FindStatusCondition(status.Conditions, v1.ConditionReady); c != nil && c.Status == metav1.ConditionFalse {
 		kind := v1.KindVerificationProvider
 		if _, ok := p.(*v1.ClusterVerificationProvider); ok {

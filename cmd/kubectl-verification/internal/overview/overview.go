@@ -15,7 +15,7 @@ import (
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 	"github.com/ordersync/verification-operator/cmd/kubectl-verification/internal/cluster"
-	"github.com/ordersync/verification-operator/controllers"
+	"github.com/ordersync/verification-operator/controllers/budget"
 	"github.com/ordersync/verification-operator/providers"
 )
 
@@ -111,7 +111,7 @@ func providerRow(p *v1.VerificationProvider, registry providers.Registry) Provid
 	if vendor, err := registry.Get(row.Vendor); err == nil {
 		// The budget as the controller sets it: spec.rateLimit, else the
 		// vendor's published limit.
-		l := controllers.Limits(p, vendor)
+		l := budget.LimitsOf(p, vendor)
 		row.Rate = fmt.Sprintf("%s/s burst %d", strconv.FormatFloat(l.RequestsPerSecond, 'f', -1, 64), l.Burst)
 	}
 	if p.Spec.PollBudgetPercent != nil {
