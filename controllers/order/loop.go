@@ -273,14 +273,14 @@ func (rep *report) learn(t target, obs providers.Observation, d plan.Decision) {
 	}
 }
 
-// refusedAt takes in where a refused action found the order. Were the
-// plan to want the refused action still, the refusal is the outcome;
-// otherwise the order moved (completed, canceled by someone else) and the
-// plan says what that means.
+// refusedAt takes in where a refused action found the order. The
+// refusal, in the vendor's words, is the outcome, unless the order has
+// ended (canceled by someone else, completed): then the plan says what
+// that means.
 func (rep *report) refusedAt(t target, obs providers.Observation, d plan.Decision) {
 	refusal := rep.outcome
 	rep.learn(t, obs, d)
-	if d.Verdict == plan.Act {
+	if !obs.State.Terminal() {
 		rep.outcome = refusal
 	}
 }
