@@ -74,8 +74,12 @@ sandbox: envtest ## Run the local sandbox: control plane, vendor simulators, sam
 	go run ./cmd/sandbox
 
 .PHONY: test
-test: manifests generate fmt vet lint envtest kustomize helm-lint test-monitoring ## Run every test: unit, conformance, envtest suites, the chart, the alerts.
+test: check-tree manifests generate fmt vet lint envtest kustomize helm-lint test-monitoring ## Run every test: unit, conformance, envtest suites, the chart, the alerts.
 	go test $(GOTEST_FLAGS) ./... -coverprofile cover.out
+
+.PHONY: check-tree
+check-tree: ## Fail when git tracks a build output or a file over 1 MiB.
+	hack/check-tree.sh
 
 .PHONY: bench
 bench: envtest ## Measure the manager against the local control plane and simulators (docs/performance.md); writes bench-results.json.
