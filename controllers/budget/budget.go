@@ -445,9 +445,11 @@ type Registry struct {
 // Now is the time on the registry's clock, for callers that pass times to
 // a budget (Pause) or compare with what it reports, so that they share its
 // one clock.
-func (r *Registry) Now() time.Time { return r.clock().Now() }
+func (r *Registry) Now() time.Time { return r.Time().Now() }
 
-func (r *Registry) clock() clock.WithTicker {
+// Time is the registry's clock, the real one unless Clock is set: for
+// callers that wait on the same clock the budgets do.
+func (r *Registry) Time() clock.WithTicker {
 	if r.Clock == nil {
 		return clock.RealClock{}
 	}
@@ -464,7 +466,7 @@ func (r *Registry) For(account string, l Limits) *Budget {
 	}
 	b := r.budgets[account]
 	if b == nil {
-		b = newBudget(l, r.clock())
+		b = newBudget(l, r.Time())
 		r.budgets[account] = b
 		return b
 	}

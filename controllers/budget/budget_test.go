@@ -44,7 +44,7 @@ func near(t *testing.T, what string, got, want time.Duration) {
 }
 
 func TestRegistryClock(t *testing.T) {
-	if got := (&Registry{}).clock(); got != (clock.RealClock{}) {
+	if got := (&Registry{}).Time(); got != (clock.RealClock{}) {
 		t.Errorf("a registry without a clock uses %T, want the real clock", got)
 	}
 	r, fc := newRegistry()

@@ -320,13 +320,8 @@ func (r *Reconciler) requeue(key types.NamespacedName, out outcome, poll time.Du
 // order, its provider or its Secret is queued with.
 const routinePriority = -10
 
-// clock is the one clock: the budgets' (see connection.ClientCache).
-func (r *Reconciler) clock() clock.WithTicker {
-	if c := r.Connector.Clients.Budgets.Clock; c != nil {
-		return c
-	}
-	return clock.RealClock{}
-}
+// clock is the one clock: the budgets'.
+func (r *Reconciler) clock() clock.WithTicker { return r.Connector.Clients.Budgets.Time() }
 
 func (r *Reconciler) now() time.Time { return r.clock().Now() }
 
