@@ -93,8 +93,14 @@ func matchesWhole(shapes []*regexp.Regexp, s string) bool {
 func sampleOrdersByVendor(t *testing.T) map[string]int {
 	t.Helper()
 	dir := filepath.Join(repoRoot, "config", "samples")
+	data, err := os.ReadFile(filepath.Join(dir, "kustomization.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	var kustomization struct{ Resources []string }
-	readYAML(t, filepath.Join(dir, "kustomization.yaml"), &kustomization)
+	if err := yaml.Unmarshal(data, &kustomization); err != nil {
+		t.Fatalf("kustomization.yaml: %v", err)
+	}
 	// Only what tells a sample's vendor.
 	type sample struct {
 		Kind     string
@@ -131,17 +137,6 @@ func sampleOrdersByVendor(t *testing.T) map[string]int {
 		}
 	}
 	return counts
-}
-
-func readYAML(t *testing.T, path string, into any) {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := yaml.Unmarshal(data, into); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
 }
 
 // vendorSections are the vendors docs/vendors.md has a "## " section for,
