@@ -65,7 +65,7 @@ func (r *run) ledger() ledger {
 				continue
 			}
 			byID[o.vendorID] = o
-			if o.play.kind == kindReverify {
+			if o.play.kind == simkit.PlayReverify {
 				for _, created := range a.sim.(reverifier).Reverifications(o.request) {
 					byID[a.sim.OrderOf(created)] = o
 				}

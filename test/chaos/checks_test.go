@@ -67,7 +67,7 @@ func TestBudgetCheckIsTheDeclaredBucket(t *testing.T) {
 }
 
 func TestUnpaidCalls(t *testing.T) {
-	o := &order{name: "o", play: play{kind: kindCancel}}
+	o := &order{name: "o", play: play{kind: simkit.PlayCancel}}
 	patch := func(ms, status int) call {
 		return call{Event: simkit.Event{At: at(ms), Method: http.MethodPatch, Path: "/v1/o", Status: status, Applied: true}, process: "p", order: o}
 	}
@@ -162,7 +162,7 @@ func TestStallTruth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cancelPlay := play{kind: kindCancel, desired: canceled}
+	cancelPlay := play{kind: simkit.PlayCancel, desired: canceled}
 	if why := stallUntrue(&order{account: tx, play: cancelPlay, vendorID: verified}, "AlreadyTerminal", "verified"); why != "" {
 		t.Errorf("a verification txcloud completed: %s", why)
 	}
@@ -186,7 +186,7 @@ func TestStallTruth(t *testing.T) {
 	if why := stallUntrue(&order{account: tx, play: cancelPlay}, "IllegalTransition", "pending"); why == "" {
 		t.Error("IllegalTransition from pending passed")
 	}
-	if why := stallUntrue(&order{account: tx, play: play{kind: kindUnsupported, desired: closed}}, "UnsupportedState", "pending"); why != "" {
+	if why := stallUntrue(&order{account: tx, play: play{kind: simkit.PlayUnsupported, desired: closed}}, "UnsupportedState", "pending"); why != "" {
 		t.Errorf("close at txcloud: %s", why)
 	}
 	if why := stallUntrue(&order{account: tx, play: cancelPlay}, "UnsupportedState", "pending"); why == "" {

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
+	"github.com/ordersync/verification-operator/providers/simkit"
 )
 
 // objects are a run's VerificationOrders by name; a deleted one is absent.
@@ -56,7 +57,7 @@ func (d *deleter) step(ctx context.Context, o *order, vo *v1.VerificationOrder, 
 	}
 	if _, ok := d.eligibleAt[o.name]; !ok {
 		takenOn := len(vo.Status.Conditions) > 0
-		if o.play.kind == kindDeleteCancel {
+		if o.play.kind == simkit.PlayDeleteCancel {
 			takenOn = controllerutil.ContainsFinalizer(vo, v1.CancelFinalizer)
 		}
 		if !takenOn {
@@ -87,7 +88,7 @@ func settled(o *order, vo *v1.VerificationOrder, deleted bool) bool {
 	if ready == nil || ready.ObservedGeneration != vo.Generation {
 		return false
 	}
-	if o.play.kind == kindPaused {
+	if o.play.kind == simkit.PlayPaused {
 		return ready.Reason == string(v1.ReasonPaused)
 	}
 	return ready.Status == metav1.ConditionTrue || meta.IsStatusConditionTrue(vo.Status.Conditions, v1.ConditionStalled)

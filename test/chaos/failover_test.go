@@ -66,7 +66,7 @@ var _ = Describe("Leader failover", func() {
 		r.orders = pickOrders(rngFor(r.seed, "orders"), failoverOrders, accountFor)
 		// Truework holds every answer 4s while the leader works, so that
 		// calls (reverifications among them) are in flight at the cut.
-		slowed := []*account{r.account("truework"), accountFor("truework", kindReverify)}
+		slowed := []*account{r.account("truework"), accountFor("truework", simkit.PlayReverify)}
 		for _, a := range slowed {
 			a.sim.SetFaults(simkit.Faults{SlowRate: 1, SlowMs: 4000})
 		}

@@ -10,6 +10,7 @@ import (
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 	"github.com/ordersync/verification-operator/providers"
+	"github.com/ordersync/verification-operator/providers/simkit"
 )
 
 // The vendors' words, as each declares them (its providers.Vendor and its
@@ -102,22 +103,22 @@ func checkOrder(o *order, vo *v1.VerificationOrder, calls []call) verdict {
 	wantReady := metav1.ConditionTrue
 	noMutation, noCall := true, false
 	switch o.play.kind {
-	case kindCancel, kindDeleteCancel:
+	case simkit.PlayCancel, simkit.PlayDeleteCancel:
 		wantVendor, noMutation = canceledWord(o.account), false
-	case kindClose:
+	case simkit.PlayClose:
 		wantVendor, noMutation = closedWord(o.account), false
-	case kindReverify:
+	case simkit.PlayReverify:
 		noMutation = false
 		v.duplicates = checkReverified(o, vo, &v.problems)
-	case kindObserveOnly:
+	case simkit.PlayObserveOnly:
 		wantReason = v1.ReasonObserveOnly
-	case kindPaused:
+	case simkit.PlayPaused:
 		wantReason, wantReady, noCall = v1.ReasonPaused, metav1.ConditionUnknown, true
-	case kindAlreadyTerminal:
+	case simkit.PlayAlreadyTerminal:
 		wantReason, wantReady = v1.ReasonAlreadyTerminal, metav1.ConditionFalse
-	case kindUnsupported:
+	case simkit.PlayUnsupported:
 		wantReason, wantReady, noCall = v1.ReasonUnsupportedState, metav1.ConditionFalse, true
-	case kindIllegal:
+	case simkit.PlayIllegal:
 		wantReason, wantReady = v1.ReasonIllegalTransition, metav1.ConditionFalse
 	}
 	if state != wantVendor {
@@ -199,7 +200,7 @@ func stallUntrue(o *order, reason v1.Reason, state string) string {
 		}
 		return ""
 	case v1.ReasonUnsupportedState:
-		if o.play.kind == kindReverify && !caps.Supports(providers.ActionReverify) || action != "" && !caps.Supports(action) {
+		if o.play.kind == simkit.PlayReverify && !caps.Supports(providers.ActionReverify) || action != "" && !caps.Supports(action) {
 			return ""
 		}
 		return fmt.Sprintf("%s supports what was asked", vendor)

@@ -5,6 +5,7 @@ import (
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 	"github.com/ordersync/verification-operator/providers"
+	"github.com/ordersync/verification-operator/providers/simkit"
 	"github.com/ordersync/verification-operator/providers/simulators"
 )
 
@@ -45,7 +46,7 @@ func misfit(a *account, p play, word string) string {
 		return "the vendor has several words for closed: closedWord would pick one at random"
 	}
 	switch p.kind {
-	case kindCancel, kindClose, kindObserveOnly, kindPaused:
+	case simkit.PlayCancel, simkit.PlayClose, simkit.PlayObserveOnly, simkit.PlayPaused:
 		switch {
 		case action == providers.ActionNone:
 			return "wants no change"
@@ -54,31 +55,31 @@ func misfit(a *account, p play, word string) string {
 		case !caps.Allows(action, word):
 			return "the vendor does not allow it"
 		}
-	case kindReverify:
+	case simkit.PlayReverify:
 		if _, ok := a.sim.(reverifier); !ok || !caps.Allows(providers.ActionReverify, word) {
 			return "the vendor or its simulator does not reverify from it"
 		}
-	case kindActive, kindDeleteOrphan:
+	case simkit.PlayActive, simkit.PlayDeleteOrphan:
 		if p.desired != active || terminal(a, word) {
 			return "not an active order left alone"
 		}
-	case kindDeleteCancel:
+	case simkit.PlayDeleteCancel:
 		if p.desired != active || !caps.Allows(providers.ActionCancel, word) {
 			return "not an active order its deletion can cancel"
 		}
-	case kindAlreadyThere:
+	case simkit.PlayAlreadyThere:
 		if wanted == "" || word != wanted {
 			return "the order is not already in the desired state"
 		}
-	case kindAlreadyTerminal:
+	case simkit.PlayAlreadyTerminal:
 		if !terminal(a, word) || word == wanted {
 			return "not an order ended otherwise than desired"
 		}
-	case kindUnsupported:
+	case simkit.PlayUnsupported:
 		if action == providers.ActionNone || caps.Supports(action) {
 			return "the vendor supports it"
 		}
-	case kindIllegal:
+	case simkit.PlayIllegal:
 		if !caps.Supports(action) || caps.Allows(action, word) || terminal(a, word) {
 			return "not a live order the vendor refuses it from"
 		}

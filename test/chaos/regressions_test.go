@@ -40,7 +40,7 @@ var _ = Describe("Operator bugs the chaos runs found", func() {
 		a := r.addAccount(ctx, "truework", "truework", simkit.Faults{}, func(s *v1.VerificationProviderSpec) {
 			s.RateLimit = &v1.RateLimit{RequestsPerSecond: 1, Burst: 1}
 		})
-		o := &order{name: "reverify", account: a, play: play{kind: kindReverify, desired: active}, word: "completed"}
+		o := &order{name: "reverify", account: a, play: play{kind: simkit.PlayReverify, desired: active}, word: "completed"}
 		r.orders = []*order{o}
 		m := r.startManager("reverify-budget", kubeconfig)
 		awaitTakeover(ctx, m, m.started)
@@ -75,7 +75,7 @@ var _ = Describe("Operator bugs the chaos runs found", func() {
 		a := r.addAccount(ctx, "txcloud", "txcloud", simkit.Faults{}, func(s *v1.VerificationProviderSpec) {
 			s.RateLimit = &v1.RateLimit{RequestsPerSecond: 1, Burst: 1} // the cancel waits for a call of its own
 		})
-		o := &order{name: "cancel", account: a, play: play{kind: kindCancel, desired: canceled}, word: "pending"}
+		o := &order{name: "cancel", account: a, play: play{kind: simkit.PlayCancel, desired: canceled}, word: "pending"}
 		r.orders = []*order{o}
 		m := r.startManager("txcloud-lost-cancel", kubeconfig)
 		awaitTakeover(ctx, m, m.started)
@@ -122,7 +122,7 @@ var _ = Describe("Operator bugs the chaos runs found", func() {
 	It("waits out a vendor's Retry-After on an order that is deleted meanwhile", func(ctx SpecContext) {
 		r := newRun(ctx, "retry-after-deleted", suiteSeed)
 		a := r.addAccount(ctx, "truework", "truework", simkit.Faults{})
-		o := &order{name: "delete", account: a, play: play{kind: kindDeleteCancel, desired: active}, word: "pending-approval"}
+		o := &order{name: "delete", account: a, play: play{kind: simkit.PlayDeleteCancel, desired: active}, word: "pending-approval"}
 		r.orders = []*order{o}
 		m := r.startManager("retry-after-deleted", kubeconfig)
 		awaitTakeover(ctx, m, m.started)
@@ -159,7 +159,7 @@ var _ = Describe("Operator bugs the chaos runs found", func() {
 			s.RateLimit = &v1.RateLimit{RequestsPerSecond: 1, Burst: 1} // one call a second, no more
 		})
 		for i := range 2 {
-			r.orders = append(r.orders, &order{name: fmt.Sprintf("active-%d", i), account: a, play: play{kind: kindActive, desired: active}, word: "pending"})
+			r.orders = append(r.orders, &order{name: fmt.Sprintf("active-%d", i), account: a, play: play{kind: simkit.PlayActive, desired: active}, word: "pending"})
 		}
 		m := r.startManager("transport-resend", kubeconfig)
 		awaitTakeover(ctx, m, m.started)
@@ -187,7 +187,7 @@ func settleReadFails(ctx SpecContext, name string, tune ...func(*v1.Verification
 	GinkgoHelper()
 	r := newRun(ctx, name, suiteSeed)
 	a := r.addAccount(ctx, "accountchek", "accountchek", simkit.Faults{}, tune...)
-	o := &order{name: "cancel", account: a, play: play{kind: kindCancel, desired: canceled}, word: "opened"}
+	o := &order{name: "cancel", account: a, play: play{kind: simkit.PlayCancel, desired: canceled}, word: "opened"}
 	r.orders = []*order{o}
 	m := r.startManager(name, kubeconfig)
 	awaitTakeover(ctx, m, m.started)

@@ -95,7 +95,7 @@ func (r *run) addAccount(ctx context.Context, name, vendor string, faults simkit
 // goes to: its vendor's, but for reverifications without -chaos.doubt,
 // which go to an account of their vendor of their own (truework-reverify)
 // with the faults that leave no call in doubt (see settledFaults).
-func (r *run) addVendorAccounts(ctx context.Context, slow bool) func(vendor string, k kind) *account {
+func (r *run) addVendorAccounts(ctx context.Context, slow bool) func(vendor string, k simkit.PlayKind) *account {
 	GinkgoHelper()
 	vendors := simulators.All()
 	for _, v := range vendors {
@@ -103,7 +103,7 @@ func (r *run) addVendorAccounts(ctx context.Context, slow bool) func(vendor stri
 	}
 	reverifications := map[string]*account{}
 	for _, v := range vendors {
-		if !slices.ContainsFunc(v.Chaos.Plays, func(p simkit.Play) bool { return p.Kind == kindReverify }) {
+		if !slices.ContainsFunc(v.Chaos.Plays, func(p simkit.Play) bool { return p.Kind == simkit.PlayReverify }) {
 			continue
 		}
 		reverifications[v.Name] = r.account(v.Name)
@@ -111,8 +111,8 @@ func (r *run) addVendorAccounts(ctx context.Context, slow bool) func(vendor stri
 			reverifications[v.Name] = r.addAccount(ctx, v.Name+"-reverify", v.Name, settledFaults())
 		}
 	}
-	return func(vendor string, k kind) *account {
-		if k == kindReverify {
+	return func(vendor string, k simkit.PlayKind) *account {
+		if k == simkit.PlayReverify {
 			return reverifications[vendor]
 		}
 		return r.account(vendor)

@@ -16,31 +16,12 @@ import (
 	"github.com/ordersync/verification-operator/providers/simulators"
 )
 
-// kind is what an order asks of the operator, and so how it must end
-// (simkit.PlayKind says each).
-type kind = simkit.PlayKind
-
-// The kinds, by the short names the checks use.
-const (
-	kindCancel          = simkit.PlayCancel
-	kindClose           = simkit.PlayClose
-	kindReverify        = simkit.PlayReverify
-	kindActive          = simkit.PlayActive
-	kindAlreadyThere    = simkit.PlayAlreadyThere
-	kindObserveOnly     = simkit.PlayObserveOnly
-	kindPaused          = simkit.PlayPaused
-	kindDeleteCancel    = simkit.PlayDeleteCancel
-	kindDeleteOrphan    = simkit.PlayDeleteOrphan
-	kindAlreadyTerminal = simkit.PlayAlreadyTerminal
-	kindUnsupported     = simkit.PlayUnsupported
-	kindIllegal         = simkit.PlayIllegal
-)
-
-// play is one way a vendor's order can be set up (simkit.Play): the kind,
-// the vendor words the vendor order is seeded in (one picked at random),
-// the desired state, and how often it is picked.
+// play is one way a vendor's order can be set up (simkit.Play): the kind
+// (what the order asks of the operator, and so how it must end), the
+// vendor words the vendor order is seeded in (one picked at random), the
+// desired state, and how often it is picked.
 type play struct {
-	kind    kind
+	kind    simkit.PlayKind
 	words   []string
 	desired v1.DesiredState
 	weight  int
@@ -81,13 +62,13 @@ type order struct {
 }
 
 func (o *order) deletes() bool {
-	return o.play.kind == kindDeleteCancel || o.play.kind == kindDeleteOrphan
+	return o.play.kind == simkit.PlayDeleteCancel || o.play.kind == simkit.PlayDeleteOrphan
 }
 
 // pickOrders decides n orders: every vendor of providers/simulators gets
 // its share, and at least one order of each of its plays; the rest are
 // drawn by weight.
-func pickOrders(rng *rand.Rand, n int, accountFor func(vendor string, k kind) *account) []*order {
+func pickOrders(rng *rand.Rand, n int, accountFor func(vendor string, k simkit.PlayKind) *account) []*order {
 	vendors := simulators.All()
 	shares := 0
 	for _, v := range vendors {
@@ -131,7 +112,7 @@ func (o *order) seedVendor() {
 	id, err := o.account.sim.CreateOrder(o.word)
 	Expect(err).NotTo(HaveOccurred(), "seed %s in %s", o.name, o.word)
 	o.vendorID = id
-	if o.play.kind == kindReverify {
+	if o.play.kind == simkit.PlayReverify {
 		tw := o.account.sim.(reverifier)
 		requests := tw.RequestIDs(id)
 		Expect(requests).To(HaveLen(1))
@@ -150,19 +131,19 @@ func (o *order) object(ns string) *v1.VerificationOrder {
 			Cancellation: &v1.Cancellation{Reason: "wrong-info", Details: "chaos run"},
 		},
 	}
-	if o.play.kind == kindReverify {
+	if o.play.kind == simkit.PlayReverify {
 		vo.Spec.Reverification = &v1.Reverification{VerificationRequestID: o.request, ReportID: o.report}
 	} else {
 		vo.Spec.OrderID = o.vendorID
 	}
 	switch o.play.kind {
-	case kindObserveOnly:
+	case simkit.PlayObserveOnly:
 		vo.Spec.ManagementPolicy = v1.ManagementObserveOnly
-	case kindPaused:
+	case simkit.PlayPaused:
 		vo.Annotations = map[string]string{v1.PausedAnnotation: "true"}
-	case kindDeleteCancel:
+	case simkit.PlayDeleteCancel:
 		vo.Spec.DeletionPolicy = v1.DeletionCancel
-	case kindDeleteOrphan:
+	case simkit.PlayDeleteOrphan:
 		vo.Spec.DeletionPolicy = v1.DeletionOrphan
 	}
 	return vo

@@ -13,6 +13,8 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+
+	"github.com/ordersync/verification-operator/providers/simkit"
 )
 
 // verify checks a finished run (its managers stopped) from the vendors'
@@ -134,7 +136,7 @@ func (fig *runFigures) describe(r *run, began time.Time) {
 	fig.MaxPerSecond, fig.ClientCeiling = map[string]int{}, map[string]int{}
 	for _, o := range r.orders {
 		fig.OrdersByKind[string(o.play.kind)]++
-		if o.play.kind == kindReverify {
+		if o.play.kind == simkit.PlayReverify {
 			fig.Reverifications++
 		}
 	}
