@@ -104,14 +104,20 @@ func (r *Reconciler) decide(o *v1.VerificationOrder, t target, conn *connection.
 // reserved ends a reconcile whose next call is not due yet. An action
 // planned on what was just read keeps that reading, so the reconcile that
 // comes when the call is due acts on it (readings) and the observation is
-// recorded now; otherwise nothing new is known.
+// recorded now. What the search for a reverification in doubt found is
+// recorded too, lest the next reconcile search again. Otherwise nothing
+// new is known.
 func (r *Reconciler) reserved(rep report, key client.ObjectKey, next step, due time.Duration) report {
-	if next.act && next.fresh {
+	switch {
+	case next.act && next.fresh:
 		r.readings.put(key, next.obs)
 		rep.retryAfter = due
-		return rep
+	case rep.carriesResult():
+		rep.outcome = outcome{phase: phaseProgressing, reason: v1.ReasonReverifying, synced: true, recheck: plan.RecheckSoon, retryAfter: due,
+			message: "The outcome of the earlier reverify call is recorded; the next call is due when the account's budget allows."}
+	default:
+		rep.outcome = outcome{phase: phaseQueued, retryAfter: due, holdsDeletion: true}
 	}
-	rep.outcome = outcome{phase: phaseQueued, retryAfter: due, holdsDeletion: true}
 	return rep
 }
 
@@ -229,8 +235,9 @@ func (r *Reconciler) call(ctx context.Context, o *v1.VerificationOrder, conn *co
 	if err := r.recordCancelIntent(ctx, o, conn); err != nil {
 		return providers.Observation{}, err
 	}
+	why := cancellation(o) // read before the call: a Pending write meanwhile rewrites o
 	r.pendingDuring(ctx, o, func() {
-		obs, err = t.client.Cancel(ctx, t.id, cancellation(o))
+		obs, err = t.client.Cancel(ctx, t.id, why)
 	})
 	// Refused, after Settle read the order and found it not canceled: no
 	// cancel of ours landed, before or now.

@@ -35,7 +35,6 @@ func TestReconcile(t *testing.T) {
 		status  view
 		gone    bool // the order was released and deleted
 		then    func(*testing.T, *env)
-		skip    string // a known bug in the code under test
 	}{{
 		name:    "new active order: read, Converged, polled",
 		vendor:  fns{ObserveFn: answers("open")},
@@ -260,10 +259,8 @@ func TestReconcile(t *testing.T) {
 		given:   []func(*env){reverification, inDoubt(time.Minute), limited(1, 1)},
 		vendor:  fns{FindFn: found("req-2"), ObserveFn: answers("open")},
 		results: []requeue{within(time.Second, 1100*time.Millisecond), jittered(poll)},
-		calls:   "Find req-1, Observe req-2", writes: "Pending, Converged",
+		calls:   "Find req-1, Observe req-2", writes: "Reverifying, Converged",
 		status: at("open", readyAs(v1.ReasonConverged)).id("req-2"),
-		skip: "bug: a queued reconcile drops what it learned (rep.reverified, rep.withdrawIntent): Reconcile returns at " +
-			"rep.phase == phaseQueued without record, so the next reconcile searches the vendor again (Find req-1 twice)",
 	}, {
 		name: "a vendor that reads a canceled order as expired: the cancel intent written before the cancel",
 		given: []func(*env){wants(v1.DesiredCanceled), func(e *env) {
@@ -278,9 +275,6 @@ func TestReconcile(t *testing.T) {
 	}}
 	for _, c := range rows {
 		t.Run(c.name, func(t *testing.T) {
-			if c.skip != "" {
-				t.Skip(c.skip)
-			}
 			e := newEnv(t)
 			e.vendor.fns = c.vendor
 			for _, g := range c.given {
