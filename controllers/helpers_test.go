@@ -3,7 +3,6 @@ package controllers_test
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -20,54 +19,28 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
-	"github.com/ordersync/verification-operator/providers/simulators"
+	"github.com/ordersync/verification-operator/internal/fixture"
 )
 
 var nsCounter atomic.Int64
 
 // vendorEnv is one test's vendor: a fresh simulator, a namespace, a Secret
-// and a VerificationProvider pointing at the simulator. A simulator per test
-// keeps call counts and injected faults from leaking between tests.
+// and a VerificationProvider pointing at the simulator (internal/fixture).
+// A simulator per test keeps call counts and injected faults from leaking
+// between tests.
 type vendorEnv struct {
-	simulators.Simulated
-	Sim      simulators.Sim
-	URL      string
-	NS       string
-	Provider *v1.VerificationProvider
-	Secret   *corev1.Secret
+	*fixture.Account
+	NS string
 }
 
 func startVendor(name string, credentials map[string]string) *vendorEnv {
 	GinkgoHelper()
-	v := simulators.Get(name)
-	sim := v.New()
-	srv := httptest.NewServer(sim)
-	DeferCleanup(srv.Close)
-	if credentials == nil {
-		credentials = v.Credentials
-	}
-	env := &vendorEnv{Simulated: v, Sim: sim, URL: srv.URL, NS: newNamespace(name)}
-	env.Secret = &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name + "-credentials", Namespace: env.NS}, StringData: credentials}
-	Expect(k8s.Create(ctx(), env.Secret)).To(Succeed())
-	env.Provider = &v1.VerificationProvider{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: env.NS},
-		Spec: v1.VerificationProviderSpec{
-			Vendor: v1.Vendor(name), Environment: v1.EnvironmentSandbox, Endpoint: srv.URL + v.APIRoot,
-			CredentialsSecretRef: v1.SecretReference{Name: env.Secret.Name},
-			PollInterval:         &metav1.Duration{Duration: 2 * time.Second},
-		},
-	}
-	if len(v.SigningKeys) > 0 {
-		// A vendor that signs its answers: the provider checks them with
-		// the simulator's key, as it would with the vendor's.
-		keys := map[string]v1.Ed25519PublicKey{}
-		for id, key := range v.SigningKeys {
-			keys[id] = v1.Ed25519PublicKey(key)
-		}
-		env.Provider.Spec.ResponseSignatures = &v1.ResponseSignatures{PublicKeys: keys}
-	}
-	Expect(k8s.Create(ctx(), env.Provider)).To(Succeed())
-	return env
+	ns := newNamespace(name)
+	a, err := fixture.Start(name, fixture.Namespace(ns), fixture.Credentials(credentials), fixture.PollInterval(2*time.Second))
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(a.Close)
+	Expect(a.Create(ctx(), k8s)).To(Succeed())
+	return &vendorEnv{Account: a, NS: ns}
 }
 
 // updateProvider changes e's provider, and waits until the manager has seen
