@@ -29,8 +29,9 @@ const VendorTimeout = 30 * time.Second
 type ClientCache struct {
 	// Transport is the base HTTP transport; nil means http.DefaultTransport.
 	Transport http.RoundTripper
-	// Instrument wraps each vendor's transport (metrics); nil adds nothing.
-	Instrument func(vendor string, next http.RoundTripper) http.RoundTripper
+	// Instrument wraps the transport of each provider's client (metrics);
+	// provider is "namespace/name". Nil adds nothing.
+	Instrument func(vendor, provider string, next http.RoundTripper) http.RoundTripper
 	// Budgets holds each vendor account's request budget.
 	Budgets budget.Registry
 
@@ -73,14 +74,14 @@ type cacheEntry struct {
 
 // transport is what a vendor's client sends through: the base transport,
 // with our User-Agent, instrumented.
-func (c *ClientCache) transport(vendor string) http.RoundTripper {
+func (c *ClientCache) transport(vendor string, p v1.Provider) http.RoundTripper {
 	next := c.Transport
 	if next == nil {
 		next = http.DefaultTransport
 	}
 	next = withUserAgent{next: next}
 	if c.Instrument != nil {
-		next = c.Instrument(vendor, next)
+		next = c.Instrument(vendor, p.GetNamespace()+"/"+p.GetName(), next) // a cluster provider reads as "/name"
 	}
 	return next
 }
@@ -136,7 +137,7 @@ func (c *ClientCache) Build(p v1.Provider, vendor providers.Vendor, secret *core
 		BaseURL:     p.ProviderSpec().Endpoint, // empty: the vendor's URL for the environment
 		Environment: Environment(p),
 		Credentials: secret.Data,
-		HTTPClient:  &http.Client{Timeout: VendorTimeout, Transport: c.transport(vendor.Name)},
+		HTTPClient:  &http.Client{Timeout: VendorTimeout, Transport: c.transport(vendor.Name, p)},
 		APIVersion:  p.ProviderSpec().VendorAPIVersion,
 		Signatures:  signatures,
 	})

@@ -33,10 +33,12 @@ var (
 	}, []string{labelVendor, "method"})
 )
 
-// Instrument counts and times every request that reaches a vendor.
+// Instrument counts and times every request that reaches a vendor for
+// provider ("namespace/name"), and counts those that get no answer.
 // Requests refused by the client-side rate limit never get here.
-func Instrument(vendor string, next http.RoundTripper) http.RoundTripper {
+func Instrument(vendor, provider string, next http.RoundTripper) http.RoundTripper {
 	labels := prometheus.Labels{labelVendor: vendor}
+	next = countUnanswered{next: next, counter: vendorUnanswered.MustCurryWith(prometheus.Labels{labelVendor: vendor, "provider": provider})}
 	return promhttp.InstrumentRoundTripperCounter(vendorRequests.MustCurryWith(labels),
 		promhttp.InstrumentRoundTripperDuration(vendorRequestDuration.MustCurryWith(labels), next))
 }
@@ -46,7 +48,7 @@ func Instrument(vendor string, next http.RoundTripper) http.RoundTripper {
 // in one process (the test suites) reports its own fleet; the vendor
 // counters are shared.
 func Register(registry prometheus.Registerer, mgr ctrl.Manager, clients *connection.ClientCache, clusterProviders bool) error {
-	for _, c := range []prometheus.Collector{vendorRequests, vendorRequestDuration} {
+	for _, c := range []prometheus.Collector{vendorRequests, vendorRequestDuration, vendorUnanswered} {
 		if err := registry.Register(c); err != nil && !alreadyThis(err, c) {
 			return err
 		}
