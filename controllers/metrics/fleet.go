@@ -20,9 +20,9 @@ import (
 // state words, condition reasons): never a name, a namespace or an id.
 var (
 	ordersDesc = prometheus.NewDesc("verification_operator_orders",
-		"VerificationOrders by vendor, observed state and Ready reason.", []string{labelVendor, "state", "reason"}, nil)
+		"VerificationOrders by vendor, observed state and Ready reason.", []string{labelVendor, "state", labelReason}, nil)
 	stalledDesc = prometheus.NewDesc("verification_operator_orders_stalled",
-		"VerificationOrders whose Stalled condition is True, by vendor and reason.", []string{labelVendor, "reason"}, nil)
+		"VerificationOrders whose Stalled condition is True, by vendor and reason.", []string{labelVendor, labelReason}, nil)
 	providersDesc = prometheus.NewDesc("verification_operator_provider_ready",
 		"VerificationProviders by vendor and whether they are Ready.", []string{labelVendor, "ready"}, nil)
 )
@@ -32,7 +32,7 @@ var (
 // to know which one. Providers sharing a vendor account report the same
 // account's budget.
 var (
-	labelsProvider  = []string{labelVendor, "provider"}
+	labelsProvider  = []string{labelVendor, labelProvider}
 	budgetQueueDesc = prometheus.NewDesc("verification_operator_budget_queue_depth",
 		"Vendor calls reserved and waiting for a token of the provider's account budget.", labelsProvider, nil)
 	budgetWaitDesc = prometheus.NewDesc("verification_operator_budget_wait_seconds",

@@ -21,7 +21,7 @@ import (
 var vendorUnanswered = prometheus.NewCounterVec(prometheus.CounterOpts{
 	Name: "verification_operator_vendor_unanswered_total",
 	Help: "Vendor calls that got no answer (timeout, connection refused or reset, TLS, DNS), by vendor, provider and reason.",
-}, []string{labelVendor, "provider", "reason"})
+}, []string{labelVendor, labelProvider, labelReason})
 
 // Why a call got no answer: the values of the reason label.
 const (

@@ -15,8 +15,12 @@ import (
 	"github.com/ordersync/verification-operator/controllers/connection"
 )
 
-// labelVendor is the one label every operator metric has.
-const labelVendor = "vendor"
+// The labels operator metrics share: every one has labelVendor.
+const (
+	labelVendor   = "vendor"
+	labelProvider = "provider"
+	labelReason   = "reason"
+)
 
 // Vendor call metrics. Labels are the vendor's name, the HTTP method and
 // status code only: never an order id, a namespace or anything from a
@@ -38,7 +42,7 @@ var (
 // Requests refused by the client-side rate limit never get here.
 func Instrument(vendor, provider string, next http.RoundTripper) http.RoundTripper {
 	labels := prometheus.Labels{labelVendor: vendor}
-	next = countUnanswered{next: next, counter: vendorUnanswered.MustCurryWith(prometheus.Labels{labelVendor: vendor, "provider": provider})}
+	next = countUnanswered{next: next, counter: vendorUnanswered.MustCurryWith(prometheus.Labels{labelVendor: vendor, labelProvider: provider})}
 	return promhttp.InstrumentRoundTripperCounter(vendorRequests.MustCurryWith(labels),
 		promhttp.InstrumentRoundTripperDuration(vendorRequestDuration.MustCurryWith(labels), next))
 }
