@@ -74,12 +74,16 @@ sandbox: envtest ## Run the local sandbox: control plane, vendor simulators, sam
 	go run ./cmd/sandbox
 
 .PHONY: test
-test: check-tree manifests generate fmt vet lint envtest kustomize helm-lint test-monitoring ## Run every test: unit, conformance, envtest suites, the chart, the alerts.
+test: check-tree check-deps manifests generate fmt vet lint envtest kustomize helm-lint test-monitoring test-flux ## Run every test: unit, conformance, envtest suites, the chart, the alerts, the GitOps recipes.
 	go test $(GOTEST_FLAGS) ./... -coverprofile cover.out
 
 .PHONY: check-tree
 check-tree: ## Fail when git tracks a build output or a file over 1 MiB.
 	hack/check-tree.sh
+
+.PHONY: check-deps
+check-deps: ## Fail when go.mod is not tidy or the k8s.io modules are at several versions.
+	hack/check-deps.sh
 
 .PHONY: bench
 bench: envtest ## Measure the manager against the local control plane and simulators (docs/performance.md); writes bench-results.json.
@@ -112,6 +116,7 @@ docker-push: ## Push the manager image.
 include hack/deploy.mk
 include hack/helm.mk
 include hack/monitoring.mk
+include hack/gitops.mk
 include hack/plugin.mk
 include hack/chaos.mk
 
