@@ -358,8 +358,9 @@ func TestLayout(t *testing.T) {
 	for _, s := range samples {
 		generated[filepath.Join(kindDir(s.kind), s.path)] = true
 	}
-	var names []string
-	for _, dir := range kindDirs(t) {
+	dirs := kindDirs(t)
+	names := make([]string, 0, len(dirs))
+	for _, dir := range dirs {
 		names = append(names, filepath.Base(dir))
 		used := map[string]bool{}
 		for _, spec := range []string{"health_test.yaml", "actions/action_test.yaml"} {

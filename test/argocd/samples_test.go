@@ -75,7 +75,7 @@ type sample struct {
 	make       func(w *world) client.Object
 }
 
-var samples = []sample{
+var orderSamples = []sample{
 	{orderKind, "testdata/new.yaml", func(w *world) client.Object {
 		// Created, and not looked at yet (a backlog can delay the first look).
 		return w.newOrder("o", nil)
@@ -152,34 +152,32 @@ var samples = []sample{
 		o.Generation++
 		return w.update(o)
 	}},
-	{providerKind, "testdata/new.yaml", func(w *world) client.Object {
-		return w.newProvider(providerKind, nil)
-	}},
-	{providerKind, "testdata/ready.yaml", func(w *world) client.Object {
-		return w.reconcileProvider(providerKind, w.newProvider(providerKind, nil))
-	}},
-	{providerKind, "testdata/secret-not-found.yaml", func(w *world) client.Object {
-		return w.reconcileProvider(providerKind, w.newProvider(providerKind, func(s *v1.VerificationProviderSpec) {
-			s.CredentialsSecretRef.Name = "missing"
-		}))
-	}},
-	{providerKind, "testdata/spec-changed.yaml", func(w *world) client.Object {
-		p := w.reconcileProvider(providerKind, w.newProvider(providerKind, nil))
-		p.SetGeneration(p.GetGeneration() + 1)
-		p.(v1.Provider).ProviderSpec().PollInterval = &metav1.Duration{Duration: time.Hour}
-		return w.update(p)
-	}},
-	{clusterProviderKind, "testdata/new.yaml", func(w *world) client.Object {
-		return w.newProvider(clusterProviderKind, nil)
-	}},
-	{clusterProviderKind, "testdata/ready.yaml", func(w *world) client.Object {
-		return w.reconcileProvider(clusterProviderKind, w.newProvider(clusterProviderKind, nil))
-	}},
-	{clusterProviderKind, "testdata/secret-not-found.yaml", func(w *world) client.Object {
-		return w.reconcileProvider(clusterProviderKind, w.newProvider(clusterProviderKind, func(s *v1.VerificationProviderSpec) {
-			s.CredentialsSecretRef.Name = "missing"
-		}))
-	}},
+}
+
+// samples are the orders' and, alike, both provider kinds'.
+var samples = append(append(orderSamples, providerSamples(providerKind)...), providerSamples(clusterProviderKind)...)
+
+func providerSamples(kind string) []sample {
+	return []sample{
+		{kind, "testdata/new.yaml", func(w *world) client.Object {
+			return w.newProvider(kind, nil)
+		}},
+		{kind, "testdata/ready.yaml", func(w *world) client.Object {
+			return w.reconcileProvider(kind, w.newProvider(kind, nil))
+		}},
+		{kind, "testdata/secret-not-found.yaml", func(w *world) client.Object {
+			return w.reconcileProvider(kind, w.newProvider(kind, func(s *v1.VerificationProviderSpec) {
+				s.CredentialsSecretRef.Name = "missing"
+			}))
+		}},
+		{kind, "testdata/spec-changed.yaml", func(w *world) client.Object {
+			// Its poll interval changed in Git, not yet looked at.
+			p := w.reconcileProvider(kind, w.newProvider(kind, nil))
+			p.SetGeneration(p.GetGeneration() + 1)
+			p.(v1.Provider).ProviderSpec().PollInterval = &metav1.Duration{Duration: time.Hour}
+			return w.update(p)
+		}},
+	}
 }
 
 func TestStatusSamples(t *testing.T) {
