@@ -18,10 +18,23 @@ import (
 type object struct {
 	Kind     string `json:"kind"`
 	Metadata struct {
-		Name      string            `json:"name"`
-		Namespace string            `json:"namespace"`
-		Labels    map[string]string `json:"labels"`
+		Name        string            `json:"name"`
+		Namespace   string            `json:"namespace"`
+		Labels      map[string]string `json:"labels"`
+		Annotations map[string]string `json:"annotations"`
 	} `json:"metadata"`
+	// Secret
+	Type string `json:"type"`
+	// ClusterRoleBinding
+	RoleRef struct {
+		Kind string `json:"kind"`
+		Name string `json:"name"`
+	} `json:"roleRef"`
+	Subjects []struct {
+		Kind      string `json:"kind"`
+		Name      string `json:"name"`
+		Namespace string `json:"namespace"`
+	} `json:"subjects"`
 	Spec struct {
 		// Service
 		Ports []servicePort `json:"ports"`
@@ -35,6 +48,13 @@ type object struct {
 			Path            string `json:"path"`
 			Scheme          string `json:"scheme"`
 			BearerTokenFile string `json:"bearerTokenFile"`
+			Authorization   struct {
+				Type        string `json:"type"`
+				Credentials struct {
+					Name string `json:"name"`
+					Key  string `json:"key"`
+				} `json:"credentials"`
+			} `json:"authorization"`
 		} `json:"endpoints"`
 		// Deployment
 		Template struct {
@@ -102,8 +122,9 @@ func only(t *testing.T, objects []object, what string) object {
 // TestServiceMonitorScrapesMetricsService renders config/prometheus and
 // config/default and checks that the ServiceMonitor selects the metrics
 // Service in its namespace, on the port the manager serves metrics on, over
-// HTTPS with a token (the endpoint authenticates and authorizes every
-// scrape), and that the job VerificationOperatorDown watches is the one the
+// HTTPS with a token from a Secret (the endpoint authenticates and
+// authorizes every scrape; TestScrapeTokenMayReadMetrics checks the token),
+// and that the job VerificationOperatorDown watches is the one the
 // Prometheus Operator gives those targets: the Service's name.
 func TestServiceMonitorScrapesMetricsService(t *testing.T) {
 	monitor := only(t, render(t, "prometheus", "ServiceMonitor"), "ServiceMonitors in config/prometheus")
@@ -133,8 +154,11 @@ func TestServiceMonitorScrapesMetricsService(t *testing.T) {
 		t.Fatalf("%d ServiceMonitor endpoints, want 1", len(monitor.Spec.Endpoints))
 	}
 	endpoint := monitor.Spec.Endpoints[0]
-	if endpoint.Scheme != "https" || endpoint.Path != "/metrics" || endpoint.BearerTokenFile == "" {
-		t.Errorf("endpoint %+v: want https, /metrics and a bearer token", endpoint)
+	if endpoint.Scheme != "https" || endpoint.Path != "/metrics" || endpoint.Authorization.Credentials.Name == "" {
+		t.Errorf("endpoint %+v: want https, /metrics and a bearer token from a Secret", endpoint)
+	}
+	if endpoint.BearerTokenFile != "" {
+		t.Errorf("endpoint %+v: bearerTokenFile is deprecated, and refused where Prometheus denies arbitrary file access; use authorization", endpoint)
 	}
 	i := slices.IndexFunc(service.Spec.Ports, func(p servicePort) bool { return p.Name == endpoint.Port })
 	if i < 0 {
@@ -166,6 +190,55 @@ func TestServiceMonitorScrapesMetricsService(t *testing.T) {
 		if a.Alert == "VerificationOperatorDown" && !strings.Contains(a.Expr, job) {
 			t.Errorf("VerificationOperatorDown: %s does not watch %s", a.Expr, job)
 		}
+	}
+}
+
+// TestScrapeTokenMayReadMetrics: the Secret the ServiceMonitor reads its
+// token from is config/prometheus's, in its namespace, a token of a
+// ServiceAccount there that is bound to the metrics-reader ClusterRole
+// config/default installs. The names config/prometheus writes with
+// config/default's prefix (the annotation, the roleRef) must be right.
+func TestScrapeTokenMayReadMetrics(t *testing.T) {
+	monitor := only(t, render(t, "prometheus", "ServiceMonitor"), "ServiceMonitors in config/prometheus")
+	if len(monitor.Spec.Endpoints) != 1 {
+		t.Fatalf("%d ServiceMonitor endpoints, want 1", len(monitor.Spec.Endpoints))
+	}
+	authorization := monitor.Spec.Endpoints[0].Authorization
+	if !strings.EqualFold(authorization.Type, "Bearer") || authorization.Credentials.Key != "token" {
+		t.Errorf("authorization %+v: want type Bearer and the key token, where Kubernetes puts a ServiceAccount's token", authorization)
+	}
+	secret := only(t, slices.DeleteFunc(render(t, "prometheus", "Secret"), func(s object) bool {
+		return s.Metadata.Name != authorization.Credentials.Name
+	}), "Secrets named "+authorization.Credentials.Name+" in config/prometheus")
+	if secret.Metadata.Namespace != monitor.Metadata.Namespace {
+		t.Errorf("Secret %s in %q, the ServiceMonitor in %q: the Prometheus Operator reads it from the ServiceMonitor's", secret.Metadata.Name, secret.Metadata.Namespace, monitor.Metadata.Namespace)
+	}
+	if secret.Type != "kubernetes.io/service-account-token" {
+		t.Errorf("Secret %s has type %q: Kubernetes puts no token in it", secret.Metadata.Name, secret.Type)
+	}
+	account := secret.Metadata.Annotations["kubernetes.io/service-account.name"]
+	found := slices.ContainsFunc(render(t, "prometheus", "ServiceAccount"), func(a object) bool {
+		return a.Metadata.Name == account && a.Metadata.Namespace == secret.Metadata.Namespace
+	})
+	if !found {
+		t.Fatalf("Secret %s holds a token of ServiceAccount %q, which config/prometheus does not create in %s", secret.Metadata.Name, account, secret.Metadata.Namespace)
+	}
+
+	var reader string
+	for _, r := range render(t, "default", "ClusterRole") {
+		if strings.HasSuffix(r.Metadata.Name, "metrics-reader") {
+			reader = r.Metadata.Name
+		}
+	}
+	bound := false
+	for _, b := range render(t, "prometheus", "ClusterRoleBinding") {
+		for _, s := range b.Subjects {
+			bound = bound || b.RoleRef.Kind == "ClusterRole" && b.RoleRef.Name == reader && reader != "" &&
+				s.Kind == "ServiceAccount" && s.Name == account && s.Namespace == secret.Metadata.Namespace
+		}
+	}
+	if !bound {
+		t.Errorf("no ClusterRoleBinding in config/prometheus binds ServiceAccount %s/%s to config/default's metrics-reader ClusterRole %q", secret.Metadata.Namespace, account, reader)
 	}
 }
 
