@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 )
 
 const (
@@ -30,32 +31,46 @@ func helmBinary() string {
 	return helm
 }
 
-// helmTemplateArgs are the arguments of `helm template` for the chart in
-// namespace, with each of set passed as --set.
-func helmTemplateArgs(namespace string, set ...string) []string {
+// helmArgs are the arguments of `helm <command>` (template, or install
+// --dry-run) for the chart as release in namespace, with each of set
+// passed as --set.
+func helmArgs(command, release, namespace string, set ...string) []string {
 	args := make([]string, 0, 5+2*len(set))
-	args = append(args, "template", releaseName, filepath.Join(repoRoot, chartDir), "--namespace", namespace)
+	args = append(args, command, release, filepath.Join(repoRoot, chartDir), "--namespace", namespace)
 	for _, s := range set {
 		args = append(args, "--set", s)
 	}
 	return args
 }
 
-// renderChart returns the documents `helm template` renders for a release
-// in namespace with the given --set values.
+// renderChart returns the documents `helm template` renders for the
+// release releaseName in namespace with the given --set values.
 func renderChart(namespace string, set ...string) []*unstructured.Unstructured {
 	GinkgoHelper()
-	return decodeDocs(run(repoRoot, helmBinary(), helmTemplateArgs(namespace, set...)...), "helm template "+chartDir)
+	return renderRelease(releaseName, namespace, set...)
+}
+
+// renderRelease is renderChart for another release name.
+func renderRelease(release, namespace string, set ...string) []*unstructured.Unstructured {
+	GinkgoHelper()
+	return decodeDocs(run(repoRoot, helmBinary(), helmArgs("template", release, namespace, set...)...), "helm template "+chartDir)
 }
 
 // renderChartFails runs `helm template` with values it must refuse and
 // returns what helm said.
 func renderChartFails(set ...string) string {
 	GinkgoHelper()
-	cmd := exec.Command(helmBinary(), helmTemplateArgs("default", set...)...)
-	out, err := cmd.CombinedOutput()
+	out, err := runHelm(helmArgs("template", releaseName, "default", set...)...)
 	Expect(err).To(HaveOccurred(), "helm template accepted %v:\n%s", set, out)
-	return string(out)
+	return out
+}
+
+// runHelm runs bin/helm with args and returns its output, stdout and
+// stderr, and whether it failed.
+func runHelm(args ...string) (string, error) {
+	GinkgoHelper()
+	out, err := exec.Command(helmBinary(), args...).CombinedOutput()
+	return string(out), err
 }
 
 // createRestrictedNamespace creates a namespace that enforces, warns about
@@ -71,6 +86,18 @@ func createRestrictedNamespace(ctx context.Context, generateName string) string 
 	}}}
 	Expect(admin.Create(ctx, ns)).To(Succeed())
 	return ns.Name
+}
+
+// acceptedOnly expects the API server to accept every document of chart
+// (server-side dry run) and returns the one of kind, as a T.
+func acceptedOnly[T any](ctx context.Context, chart []*unstructured.Unstructured, kind string) *T {
+	GinkgoHelper()
+	expectDryRunAccepted(ctx, chart)
+	docs := byKind(chart, kind)
+	Expect(docs).To(HaveLen(1), "%s objects", kind)
+	out := new(T)
+	Expect(runtime.DefaultUnstructuredConverter.FromUnstructured(docs[0].Object, out)).To(Succeed())
+	return out
 }
 
 // find returns the document of the given kind and name (in any namespace)
