@@ -11,15 +11,19 @@ CHART_DIR ?= charts/verification-operator
 ##@ Helm
 
 # The chart reads the CRDs and the RBAC rules from copies of what
-# controller-gen writes to config/ (its templates render them with .Files),
-# so that the two installers cannot drift apart. The copies are committed,
-# for installs straight from Git; test/deploy fails when they are stale.
+# controller-gen writes to config/, and the alerts and the dashboard from
+# copies of config/prometheus/rules.yaml and config/grafana (its templates
+# render them with .Files), so that the two installers cannot drift apart.
+# The copies are committed, for installs straight from Git; test/deploy
+# fails when they are stale.
+HELM_COPIES ?= crds rbac prometheus grafana
 .PHONY: helm-manifests
-helm-manifests: manifests ## Copy the generated CRDs and the RBAC roles of config/ into the chart.
-	rm -rf $(CHART_DIR)/files/crds $(CHART_DIR)/files/rbac
-	mkdir -p $(CHART_DIR)/files/crds $(CHART_DIR)/files/rbac
+helm-manifests: manifests ## Copy the generated CRDs and RBAC roles, the alerts and the dashboard of config/ into the chart.
+	cd $(CHART_DIR)/files && rm -rf $(HELM_COPIES) && mkdir -p $(HELM_COPIES)
 	cp config/crd/bases/*.yaml $(CHART_DIR)/files/crds/
 	cp config/rbac/*role.yaml $(CHART_DIR)/files/rbac/
+	cp config/prometheus/rules.yaml $(CHART_DIR)/files/prometheus/
+	cp config/grafana/*.json $(CHART_DIR)/files/grafana/
 
 # Lints (and so renders) the chart with its default values and with each
 # values file in ci/, the convention chart-testing (ct) follows.

@@ -54,9 +54,11 @@ var _ = Describe("The Helm chart (charts/verification-operator) with its default
 		Expect(byKind(chart, "Namespace")).To(BeEmpty(), "Helm's convention: the release namespace is the user's (--create-namespace)")
 	})
 
-	It("carries current copies of the CRDs and roles config/ holds (else run `make helm-manifests`)", func() {
+	It("carries current copies of the CRDs, roles, alerts and dashboard config/ holds (else run `make helm-manifests`)", func() {
 		expectSameFiles(filepath.Join(chartDir, "files", "crds"), "config/crd/bases", "*.yaml")
 		expectSameFiles(filepath.Join(chartDir, "files", "rbac"), "config/rbac", "*role.yaml")
+		expectSameFiles(filepath.Join(chartDir, "files", "prometheus"), "config/prometheus", "rules.yaml")
+		expectSameFiles(filepath.Join(chartDir, "files", "grafana"), "config/grafana", "*.json")
 	})
 
 	It("installs config/crd's CRDs, annotated so that Helm, Argo CD and Flux never delete them", func() {

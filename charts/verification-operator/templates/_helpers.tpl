@@ -141,6 +141,13 @@ Where the metrics certificate Secret is mounted: kubebuilder's path.
 {{- end }}
 
 {{/*
+The ClusterRole that lets a scraper get /metrics (rbac/metrics.yaml).
+*/}}
+{{- define "verification-operator.metricsReaderName" -}}
+{{- include "verification-operator.resourceName" (list . "metrics-reader") }}
+{{- end }}
+
+{{/*
 Deleting a CRD deletes every VerificationOrder, and the manager then
 cancels each deletionPolicy: Cancel order at its vendor: Helm keeps the
 CRDs on uninstall, Argo CD neither prunes nor deletes them, Flux does not
@@ -150,4 +157,104 @@ prune them. config/crd/kustomization.yaml sets the same annotations.
 helm.sh/resource-policy: keep
 argocd.argoproj.io/sync-options: Prune=false,Delete=false
 kustomize.toolkit.fluxcd.io/prune: disabled
+{{- end }}
+
+{{/*
+The CRDs the chart installs (files/crds), for the commands NOTES.txt
+prints: their names, space-separated, with (list . "names"); their plural
+resources, comma-separated, with (list . "plurals").
+*/}}
+{{- define "verification-operator.crdList" -}}
+{{- $ := index . 0 }}
+{{- $plurals := eq (index . 1) "plurals" }}
+{{- $out := list }}
+{{- range $path, $_ := $.Files.Glob "files/crds/*.yaml" }}
+{{- $crd := $.Files.Get $path | fromYaml }}
+{{- $out = append $out (ternary $crd.spec.names.plural $crd.metadata.name $plurals) }}
+{{- end }}
+{{- join (ternary "," " " $plurals) $out }}
+{{- end }}
+
+{{/*
+The ServiceAccount whose token the ServiceMonitor sends, when the chart
+creates it (metrics.serviceMonitor.authorization.createToken).
+*/}}
+{{- define "verification-operator.metricsScraperName" -}}
+{{- include "verification-operator.resourceName" (list . "metrics-scraper") }}
+{{- end }}
+
+{{/*
+The Secret holding the token the ServiceMonitor sends: the one the chart
+creates, the user's, or none (the scrape class supplies the credentials).
+*/}}
+{{- define "verification-operator.metricsTokenSecretName" -}}
+{{- $authorization := .Values.metrics.serviceMonitor.authorization }}
+{{- if $authorization.createToken }}
+{{- include "verification-operator.resourceName" (list . "metrics-scraper-token") }}
+{{- else }}
+{{- $authorization.credentials.name }}
+{{- end }}
+{{- end }}
+
+{{/*
+The manager pod's annotations: kubectl's default container, then
+podAnnotations (_validate.tpl refuses one that would replace it).
+*/}}
+{{- define "verification-operator.podAnnotations" -}}
+kubectl.kubernetes.io/default-container: manager
+{{- with .Values.podAnnotations }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
+topologySpreadConstraints, each without a labelSelector given this release's
+manager pods' selector labels, so that it spreads these pods only.
+*/}}
+{{- define "verification-operator.topologySpreadConstraints" -}}
+{{- $constraints := list }}
+{{- range .Values.topologySpreadConstraints }}
+{{- $constraint := deepCopy . }}
+{{- if not (hasKey $constraint "labelSelector") }}
+{{- $_ := set $constraint "labelSelector" (dict "matchLabels" (include "verification-operator.selectorLabels" $ | fromYaml)) }}
+{{- end }}
+{{- $constraints = append $constraints $constraint }}
+{{- end }}
+{{- toYaml $constraints }}
+{{- end }}
+
+{{/*
+The alerts of config/prometheus/rules.yaml (the chart's copy in
+files/prometheus, written by `make helm-manifests`) for this release. The
+rule file names objects as config/default does (prefix
+verification-operator-, namespace verification-operator-system): each such
+name is replaced by this release's, so that VerificationOperatorDown watches
+the job of this release's metrics Service (the Prometheus Operator names the
+job after the Service) and its text names this release's objects. With the
+release verification-operator in verification-operator-system nothing
+changes. Renders the PrometheusRule's spec.
+*/}}
+{{- define "verification-operator.prometheusRuleSpec" -}}
+{{- $path := "files/prometheus/rules.yaml" }}
+{{- $rules := .Files.Get $path }}
+{{- $job := printf "up{job=%q}" "verification-operator-controller-manager-metrics-service" }}
+{{- if not (contains $job $rules) }}
+{{- fail (printf "%s has no %s: run `make helm-manifests`, and if config/prometheus/rules.yaml now selects the manager otherwise, teach templates/_helpers.tpl's prometheusRuleSpec" $path $job) }}
+{{- end }}
+{{- /* Longest first, and in one pass (through placeholders), so that no name is replaced inside another or inside a replacement. */}}
+{{- $names := list
+  (list "verification-operator-controller-manager-metrics-service" (include "verification-operator.metricsServiceName" .))
+  (list "verification-operator-metrics-reader" (include "verification-operator.metricsReaderName" .))
+  (list "verification-operator-system" .Release.Namespace) }}
+{{- range $i, $name := $names }}
+{{- $rules = replace (index $name 0) (printf "\x00%d\x00" $i) $rules }}
+{{- end }}
+{{- range $i, $name := $names }}
+{{- $rules = replace (printf "\x00%d\x00" $i) (index $name 1) $rules }}
+{{- end }}
+{{- $rule := $rules | fromYaml }}
+{{- if not $rule.spec }}
+{{- fail (printf "%s is not a PrometheusRule: run `make helm-manifests`" $path) }}
+{{- end }}
+{{- toYaml $rule.spec }}
 {{- end }}
