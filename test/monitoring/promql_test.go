@@ -21,6 +21,7 @@ import (
 var operatorMetrics = []string{
 	"verification_operator_vendor_requests_total",
 	"verification_operator_vendor_request_duration_seconds",
+	"verification_operator_vendor_unanswered_total",
 	"verification_operator_orders",
 	"verification_operator_orders_stalled",
 	"verification_operator_provider_ready",
