@@ -120,6 +120,13 @@ var _ = Describe("API validation", func() {
 		Entry("with a plain http endpoint to another host", map[string]any{"vendor": "truv", "endpoint": "http://vendor.example.com/v1"}, "spec.endpoint", "must use https"),
 		Entry("with a plain http endpoint on production, even on loopback", map[string]any{"vendor": "truv", "environment": "production", "endpoint": "http://127.0.0.1:8080"}, "spec.endpoint", "environment production needs an https endpoint"),
 		Entry("with a plain http endpoint to a private address", map[string]any{"vendor": "truv", "endpoint": "http://10.0.0.8"}, "spec.endpoint", "must use https"),
+		Entry("with a plain http endpoint whose scheme is upper case", map[string]any{"vendor": "truv", "endpoint": "HTTP://vendor.example.com/v1"}, "spec.endpoint", "must use https"),
+		Entry("with an upper-case plain http endpoint on production", map[string]any{"vendor": "truv", "environment": "production", "endpoint": "HTTP://127.0.0.1:8080"}, "spec.endpoint", "environment production needs an https endpoint"),
+		Entry("with user info in the endpoint", map[string]any{"vendor": "truv", "endpoint": "https://user:secret@vendor.example.com"}, "spec.endpoint", "must not carry user info"),
+		Entry("with user info that hides the real host", map[string]any{"vendor": "truv", "endpoint": "http://127.0.0.1:9999@10.0.0.8/"}, "spec.endpoint", "must not carry user info"),
+		Entry("with a query in the endpoint", map[string]any{"vendor": "truv", "endpoint": "https://vendor.example.com/v1?next="}, "spec.endpoint", "must not carry user info, a query or a fragment"),
+		Entry("with a fragment in the endpoint", map[string]any{"vendor": "truv", "endpoint": "http://127.0.0.1:8080/#"}, "spec.endpoint", "must not carry user info, a query or a fragment"),
+		Entry("with a plain http endpoint to the link-local metadata address", map[string]any{"vendor": "truv", "endpoint": "http://169.254.169.254/latest"}, "spec.endpoint", "must use https"),
 		Entry("with a zero rate limit", map[string]any{"vendor": "truv", "rateLimit": map[string]any{"requestsPerSecond": 0}}, "spec.rateLimit.requestsPerSecond"),
 		Entry("with a rate limit over 1000/s", map[string]any{"vendor": "truv", "rateLimit": map[string]any{"requestsPerSecond": 1001}}, "spec.rateLimit.requestsPerSecond"),
 		Entry("with a zero daily quota", map[string]any{"vendor": "txcloud", "rateLimit": map[string]any{"requestsPerDay": 0}}, "spec.rateLimit.requestsPerDay"),
@@ -134,6 +141,8 @@ var _ = Describe("API validation", func() {
 		Entry("http to 127.0.0.1 in the sandbox", map[string]any{"vendor": "truv", "endpoint": "http://127.0.0.1:8080"}),
 		Entry("http to localhost in the sandbox", map[string]any{"vendor": "truv", "endpoint": "http://localhost:8080/v1"}),
 		Entry("http to [::1] in the sandbox", map[string]any{"vendor": "truv", "endpoint": "http://[::1]:8080"}),
+		Entry("an upper-case https scheme and host", map[string]any{"vendor": "truv", "environment": "production", "endpoint": "HTTPS://PROXY.example.com/truv"}),
+		Entry("http to LOCALHOST in the sandbox", map[string]any{"vendor": "truv", "endpoint": "http://LOCALHOST:8080"}),
 	)
 
 	It("rejects changing the provider of an order", func() {

@@ -31,7 +31,7 @@ const (
 // +kubebuilder:validation:XValidation:rule="!has(self.vendorAPIVersion) || self.vendor == 'truework'",message="vendorAPIVersion applies to truework only",fieldPath=".vendorAPIVersion"
 // +kubebuilder:validation:XValidation:rule="!has(self.responseSignatures) || self.vendor == 'truework'",message="responseSignatures applies to truework only (the other vendors do not sign responses)",fieldPath=".responseSignatures"
 // +kubebuilder:validation:XValidation:rule="!has(self.webhook) || self.vendor != 'accountchek'",message="accountchek has no webhooks",fieldPath=".webhook"
-// +kubebuilder:validation:XValidation:rule="!has(self.endpoint) || self.environment != 'production' || !self.endpoint.startsWith('http://')",message="environment production needs an https endpoint: credentials never travel in clear",fieldPath=".endpoint"
+// +kubebuilder:validation:XValidation:rule="!has(self.endpoint) || self.environment != 'production' || !isURL(self.endpoint) || url(self.endpoint).getScheme() == 'https'",message="environment production needs an https endpoint: credentials never travel in clear",fieldPath=".endpoint"
 type VerificationProviderSpec struct {
 	// vendor is the verification vendor this account belongs to.
 	// +required
@@ -48,8 +48,12 @@ type VerificationProviderSpec struct {
 	// local simulator) outside production: credentials never travel in
 	// clear.
 	// +kubebuilder:validation:MaxLength=2048
-	// +kubebuilder:validation:XValidation:rule="self == '' || isURL(self) && (url(self).getScheme() == 'https' || url(self).getScheme() == 'http')",message="endpoint must be an absolute http or https URL"
-	// +kubebuilder:validation:XValidation:rule="!self.startsWith('http://') || self.matches('^http://(localhost|127[.][0-9]+[.][0-9]+[.][0-9]+|[[]::1[]])(:[0-9]+)?(/.*)?$')",message="endpoint must use https; plain http is allowed only to a loopback host (localhost, 127.0.0.0/8, [::1])"
+	// The scheme and host compare case-insensitively (url() lowers the
+	// scheme). User info, a query or a fragment would swallow or redirect
+	// the vendor's path.
+	// +kubebuilder:validation:XValidation:rule="self == '' || isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() != ''",message="endpoint must be an absolute http or https URL"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^[^/?#]*//[^/?#]*@') && !self.contains('?') && !self.contains('#')",message="endpoint must not carry user info, a query or a fragment: credentials belong in the Secret"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^(?i)http://') || self.matches('^(?i)http://(localhost|127[.][0-9]+[.][0-9]+[.][0-9]+|[[]::1[]])(:[0-9]+)?(/.*)?$')",message="endpoint must use https; plain http is allowed only to a loopback host (localhost, 127.0.0.0/8, [::1])"
 	// +optional
 	Endpoint string `json:"endpoint,omitempty"`
 

@@ -38,7 +38,7 @@ func simulatorKeys(t *testing.T) map[string][]byte {
 func (a account) verifying(t *testing.T, keys map[string][]byte, handler http.Handler, change func(h http.Header, body []byte) []byte) *truework.Client {
 	t.Helper()
 	return newClientWith(t, providers.Config{
-		BaseURL: "http://truework.test", APIVersion: a.version,
+		BaseURL: "https://truework.test", APIVersion: a.version,
 		Credentials: map[string][]byte{truework.CredentialKey: []byte(a.key)},
 		HTTPClient:  &http.Client{Transport: inProcess{handler: handler, change: change}},
 		Signatures:  providers.Signatures{Verify: true, PublicKeys: keys},
@@ -275,7 +275,7 @@ func TestPublishedKeysByDefault(t *testing.T) {
 			}
 			sim := twsim.New()
 			c := newClientWith(t, providers.Config{
-				BaseURL: "http://truework.test", Environment: env,
+				BaseURL: "https://truework.test", Environment: env,
 				Credentials: map[string][]byte{truework.CredentialKey: []byte(twsim.LiveAPIKey)},
 				HTTPClient:  &http.Client{Transport: inProcess{handler: sim}},
 				Signatures:  providers.Signatures{Verify: true},
@@ -293,7 +293,7 @@ func TestSignatureConfigRefused(t *testing.T) {
 	for name, cfg := range map[string]providers.Config{
 		"a key of 31 bytes": {Environment: providers.EnvSandbox,
 			Signatures: providers.Signatures{Verify: true, PublicKeys: map[string][]byte{"tw-x": make([]byte, 31)}}},
-		"no key for the environment": {Environment: "staging", BaseURL: "http://truework.test",
+		"no key for the environment": {Environment: "staging", BaseURL: "https://truework.test",
 			Signatures: providers.Signatures{Verify: true}},
 	} {
 		cfg.Credentials = map[string][]byte{truework.CredentialKey: []byte(twsim.TestAPIKey)}

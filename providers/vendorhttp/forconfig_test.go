@@ -23,7 +23,7 @@ func TestForConfig(t *testing.T) {
 		wantKind providers.ErrorKind
 	}{
 		{name: "environment picks the URL", cfg: providers.Config{Environment: "production"}, wantURL: "https://api.example"},
-		{name: "an endpoint override wins", cfg: providers.Config{Environment: "production", BaseURL: "http://127.0.0.1:1/v1"}, wantURL: "http://127.0.0.1:1/v1"},
+		{name: "an endpoint override wins", cfg: providers.Config{Environment: "production", BaseURL: "https://127.0.0.1:1/v1"}, wantURL: "https://127.0.0.1:1/v1"},
 		{name: "an unknown environment without endpoint is refused", cfg: providers.Config{Environment: "staging"}, wantKind: providers.KindRejected},
 		{name: "the caller's HTTP client is kept", cfg: providers.Config{Environment: "sandbox", HTTPClient: custom}, wantURL: "https://sandbox.example"},
 	}

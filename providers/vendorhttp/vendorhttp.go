@@ -291,6 +291,9 @@ func ForConfig(cfg providers.Config, baseURLs map[string]string, decorate func(*
 		return Client{}, &providers.Error{Kind: providers.KindRejected,
 			Message: fmt.Sprintf("no base URL: environment %q is neither sandbox nor production and no endpoint is set", cfg.Environment)}
 	}
+	if err := CheckEndpoint(baseURL, cfg.Environment); err != nil {
+		return Client{}, err
+	}
 	httpClient := &http.Client{Timeout: DefaultTimeout}
 	if cfg.HTTPClient != nil {
 		copied := *cfg.HTTPClient
