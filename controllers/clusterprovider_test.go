@@ -131,6 +131,23 @@ var _ = Describe("ClusterVerificationProvider", func() {
 		}, 30*time.Second).Should(BeTrue(), "the provider goes once its last Cancel order has")
 	})
 
+	It("is no user of an order in a namespace it does not select: no finalizer, and its deletion is not held", func() {
+		env := startVendor("truv", nil)
+		p, _ := clusterProvider(env, "")
+		Eventually(readyReason(p)).Should(BeEquivalentTo(v1.ReasonCredentialsValid))
+		id := env.vendorOrder("sent")
+		o := env.order(id, using(p, namespaceWith(map[string]string{"team": "someone-else"})),
+			func(o *v1.VerificationOrder) { o.Spec.DeletionPolicy = v1.DeletionCancel })
+		o = expectStalled(o, v1.ReasonProviderNotAllowed)
+		Expect(o.Finalizers).NotTo(ContainElement(v1.CancelFinalizer))
+		Expect(env.Sim.Calls(id)).To(BeEmpty())
+
+		Expect(k8s.Delete(ctx(), p)).To(Succeed())
+		Eventually(func() bool {
+			return apierrors.IsNotFound(k8s.Get(ctx(), client.ObjectKeyFromObject(p), &v1.ClusterVerificationProvider{}))
+		}, 30*time.Second).Should(BeTrue(), "an order it never served does not hold it")
+	})
+
 	It("shares one budget with a VerificationProvider on the same account", func() {
 		env := startVendor("txcloud", nil)
 		p, team := clusterProvider(env, env.NS) // the same Secret data as env.Provider's

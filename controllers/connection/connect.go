@@ -101,6 +101,19 @@ func (c *Connector) Connect(ctx context.Context, o *v1.VerificationOrder) (*Conn
 		Budget: c.Clients.Budgets.For(account, budget.LimitsOf(p, vendor)), Account: account}, nil
 }
 
+// NeverServes says o names a provider that can never serve it as it is:
+// a ClusterVerificationProvider that does not select o's namespace, or one
+// this operator does not serve. Such an order is no user of the provider:
+// it takes no finalizer, so it cannot hold up the provider's deletion.
+func (c *Connector) NeverServes(ctx context.Context, o *v1.VerificationOrder) bool {
+	if !o.Spec.ProviderRef.Cluster() {
+		return false
+	}
+	_, err := c.provider(ctx, o)
+	var unusable *Unusable
+	return errors.As(err, &unusable) && unusable.Permanent
+}
+
 // provider reads the order's provider, and checks that a cluster provider
 // serves the order's namespace.
 func (c *Connector) provider(ctx context.Context, o *v1.VerificationOrder) (v1.Provider, error) {
@@ -119,7 +132,7 @@ func (c *Connector) provider(ctx context.Context, o *v1.VerificationOrder) (v1.P
 	}
 	if cluster, ok := p.(*v1.ClusterVerificationProvider); ok {
 		var refused errNotSelected
-		switch err := selects(ctx, c.Cached, cluster, o.Namespace); {
+		switch err := Selects(ctx, c.Cached, cluster, o.Namespace); {
 		case errors.As(err, &refused):
 			return nil, &Unusable{Reason: v1.ReasonProviderNotAllowed, Message: err.Error(), Permanent: true}
 		case err != nil:

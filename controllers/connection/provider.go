@@ -2,6 +2,7 @@ package connection
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -72,8 +73,16 @@ func (e errNotSelected) Error() string {
 	return fmt.Sprintf("ClusterVerificationProvider %q does not select namespace %q: label the namespace to match its spec.namespaceSelector, or use another provider.", e.provider, e.namespace)
 }
 
-// selects says whether cluster provider p serves orders in namespace.
-func selects(ctx context.Context, reader client.Reader, p *v1.ClusterVerificationProvider, namespace string) error {
+// IsNotSelected says err is Selects' answer for a namespace the provider
+// does not select (and not a failure to find out).
+func IsNotSelected(err error) bool {
+	var refused errNotSelected
+	return errors.As(err, &refused)
+}
+
+// Selects says whether cluster provider p serves orders in namespace: nil
+// when it does, an error saying why not otherwise.
+func Selects(ctx context.Context, reader client.Reader, p *v1.ClusterVerificationProvider, namespace string) error {
 	selector, err := metav1.LabelSelectorAsSelector(p.Spec.NamespaceSelector)
 	if err != nil {
 		return fmt.Errorf("ClusterVerificationProvider %q has an invalid namespaceSelector: %w", p.Name, err)

@@ -12,10 +12,12 @@ import (
 	"github.com/ordersync/verification-operator/providers"
 )
 
-// syncFinalizer keeps the finalizer exactly when deletionPolicy is Cancel,
-// so Orphan orders are deleted without waiting on the vendor.
+// syncFinalizer keeps the finalizer exactly when deletionPolicy is Cancel
+// and the provider may serve the order, so Orphan orders are deleted
+// without waiting on the vendor, and an order in a namespace a cluster
+// provider does not select is no user of it.
 func (r *Reconciler) syncFinalizer(ctx context.Context, o *v1.VerificationOrder) error {
-	want := o.Spec.DeletionPolicy == v1.DeletionCancel
+	want := o.Spec.DeletionPolicy == v1.DeletionCancel && !r.Connector.NeverServes(ctx, o)
 	if want == controllerutil.ContainsFinalizer(o, v1.CancelFinalizer) {
 		return nil
 	}

@@ -186,13 +186,32 @@ func (r *Reconciler) cancelingOrders(ctx context.Context, p v1.Provider) (int, e
 	if err != nil {
 		return 0, err
 	}
+	selected := r.selection(ctx, p)
 	n := 0
 	for i := range orders {
-		if controllerutil.ContainsFinalizer(&orders[i], v1.CancelFinalizer) {
+		if controllerutil.ContainsFinalizer(&orders[i], v1.CancelFinalizer) && selected(orders[i].Namespace) {
 			n++
 		}
 	}
 	return n, nil
+}
+
+// selection says which namespaces' orders are p's users: all, but for a
+// cluster provider only those it selects (an order elsewhere may have kept
+// a finalizer from before its namespace lost the label).
+func (r *Reconciler) selection(ctx context.Context, p v1.Provider) func(namespace string) bool {
+	cluster, ok := p.(*v1.ClusterVerificationProvider)
+	if !ok {
+		return func(string) bool { return true }
+	}
+	known := map[string]bool{}
+	return func(namespace string) bool {
+		if selected, ok := known[namespace]; ok {
+			return selected
+		}
+		known[namespace] = !connection.IsNotSelected(connection.Selects(ctx, r.Client, cluster, namespace))
+		return known[namespace]
+	}
 }
 
 // syncInUse keeps the in-use finalizer on p while orders with deletionPolicy
