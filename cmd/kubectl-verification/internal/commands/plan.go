@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -12,10 +13,12 @@ import (
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 	"github.com/ordersync/verification-operator/cmd/kubectl-verification/internal/cluster"
 	"github.com/ordersync/verification-operator/cmd/kubectl-verification/internal/orderplan"
+	"github.com/ordersync/verification-operator/cmd/kubectl-verification/internal/report"
 )
 
 type planFlags struct {
 	selectFlags
+	output    outputFlag
 	refresh   bool
 	timeout   time.Duration
 	file      string
@@ -39,6 +42,10 @@ spec and the observation its status records, or why it is blocked.
 Orders with nothing to do are listed with -v. --refresh first asks the
 operator to observe the orders again and waits for it (see refresh).
 
+-o json|yaml prints the plan for scripts instead: every order, with its
+action (Cancel, Close, Reverify, Create, Pending, Blocked, Invalid or
+NoChange), and the counts (docs/kubectl-plugin.md has the schema).
+
 -f FILE|DIR|- plans applying VerificationOrder manifests instead: each is
 applied server-side with dry run, so the API server validates it (schema,
 enums, immutable fields) without storing anything, and the result is
@@ -46,10 +53,21 @@ planned with the order's last observation. Other kinds are skipped.`,
 		Example: `  kubectl verification plan -n lending
   kubectl verification plan -A -l team=lending --provider truework --refresh
   kubectl verification plan -f manifests/ --detailed-exitcode
+  kubectl verification plan -A -o json | jq -r '.items[] | select(.action == "Blocked") | .name'
   kustomize build overlays/prod | kubectl verification plan -f -`,
+		ValidArgsFunction: func(cmd *cobra.Command, names []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			if f.file != "" {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			return e.completeOrders(&f.selectFlags)(cmd, names, toComplete)
+		},
 		RunE: func(cmd *cobra.Command, names []string) error {
 			if f.file != "" && (len(names) > 0 || f.set() || f.refresh) {
 				return errors.New("-f plans the manifests given: it takes no order names, --all-namespaces, --selector, --provider or --refresh")
+			}
+			printer, err := f.output.printer()
+			if err != nil {
+				return err
 			}
 			c, s, err := e.connectSelecting(&f.selectFlags, names)
 			if err != nil {
@@ -64,17 +82,20 @@ planned with the order's last observation. Other kinds are skipped.`,
 			if err != nil {
 				return err
 			}
-			if err := orderplan.Render(e.out, entries, f.unchanged); err != nil {
+			table := func(w io.Writer) error { return orderplan.Render(w, entries, f.unchanged) }
+			if err := e.show(printer, report.PlanOf(entries), table); err != nil {
 				return err
 			}
 			return planExit(orderplan.Summarize(entries), f.detailed)
 		},
 	}
-	f.bind(cmd.Flags())
+	f.bind(cmd, e)
+	f.output.bind(cmd)
 	cmd.Flags().BoolVar(&f.refresh, "refresh", false, "Ask the operator to observe the orders again first, and wait for it")
 	cmd.Flags().DurationVar(&f.timeout, "timeout", defaultRefreshTimeout, "How long --refresh waits")
 	cmd.Flags().StringVarP(&f.file, "filename", "f", "", "Plan applying the VerificationOrders in this file, in the .yaml, .yml and .json files of this directory, or on stdin (-)")
-	cmd.Flags().BoolVarP(&f.unchanged, "verbose", "v", false, "Also list the orders with nothing to do")
+	_ = cmd.MarkFlagFilename("filename", "yaml", "yml", "json")
+	cmd.Flags().BoolVarP(&f.unchanged, "verbose", "v", false, "Also list the orders with nothing to do (-o lists them always)")
 	cmd.Flags().BoolVar(&f.detailed, "detailed-exitcode", false, "Exit 0 when nothing changes, 2 when something will (1 is an error)")
 	return cmd
 }

@@ -35,6 +35,7 @@ terminal: a finished order never changes) and plans from that. With --wait it
 waits until status shows the new observation.`,
 		Example: `  kubectl verification refresh -n lending loan-4411-employment --wait
   kubectl verification refresh -A -l team=lending`,
+		ValidArgsFunction: e.completeOrders(&f.selectFlags),
 		RunE: func(cmd *cobra.Command, names []string) error {
 			c, s, err := e.connectSelecting(&f.selectFlags, names)
 			if err != nil {
@@ -47,7 +48,7 @@ waits until status shows the new observation.`,
 			return e.refresh(cmd.Context(), c, s, orders, f)
 		},
 	}
-	f.bind(cmd.Flags())
+	f.bind(cmd, e)
 	cmd.Flags().BoolVar(&f.wait, "wait", false, "Wait until each order has been observed again")
 	cmd.Flags().DurationVar(&f.timeout, "timeout", defaultRefreshTimeout, "How long --wait waits")
 	return cmd

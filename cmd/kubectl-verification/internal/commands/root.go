@@ -74,6 +74,7 @@ asks it to observe orders again now (refresh).`,
 	e.loading = *clientcmd.NewDefaultClientConfigLoadingRules()
 	root.PersistentFlags().StringVar(&e.loading.ExplicitPath, clientcmd.RecommendedConfigPathFlag, "", "Path to the kubeconfig file to use")
 	clientcmd.BindOverrideFlags(&e.overrides, root.PersistentFlags(), clientcmd.RecommendedConfigOverrideFlags(""))
+	_ = root.RegisterFlagCompletionFunc(clientcmd.FlagNamespace, e.completeNamespaces)
 	root.AddCommand(newPlan(e), newStatus(e), newRefresh(e))
 	return root
 }

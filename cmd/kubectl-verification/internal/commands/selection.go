@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/spf13/pflag"
+	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -21,10 +21,14 @@ type selectFlags struct {
 	provider      string
 }
 
-func (f *selectFlags) bind(fs *pflag.FlagSet) {
+// bind adds the flags to cmd, completing --provider from the providers the
+// other flags select.
+func (f *selectFlags) bind(cmd *cobra.Command, e *env) {
+	fs := cmd.Flags()
 	fs.BoolVarP(&f.allNamespaces, "all-namespaces", "A", false, "Orders in every namespace")
 	fs.StringVarP(&f.labels, "selector", "l", "", "Orders whose labels match this selector (e.g. team=lending,tier!=test)")
 	fs.StringVar(&f.provider, "provider", "", "Orders whose provider has this name")
+	_ = cmd.RegisterFlagCompletionFunc("provider", e.completeProviders(f))
 }
 
 // set reports whether any selection flag was given.

@@ -5,10 +5,12 @@ import (
 
 	"github.com/ordersync/verification-operator/cmd/kubectl-verification/internal/cluster"
 	"github.com/ordersync/verification-operator/cmd/kubectl-verification/internal/overview"
+	"github.com/ordersync/verification-operator/cmd/kubectl-verification/internal/report"
 )
 
 func newStatus(e *env) *cobra.Command {
 	f := &selectFlags{}
+	var output outputFlag
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Summarize providers and orders: budgets, poll intervals, states, stalls",
@@ -17,11 +19,16 @@ budget, how many orders it polls and how often: the effective poll interval
 is marked stretched when the polls would not fit the budget at
 spec.pollInterval), the orders counted by provider, observed state and Ready
 reason, and the Stalled orders by reason. -l selects orders only; --provider
-selects both.`,
+selects both. -o json|yaml prints the same for scripts.`,
 		Example: `  kubectl verification status -n lending
-  kubectl verification status -A --provider truework`,
+  kubectl verification status -A --provider truework
+  kubectl verification status -n lending -o yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			printer, err := output.printer()
+			if err != nil {
+				return err
+			}
 			c, s, err := e.connectSelecting(f, nil)
 			if err != nil {
 				return err
@@ -34,9 +41,11 @@ selects both.`,
 			if err != nil {
 				return err
 			}
-			return overview.Build(provs, orders, e.registry).Render(e.out)
+			ov := overview.Build(provs, orders, e.registry)
+			return e.show(printer, report.OverviewOf(ov), ov.Render)
 		},
 	}
-	f.bind(cmd.Flags())
+	f.bind(cmd, e)
+	output.bind(cmd)
 	return cmd
 }

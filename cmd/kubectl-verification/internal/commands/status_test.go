@@ -20,7 +20,10 @@ func words(s string) string {
 	return strings.Join(out, "\n")
 }
 
-func TestStatusSummarizesProvidersAndOrders(t *testing.T) {
+// fleet creates, in a new namespace, three providers (one with its Secret
+// missing, one whose polls are stretched) and orders in every state.
+func fleet(t *testing.T) string {
+	t.Helper()
 	ns := newNamespace(t, "fleet")
 	createProvider(t, ns, "truework", v1.VendorTruework, func(p *v1.VerificationProvider) {
 		p.Spec.RateLimit = &v1.RateLimit{RequestsPerSecond: 20, Burst: 40}
@@ -44,7 +47,11 @@ func TestStatusSummarizesProvidersAndOrders(t *testing.T) {
 	record(t, createOrder(t, ns, "f", "txcloud", "tx-f", v1.DesiredCanceled), observed("expired", "canceled"),
 		ready(metav1.ConditionTrue, v1.ReasonConverged, "The order is canceled at txcloud."))
 	record(t, createOrder(t, ns, "g", "txcloud", "tx-g", v1.DesiredCanceled), observed("expired", "expired"), stalled(v1.ReasonAlreadyTerminal, "ended"))
+	return ns
+}
 
+func TestStatusSummarizesProvidersAndOrders(t *testing.T) {
+	ns := fleet(t)
 	r := plugin("status", "-n", ns)
 	t.Logf("status:\n%s", r.stdout)
 	want := strings.ReplaceAll(`PROVIDERS

@@ -6,6 +6,8 @@
 package orderplan
 
 import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 )
 
@@ -45,6 +47,8 @@ const (
 type Entry struct {
 	Namespace, Name string
 	Change          Change
+	// ProviderRef is spec.providerRef; empty for a refused manifest.
+	ProviderRef v1.ProviderReference
 	// Vendor is the provider's vendor; empty when the provider is unknown.
 	Vendor string
 	// OrderID is the vendor id the operator manages: status.orderID, else
@@ -57,6 +61,8 @@ type Entry struct {
 	// VendorState and State are the last observation, as status records it.
 	VendorState string
 	State       v1.ObservedState
+	// ObservedTime is status.lastObservedTime; nil when never observed.
+	ObservedTime *metav1.Time
 	// Hold says what blocks a Blocked order (HoldStalled, HoldPaused); on a
 	// Create, a Stalled that follows creation.
 	Hold string

@@ -49,8 +49,8 @@ func Refused(namespace, name string, err error) Entry {
 }
 
 func describe(o *v1.VerificationOrder, p Provider) Entry {
-	e := Entry{Namespace: o.Namespace, Name: o.Name, Vendor: p.Vendor.Name, Desired: plan.Desired(o),
-		OrderID: o.Status.OrderID, VendorState: o.Status.VendorState, State: o.Status.State}
+	e := Entry{Namespace: o.Namespace, Name: o.Name, ProviderRef: o.Spec.ProviderRef, Vendor: p.Vendor.Name, Desired: plan.Desired(o),
+		OrderID: o.Status.OrderID, VendorState: o.Status.VendorState, State: o.Status.State, ObservedTime: o.Status.LastObservedTime}
 	if e.OrderID == "" {
 		e.OrderID = o.Spec.OrderID
 	}

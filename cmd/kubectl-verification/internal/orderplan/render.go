@@ -101,16 +101,23 @@ func (e Entry) observed() string {
 	return fmt.Sprintf("observed %s (%s)", e.VendorState, e.State)
 }
 
-// Render writes the plan: the entries that change something, then pending,
-// blocked and invalid ones, each group by namespace and name; with
-// unchanged, the unchanged ones too; then the summary line.
-func Render(w io.Writer, entries []Entry, unchanged bool) error {
+// Sorted is entries in the order a plan lists them: those that change
+// something, then pending, blocked and invalid ones, then unchanged ones,
+// each group by namespace and name. Every output of a plan uses it, so the
+// table and -o json list orders alike.
+func Sorted(entries []Entry) []Entry {
 	sorted := slices.Clone(entries)
 	slices.SortStableFunc(sorted, func(a, b Entry) int {
 		return cmp.Or(cmp.Compare(rank(a.Change), rank(b.Change)), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
 	})
+	return sorted
+}
+
+// Render writes the plan: its entries (Sorted), the unchanged ones only
+// with unchanged; then the summary line.
+func Render(w io.Writer, entries []Entry, unchanged bool) error {
 	var b strings.Builder
-	for _, e := range sorted {
+	for _, e := range Sorted(entries) {
 		if e.Change != NoChange || unchanged {
 			b.WriteString(Line(e) + "\n")
 		}

@@ -5,13 +5,13 @@ package overview
 
 import (
 	"cmp"
-	"fmt"
 	"maps"
 	"slices"
-	"strconv"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 	"github.com/ordersync/verification-operator/cmd/kubectl-verification/internal/cluster"
@@ -19,10 +19,8 @@ import (
 	"github.com/ordersync/verification-operator/providers"
 )
 
-// none stands for a value nobody recorded yet.
-const none = "-"
-
-// Overview is what `status` shows.
+// Overview is what `status` shows. Values nobody recorded yet are zero
+// (empty, 0, nil): each output says so its own way.
 type Overview struct {
 	Providers []ProviderRow
 	Orders    []OrderGroup
@@ -34,15 +32,16 @@ type ProviderRow struct {
 	Namespace, Name, Vendor string
 	// Ready and Reason are its Ready condition's.
 	Ready, Reason string
-	// Rate is the account's request budget, e.g. "10/s burst 10".
-	Rate string
-	// PollBudget is the share of Rate routine polls may use, e.g. "50%".
-	PollBudget string
+	// Limits is the account's request budget as the controller sets it;
+	// nil when the vendor is not built in.
+	Limits *budget.Limits
+	// PollBudgetPercent is the share of Limits routine polls may use.
+	PollBudgetPercent int32
 	// Orders is how many orders the account polls (status.orders).
 	Orders int32
 	// Poll is spec.pollInterval; Effective is status.effectivePollInterval,
 	// and Stretched says it is longer: the polls would not fit the budget.
-	Poll, Effective string
+	Poll, Effective time.Duration
 	Stretched       bool
 }
 
@@ -74,7 +73,7 @@ func Build(provs []v1.VerificationProvider, orders []v1.VerificationOrder, regis
 	stalls := map[string][]string{}
 	for i := range orders {
 		o := &orders[i]
-		g := OrderGroup{Namespace: o.Namespace, Provider: cluster.ProviderOf(o).Name, State: cmp.Or(string(o.Status.State), none), Ready: none, Reason: none}
+		g := OrderGroup{Namespace: o.Namespace, Provider: cluster.ProviderOf(o).Name, State: string(o.Status.State)}
 		if c := meta.FindStatusCondition(o.Status.Conditions, v1.ConditionReady); c != nil {
 			g.Ready, g.Reason = string(c.Status), c.Reason
 		}
@@ -103,26 +102,22 @@ func compareGroups(a, b OrderGroup) int {
 }
 
 func providerRow(p *v1.VerificationProvider, registry providers.Registry) ProviderRow {
-	row := ProviderRow{Namespace: p.Namespace, Name: p.Name, Vendor: string(p.Spec.Vendor),
-		Ready: none, Reason: none, Rate: none, PollBudget: none, Orders: p.Status.Orders, Poll: none, Effective: none}
+	row := ProviderRow{Namespace: p.Namespace, Name: p.Name, Vendor: string(p.Spec.Vendor), Orders: p.Status.Orders,
+		PollBudgetPercent: ptr.Deref(p.Spec.PollBudgetPercent, 0)}
 	if c := meta.FindStatusCondition(p.Status.Conditions, v1.ConditionReady); c != nil {
 		row.Ready, row.Reason = string(c.Status), c.Reason
 	}
 	if vendor, err := registry.Get(row.Vendor); err == nil {
 		// The budget as the controller sets it: spec.rateLimit, else the
 		// vendor's published limit.
-		l := budget.LimitsOf(p, vendor)
-		row.Rate = fmt.Sprintf("%s/s burst %d", strconv.FormatFloat(l.RequestsPerSecond, 'f', -1, 64), l.Burst)
-	}
-	if p.Spec.PollBudgetPercent != nil {
-		row.PollBudget = fmt.Sprintf("%d%%", *p.Spec.PollBudgetPercent)
+		row.Limits = ptr.To(budget.LimitsOf(p, vendor))
 	}
 	if p.Spec.PollInterval != nil {
-		row.Poll = p.Spec.PollInterval.Duration.String()
+		row.Poll = p.Spec.PollInterval.Duration
 	}
 	if e := p.Status.EffectivePollInterval; e != nil {
-		row.Effective = e.Duration.String()
-		row.Stretched = p.Spec.PollInterval != nil && e.Duration > p.Spec.PollInterval.Duration
+		row.Effective = e.Duration
+		row.Stretched = row.Poll > 0 && e.Duration > row.Poll
 	}
 	return row
 }

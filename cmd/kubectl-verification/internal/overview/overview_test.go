@@ -10,10 +10,11 @@ import (
 	"k8s.io/utils/ptr"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
+	"github.com/ordersync/verification-operator/controllers/budget"
 	"github.com/ordersync/verification-operator/providers/registry"
 )
 
-func duration(d time.Duration) *metav1.Duration { return &metav1.Duration{Duration: d} }
+func metaDuration(d time.Duration) *metav1.Duration { return &metav1.Duration{Duration: d} }
 
 func readyCondition(status metav1.ConditionStatus, reason v1.Reason) []metav1.Condition {
 	return []metav1.Condition{{Type: v1.ConditionReady, Status: status, Reason: string(reason)}}
@@ -22,7 +23,7 @@ func readyCondition(status metav1.ConditionStatus, reason v1.Reason) []metav1.Co
 func TestProviderRows(t *testing.T) {
 	provider := func(vendor v1.Vendor, mod func(*v1.VerificationProvider)) v1.VerificationProvider {
 		p := v1.VerificationProvider{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: string(vendor)},
-			Spec: v1.VerificationProviderSpec{Vendor: vendor, PollInterval: duration(5 * time.Minute), PollBudgetPercent: ptr.To[int32](50)}}
+			Spec: v1.VerificationProviderSpec{Vendor: vendor, PollInterval: metaDuration(5 * time.Minute), PollBudgetPercent: ptr.To[int32](50)}}
 		mod(&p)
 		return p
 	}
@@ -33,19 +34,20 @@ func TestProviderRows(t *testing.T) {
 	}{
 		{"the vendor's published rate; polls fit", provider("truv", func(p *v1.VerificationProvider) {
 			p.Status.Conditions = readyCondition(metav1.ConditionTrue, v1.ReasonCredentialsValid)
-			p.Status.Orders, p.Status.EffectivePollInterval = 4, duration(5*time.Minute)
-		}), ProviderRow{Namespace: "ns", Name: "truv", Vendor: "truv", Ready: "True", Reason: "CredentialsValid", Rate: "5/s burst 10",
-			PollBudget: "50%", Orders: 4, Poll: "5m0s", Effective: "5m0s"}},
+			p.Status.Orders, p.Status.EffectivePollInterval = 4, metaDuration(5*time.Minute)
+		}), ProviderRow{Namespace: "ns", Name: "truv", Vendor: "truv", Ready: "True", Reason: "CredentialsValid",
+			Limits: &budget.Limits{RequestsPerSecond: 5, Burst: 10, PollShare: 0.5}, PollBudgetPercent: 50, Orders: 4,
+			Poll: 5 * time.Minute, Effective: 5 * time.Minute}},
 		{"spec.rateLimit, burst defaulting to the rate; polls stretched", provider("truework", func(p *v1.VerificationProvider) {
 			p.Spec.RateLimit = &v1.RateLimit{RequestsPerSecond: 3}
-			p.Status.Orders, p.Status.EffectivePollInterval = 900, duration(25*time.Minute)
-		}), ProviderRow{Namespace: "ns", Name: "truework", Vendor: "truework", Ready: "-", Reason: "-", Rate: "3/s burst 3",
-			PollBudget: "50%", Orders: 900, Poll: "5m0s", Effective: "25m0s", Stretched: true}},
+			p.Status.Orders, p.Status.EffectivePollInterval = 900, metaDuration(25*time.Minute)
+		}), ProviderRow{Namespace: "ns", Name: "truework", Vendor: "truework",
+			Limits: &budget.Limits{RequestsPerSecond: 3, Burst: 3, PollShare: 0.5}, PollBudgetPercent: 50, Orders: 900,
+			Poll: 5 * time.Minute, Effective: 25 * time.Minute, Stretched: true}},
 		{"a vendor not built in; nothing recorded", provider("equifax", func(p *v1.VerificationProvider) {
 			p.Spec.PollInterval, p.Spec.PollBudgetPercent = nil, nil
 			p.Status.Conditions = readyCondition(metav1.ConditionFalse, v1.ReasonUnknownVendor)
-		}), ProviderRow{Namespace: "ns", Name: "equifax", Vendor: "equifax", Ready: "False", Reason: "UnknownVendor", Rate: "-",
-			PollBudget: "-", Poll: "-", Effective: "-"}},
+		}), ProviderRow{Namespace: "ns", Name: "equifax", Vendor: "equifax", Ready: "False", Reason: "UnknownVendor"}},
 	} {
 		got := Build([]v1.VerificationProvider{tc.p}, nil, registry.Default()).Providers
 		if diff := cmp.Diff([]ProviderRow{tc.want}, got); diff != "" {
@@ -81,8 +83,8 @@ func TestOrderCounts(t *testing.T) {
 	ov := Build(nil, orders, registry.Default())
 	wantGroups := []OrderGroup{
 		{"ns", "accountchek", "active", "False", "IllegalTransition", 5},
-		{"ns", "truework", "-", "-", "-", 1},
-		{"ns", "truework", "-", "False", "OrderNotFound", 1},
+		{"ns", "truework", "", "", "", 1},
+		{"ns", "truework", "", "False", "OrderNotFound", 1},
 		{"ns", "truework", "canceled", "True", "Converged", 1},
 		{"ns", "truework", "completed", "False", "AlreadyTerminal", 1},
 		{"ns", "truv", "active", "True", "Converged", 2},

@@ -1,14 +1,22 @@
 package overview
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
+
+	"github.com/ordersync/verification-operator/controllers/budget"
 )
 
 // stallNames is how many orders a stall reason names before "and N more".
 const stallNames = 3
+
+// none stands for a value nobody recorded yet.
+const none = "-"
 
 // Render writes the overview as three tables.
 func (ov Overview) Render(w io.Writer) error {
@@ -28,11 +36,8 @@ func (ov Overview) Render(w io.Writer) error {
 	} else {
 		row("NAMESPACE", "NAME", "VENDOR", "READY", "REASON", "RATE", "POLL BUDGET", "ORDERS", "POLL", "EFFECTIVE POLL")
 		for _, p := range ov.Providers {
-			effective := p.Effective
-			if p.Stretched {
-				effective += " (stretched)"
-			}
-			row(p.Namespace, p.Name, p.Vendor, p.Ready, p.Reason, p.Rate, p.PollBudget, p.Orders, p.Poll, effective)
+			row(p.Namespace, p.Name, p.Vendor, orNone(p.Ready), orNone(p.Reason), rate(p.Limits), pollBudget(p.PollBudgetPercent),
+				p.Orders, duration(p.Poll), effective(p))
 		}
 	}
 	fmt.Fprintln(tw, "\nORDERS")
@@ -41,7 +46,7 @@ func (ov Overview) Render(w io.Writer) error {
 	} else {
 		row("NAMESPACE", "PROVIDER", "STATE", "READY", "REASON", "COUNT")
 		for _, g := range ov.Orders {
-			row(g.Namespace, g.Provider, g.State, g.Ready, g.Reason, g.Count)
+			row(g.Namespace, g.Provider, orNone(g.State), orNone(g.Ready), orNone(g.Reason), g.Count)
 		}
 	}
 	fmt.Fprintln(tw, "\nSTALLED")
@@ -61,4 +66,36 @@ func names(orders []string) string {
 		return strings.Join(orders, ", ")
 	}
 	return fmt.Sprintf("%s and %d more", strings.Join(orders[:stallNames], ", "), len(orders)-stallNames)
+}
+
+func orNone(s string) string { return cmp.Or(s, none) }
+
+// rate is the budget, e.g. "10/s burst 10".
+func rate(l *budget.Limits) string {
+	if l == nil {
+		return none
+	}
+	return fmt.Sprintf("%s/s burst %d", strconv.FormatFloat(l.RequestsPerSecond, 'f', -1, 64), l.Burst)
+}
+
+func pollBudget(percent int32) string {
+	if percent == 0 {
+		return none
+	}
+	return fmt.Sprintf("%d%%", percent)
+}
+
+func duration(d time.Duration) string {
+	if d == 0 {
+		return none
+	}
+	return d.String()
+}
+
+// effective is the effective poll interval, e.g. "12m0s (stretched)".
+func effective(p ProviderRow) string {
+	if p.Stretched {
+		return duration(p.Effective) + " (stretched)"
+	}
+	return duration(p.Effective)
 }
