@@ -38,6 +38,7 @@ const (
 	ReasonCredentialsRejected          Reason = "CredentialsRejected"
 	ReasonProviderNotReady             Reason = "ProviderNotReady"
 	ReasonProviderNotAllowed           Reason = "ProviderNotAllowed" // a ClusterVerificationProvider that does not select the order's namespace
+	ReasonOrderClaimed                 Reason = "OrderClaimed"       // another VerificationOrder manages the same vendor order at the same account
 	ReasonLegalHold                    Reason = "LegalHold"
 	ReasonNotReverifiable              Reason = "NotReverifiable"
 	ReasonReverificationWindowClosed   Reason = "ReverificationWindowClosed"

@@ -4,6 +4,7 @@ package index
 
 import (
 	"context"
+	"slices"
 
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -18,7 +19,34 @@ const (
 	OrderProvider = ".spec.providerRef"
 	// ProviderSecret indexes providers by their Secret's "namespace/name".
 	ProviderSecret = ".spec.credentialsSecretRef"
+	// OrderClaim indexes orders by the vendor objects they claim: ClaimKeys.
+	OrderClaim = ".claims"
 )
+
+// ClaimKeys are the vendor objects o claims to manage: the vendor order of
+// spec.orderID and status.orderID (a reverification's new request), and
+// the request a spec.reverification is to reverify, which two orders must
+// not both buy a reverification of. Ids are the vendor's, so the account
+// (compared by the order reconciler) tells two vendors' orders apart.
+func ClaimKeys(o *v1.VerificationOrder) []string {
+	var keys []string
+	for _, id := range []string{o.Spec.OrderID, o.Status.OrderID} {
+		if id != "" && !slices.Contains(keys, "order/"+id) {
+			keys = append(keys, "order/"+id)
+		}
+	}
+	if r := o.Spec.Reverification; r != nil && r.VerificationRequestID != "" {
+		keys = append(keys, "reverify/"+r.VerificationRequestID)
+	}
+	return keys
+}
+
+// OrdersClaiming lists the orders, in every namespace, that claim key.
+func OrdersClaiming(ctx context.Context, reader client.Reader, key string) ([]v1.VerificationOrder, error) {
+	var list v1.VerificationOrderList
+	err := reader.List(ctx, &list, client.MatchingFields{OrderClaim: key})
+	return list.Items, err
+}
 
 // Setup registers the indexes the reconcilers and the webhook receiver
 // rely on, for the provider kinds served.
@@ -26,6 +54,11 @@ func Setup(ctx context.Context, idx client.FieldIndexer, kinds []v1.ProviderKind
 	if err := idx.IndexField(ctx, &v1.VerificationOrder{}, OrderProvider, func(obj client.Object) []string {
 		ref := obj.(*v1.VerificationOrder).Spec.ProviderRef
 		return []string{ProviderRef(ref.Kind, ref.Name)}
+	}); err != nil {
+		return err
+	}
+	if err := idx.IndexField(ctx, &v1.VerificationOrder{}, OrderClaim, func(obj client.Object) []string {
+		return ClaimKeys(obj.(*v1.VerificationOrder))
 	}); err != nil {
 		return err
 	}

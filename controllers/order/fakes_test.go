@@ -25,6 +25,7 @@ import (
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 	"github.com/ordersync/verification-operator/controllers/budget"
 	"github.com/ordersync/verification-operator/controllers/connection"
+	"github.com/ordersync/verification-operator/controllers/index"
 	"github.com/ordersync/verification-operator/providers"
 )
 
@@ -271,7 +272,10 @@ func (e *env) start() {
 	}
 	e.writes.notify = make(chan struct{}, 64)
 	e.kube = fake.NewClientBuilder().WithScheme(scheme).WithStatusSubresource(&v1.VerificationOrder{}).
-		WithObjects(objects...).WithInterceptorFuncs(interceptor.Funcs{SubResourceUpdate: e.writes.intercept}).Build()
+		WithObjects(objects...).WithInterceptorFuncs(interceptor.Funcs{SubResourceUpdate: e.writes.intercept}).
+		WithIndex(&v1.VerificationOrder{}, index.OrderClaim, func(o client.Object) []string {
+			return index.ClaimKeys(o.(*v1.VerificationOrder))
+		}).Build()
 	e.events = events.NewFakeRecorder(100)
 	clients := &connection.ClientCache{Budgets: budget.Registry{Clock: e.clock}}
 	e.r = &Reconciler{
@@ -485,6 +489,22 @@ func inDoubt(ago time.Duration) func(*env) {
 	return func(e *env) {
 		at := metav1.NewTime(t0.Add(-ago))
 		e.order.Status.ReverificationRequestedTime = &at
+	}
+}
+
+// claimedFirst adds an older order that names the same vendor order
+// through the same provider; watching, it only observes.
+func claimedFirst(watching bool) func(*env) {
+	return func(e *env) {
+		first := newOrder("first")
+		first.UID = "first-uid"
+		e.order.UID = "o-uid"
+		first.CreationTimestamp = metav1.NewTime(t0.Add(-time.Hour))
+		e.order.CreationTimestamp = metav1.NewTime(t0)
+		if watching {
+			first.Spec.ManagementPolicy = v1.ManagementObserveOnly
+		}
+		e.more = append(e.more, first)
 	}
 }
 

@@ -203,6 +203,19 @@ func TestReconcile(t *testing.T) {
 		writes:  "Paused",
 		status:  nowhere(pausedConds),
 	}, {
+		name:    "an older order manages the same vendor order at the account: OrderClaimed, no call, no recheck",
+		given:   []func(*env){wants(v1.DesiredCanceled), claimedFirst(false)},
+		results: []requeue{none},
+		writes:  "OrderClaimed", events: "Warning OrderClaimed",
+		status: nowhere(refusedAs(v1.ReasonOrderClaimed)),
+	}, {
+		name:    "an older order that only observes claims nothing",
+		given:   []func(*env){wants(v1.DesiredCanceled), claimedFirst(true)},
+		vendor:  fns{ObserveFn: answers("open"), CancelFn: answers("canceled")},
+		results: []requeue{none},
+		calls:   "Observe o-1, Cancel o-1", writes: "Converged", events: "Normal Cancel",
+		status: at("canceled", readyAs(v1.ReasonConverged)).applied(providers.ActionCancel, 0),
+	}, {
 		name:    "ObserveOnly with a plan to close: read, not acted on",
 		given:   []func(*env){wants(v1.DesiredClosed), observeOnly},
 		vendor:  fns{ObserveFn: answers("open")},

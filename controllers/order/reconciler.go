@@ -187,6 +187,9 @@ func (r *Reconciler) sync(ctx, work context.Context, o *v1.VerificationOrder, de
 	if err != nil {
 		return report{outcome: connectOutcome(err)}
 	}
+	if owner, claimed := r.claimedBy(ctx, o, conn); claimed {
+		return report{outcome: claimedOutcome(owner)}
+	}
 	key := client.ObjectKeyFromObject(o)
 	rep := r.observePlanApply(ctx, work, o, conn, deleting)
 	if rep.accountPause > 0 {

@@ -38,7 +38,10 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
 		Watches(&v1.VerificationProvider{}, handler.EnqueueRequestsFromMapFunc(r.ordersForProvider),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.ordersForSecret),
-			builder.WithPredicates(predicate.ResourceVersionChangedPredicate{}))
+			builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).
+		// An owner deleted, or changed, hands its vendor order to the next.
+		Watches(&v1.VerificationOrder{}, handler.EnqueueRequestsFromMapFunc(r.claimants),
+			builder.WithPredicates(ownerLetGo()))
 	if r.Connector.ClusterProviders {
 		// A namespace's labels decide whether a cluster provider serves it.
 		b = b.Watches(&v1.ClusterVerificationProvider{}, handler.EnqueueRequestsFromMapFunc(r.ordersForProvider),
@@ -98,6 +101,18 @@ func (r *Reconciler) ordersOfClusterProviders(ctx context.Context, obj client.Ob
 		}
 	}
 	return reqs
+}
+
+// ownerLetGo passes an order's deletion, and the changes that may end its
+// claim (its spec, its deletionTimestamp).
+func ownerLetGo() predicate.Predicate {
+	return predicate.Funcs{
+		CreateFunc:  func(event.CreateEvent) bool { return false },
+		GenericFunc: func(event.GenericEvent) bool { return false },
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			return e.ObjectOld.GetGeneration() != e.ObjectNew.GetGeneration() || deletionPredicate().Update(e)
+		},
+	}
 }
 
 // deletionPredicate passes the update that sets deletionTimestamp.
