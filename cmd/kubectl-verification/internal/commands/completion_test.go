@@ -27,11 +27,12 @@ func TestCompletion(t *testing.T) {
 	ns, other := newNamespace(t, "complete"), newNamespace(t, "complete")
 	createProvider(t, ns, "truework", v1.VendorTruework)
 	createProvider(t, ns, "accountchek", v1.VendorAccountChek)
-	createProvider(t, other, "truv", v1.VendorTruv)
+	// A name no other test's providers have, for -A.
+	createProvider(t, other, "truv-completed", v1.VendorTruv)
 	createOrder(t, ns, "loan-1", "truework", "tw-1", v1.DesiredCanceled)
 	createOrder(t, ns, "loan-2", "truework", "tw-2", v1.DesiredCanceled, labeled(map[string]string{"team": "a"}))
 	createOrder(t, ns, "assets-1", "accountchek", "ac-1", v1.DesiredClosed)
-	createOrder(t, other, "loan-9", "truv", "tv-9", v1.DesiredCanceled)
+	createOrder(t, other, "loan-9", "truv-completed", "tv-9", v1.DesiredCanceled)
 
 	for _, tc := range []struct {
 		args []string
@@ -48,7 +49,8 @@ func TestCompletion(t *testing.T) {
 		{[]string{"plan", "-A", ""}, nil},
 		{[]string{"plan", "-n", ns, "-f", "manifests/", ""}, nil},
 		{[]string{"status", "-n", ns, "--provider", ""}, []string{"accountchek", "truework"}},
-		{[]string{"plan", "-A", "--provider", "tr"}, []string{"truework", "truv"}},
+		{[]string{"plan", "-A", "--provider", "truv-c"}, []string{"truv-completed"}},
+		{[]string{"plan", "-n", other, "--provider", "tr"}, []string{"truv-completed"}},
 		{[]string{"plan", "-o", ""}, []string{"json", "yaml"}},
 	} {
 		got, directive := completions(t, tc.args...)
