@@ -119,6 +119,7 @@ include hack/monitoring.mk
 include hack/gitops.mk
 include hack/plugin.mk
 include hack/chaos.mk
+include hack/release.mk
 
 ##@ Tools
 

@@ -1,0 +1,3 @@
+module github.com/ordersync/verification-operator/test/release
+
+go 1.26.0
