@@ -232,22 +232,31 @@ func KindForStatus(code int) providers.ErrorKind {
 }
 
 // ParseRetryAfter reads a Retry-After header: delay-seconds or an HTTP date.
+// A delay too long for a Duration reads as MaxRetryAfter, never as none: a
+// vendor asking for ten billion seconds must not pause nothing.
 func ParseRetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0
 	}
-	if secs, err := strconv.Atoi(v); err == nil {
-		if secs < 0 {
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		switch {
+		case strings.HasPrefix(v, "-"):
 			return 0
+		case err != nil || secs > int64(MaxRetryAfter/time.Second):
+			return MaxRetryAfter
 		}
 		return time.Duration(secs) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now).Round(time.Second)
+		return min(t.Sub(now).Round(time.Second), MaxRetryAfter)
 	}
 	return 0
 }
+
+// MaxRetryAfter is the longest wait a Retry-After is read as; the
+// controller caps the wait it honours far lower, and says so.
+const MaxRetryAfter = 365 * 24 * time.Hour
 
 func contentKind(resp *http.Response, body []byte) string {
 	ct := resp.Header.Get("Content-Type")

@@ -150,6 +150,10 @@ func TestParseRetryAfter(t *testing.T) {
 		{date(2 * time.Hour), 2 * time.Hour},
 		{date(0), 0},
 		{date(-time.Minute), 0},
+		{"10000000000", vendorhttp.MaxRetryAfter},                // overflows a Duration in nanoseconds
+		{"99999999999999999999999999", vendorhttp.MaxRetryAfter}, // overflows an int64
+		{"-99999999999999999999999999", 0},
+		{date(100 * 365 * 24 * time.Hour), vendorhttp.MaxRetryAfter},
 	}
 	for _, c := range cases {
 		if got := vendorhttp.ParseRetryAfter(c.in, now); got != c.want {
