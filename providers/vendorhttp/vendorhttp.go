@@ -255,7 +255,7 @@ func ParseRetryAfter(v string, now time.Time) time.Duration {
 }
 
 // MaxRetryAfter is the longest wait a Retry-After is read as; the
-// controller caps the wait it honours far lower, and says so.
+// controller caps the wait it honors far lower, and says so.
 const MaxRetryAfter = 365 * 24 * time.Hour
 
 func contentKind(resp *http.Response, body []byte) string {
