@@ -21,17 +21,18 @@ func CheckEndpoint(endpoint, environment string) error {
 	if err != nil || !u.IsAbs() || u.Host == "" {
 		return refusedEndpoint("is not an absolute URL")
 	}
+	const plain = "http"
 	scheme := strings.ToLower(u.Scheme) // url.Parse lowers it too; say so here
 	switch {
-	case scheme != "https" && scheme != "http":
+	case scheme != "https" && scheme != plain:
 		return refusedEndpoint("must use https")
 	case u.User != nil:
 		return refusedEndpoint("must not carry user info: credentials belong in the provider's Secret")
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(endpoint, "#"):
 		return refusedEndpoint("must not carry a query or a fragment")
-	case scheme == "http" && environment == providers.EnvProduction:
+	case scheme == plain && environment == providers.EnvProduction:
 		return refusedEndpoint("must use https in production: credentials never travel in clear")
-	case scheme == "http" && !isLoopback(u.Hostname()):
+	case scheme == plain && !isLoopback(u.Hostname()):
 		return refusedEndpoint("must use https; plain http is allowed only to a loopback host (localhost, 127.0.0.0/8, [::1])")
 	}
 	return nil
