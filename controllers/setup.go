@@ -47,6 +47,10 @@ type Options struct {
 	// WebhookAddr is the webhook receiver's listen address; empty or "0"
 	// turns it off. WebhookCertDir: see webhook.Server.
 	WebhookAddr, WebhookCertDir string
+	// WebhookAPIQPS and WebhookAPIBurst are the receiver's own rate limit
+	// of API requests (webhook.NewWriter); zero means its defaults.
+	WebhookAPIQPS   float32
+	WebhookAPIBurst int
 }
 
 // providerKinds are the provider kinds served.
@@ -96,8 +100,14 @@ func addWebhookReceiver(mgr ctrl.Manager, opts Options, connector *connection.Co
 	if opts.WebhookAddr == "" || opts.WebhookAddr == "0" {
 		return nil
 	}
+	// Reads come from the manager's cache; writes go through a client of
+	// their own, so that a flood of deliveries cannot slow reconciles.
+	writer, err := webhook.NewWriter(mgr.GetConfig(), mgr.GetScheme(), mgr.GetRESTMapper(), opts.WebhookAPIQPS, opts.WebhookAPIBurst)
+	if err != nil {
+		return err
+	}
 	mux := http.NewServeMux()
-	(&webhook.Receiver{Client: mgr.GetClient(), Registry: opts.Registry, Credentials: connector.Credentials,
-		Replays: webhook.NewReplays()}).Register(mux)
+	(&webhook.Receiver{Client: mgr.GetClient(), Writer: writer, Registry: opts.Registry, Credentials: connector.Credentials,
+		Replays: webhook.NewReplays(), ClusterProviders: opts.ClusterProviders}).Register(mux)
 	return mgr.Add(&webhook.Server{Addr: opts.WebhookAddr, CertDir: opts.WebhookCertDir, Handler: mux})
 }

@@ -24,6 +24,7 @@ import (
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 	"github.com/ordersync/verification-operator/controllers"
 	"github.com/ordersync/verification-operator/internal/version"
+	"github.com/ordersync/verification-operator/internal/webhook"
 	"github.com/ordersync/verification-operator/providers/registry"
 )
 
@@ -42,6 +43,8 @@ type flags struct {
 	clusterResourceNamespace                string
 	printVersion                            bool
 	webhookAddr, webhookCertPath            string
+	webhookAPIQPS                           float64
+	webhookAPIBurst                         int
 }
 
 func parseFlags(fs *flag.FlagSet, args []string) (flags, error) {
@@ -68,6 +71,9 @@ func parseFlags(fs *flag.FlagSet, args []string) (flags, error) {
 		"Namespace of the credentials Secrets of ClusterVerificationProviders that name none; defaults to the pod's own (POD_NAMESPACE).")
 	fs.StringVar(&f.webhookAddr, "webhook-bind-address", "0", "Address of the vendors' webhook receiver (HTTPS), e.g. :9443; 0 turns it off.")
 	fs.StringVar(&f.webhookCertPath, "webhook-cert-path", "", "Directory holding tls.crt and tls.key for the webhook receiver; empty means a self-signed certificate.")
+	fs.Float64Var(&f.webhookAPIQPS, "webhook-kube-api-qps", webhook.DefaultAPIQPS,
+		"Requests per second to the Kubernetes API for the webhook receiver's writes (refresh annotations, status.webhook): a budget of its own, so a flood of deliveries cannot slow reconciles.")
+	fs.IntVar(&f.webhookAPIBurst, "webhook-kube-api-burst", webhook.DefaultAPIBurst, "Burst of the webhook receiver's requests to the Kubernetes API.")
 	fs.BoolVar(&f.printVersion, "version", false, "Print the version and exit.")
 	if err := fs.Parse(args); err != nil {
 		return f, err
@@ -77,6 +83,9 @@ func parseFlags(fs *flag.FlagSet, args []string) (flags, error) {
 	}
 	if f.workers < 1 {
 		return f, fmt.Errorf("--workers must be at least 1, got %d", f.workers)
+	}
+	if f.webhookAPIQPS <= 0 || f.webhookAPIBurst < 1 {
+		return f, fmt.Errorf("--webhook-kube-api-qps must be above 0 and --webhook-kube-api-burst at least 1, got %g and %d", f.webhookAPIQPS, f.webhookAPIBurst)
 	}
 	if f.clusterProviders && f.clusterResourceNamespace == "" {
 		return f, fmt.Errorf("--cluster-resource-namespace is needed with --cluster-providers (set POD_NAMESPACE, or pass --cluster-providers=false)")
@@ -190,7 +199,8 @@ func run(f flags) error {
 	ctx := ctrl.SetupSignalHandler()
 	if err := controllers.Setup(ctx, mgr, controllers.Options{Registry: registry.Default(), Workers: f.workers,
 		ClusterProviders: f.clusterProviders, OperatorNamespace: f.clusterResourceNamespace,
-		WebhookAddr: f.webhookAddr, WebhookCertDir: f.webhookCertPath}); err != nil {
+		WebhookAddr: f.webhookAddr, WebhookCertDir: f.webhookCertPath,
+		WebhookAPIQPS: float32(f.webhookAPIQPS), WebhookAPIBurst: f.webhookAPIBurst}); err != nil {
 		return err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

@@ -14,11 +14,12 @@ const (
 	resultOversized   = "oversized"   // over MaxBody
 	resultInvalid     = "invalid"     // authentic but unreadable
 	resultUnavailable = "unavailable" // we could not check it now; the vendor retries
+	resultBusy        = "busy"        // over the cap of deliveries in flight; the vendor retries
 )
 
 var deliveries = prometheus.NewCounterVec(prometheus.CounterOpts{
 	Name: "verification_operator_webhook_deliveries_total",
-	Help: "Webhook deliveries received, by vendor and result (accepted, unknown, forged, replayed, oversized, invalid, unavailable).",
+	Help: "Webhook deliveries received, by vendor and result (accepted, unknown, forged, replayed, oversized, invalid, unavailable, busy).",
 }, []string{"vendor", "result"})
 
 func init() { metrics.Registry.MustRegister(deliveries) }

@@ -14,12 +14,11 @@ package webhook
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -29,6 +28,7 @@ import (
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 	"github.com/ordersync/verification-operator/providers"
+	"github.com/ordersync/verification-operator/providers/truework"
 )
 
 // OrderVendorIDIndex indexes orders by the vendor ids they manage
@@ -82,21 +82,45 @@ func Path(p v1.Provider) string {
 // is when it was asked (the Argo CD refresh action sets it too).
 const RefreshAnnotation = "verification.ordersync.dev/refresh"
 
-// StatusEvery spaces the receiver's writes of a provider's status.webhook.
+// StatusEvery spaces the receiver's writes of a provider's status.webhook:
+// at most one delivery record and one refusal record per provider each.
 const StatusEvery = 10 * time.Second
+
+// deliveryTimeout bounds the handling of one delivery (a slot in flight is
+// never held longer), below the server's WriteTimeout so that the vendor
+// still gets an answer.
+const deliveryTimeout = 10 * time.Second
+
+// tokenSchemes are the vendors whose deliveries prove themselves by a
+// header alone (a static token), not by a signature over the body: their
+// Verify reads no body, so the receiver checks it before reading one, and a
+// stranger's delivery costs no read of its body.
+// TestTokenSchemesAreTheVendorsWhoseVerifyReadsNoBody keeps the list true.
+var tokenSchemes = map[string]bool{truework.Name: true}
 
 // Receiver is the HTTP handler of every provider's deliveries, at
 // /hooks/{namespace}/{provider}.
 type Receiver struct {
-	// Client reads providers and orders from the informer cache, and
-	// writes the refresh annotations and status.webhook.
-	Client   client.Client
+	// Client reads providers and orders, from the informer cache.
+	Client client.Reader
+	// Writer writes the refresh annotations and status.webhook: a client
+	// with a rate limit of its own (NewWriter), so that a flood of
+	// deliveries never slows the reconcilers' writes.
+	Writer   client.Client
 	Registry providers.Registry
 	// Credentials returns the data of p's credentials Secret.
 	Credentials func(ctx context.Context, p v1.Provider) (map[string][]byte, error)
 	Replays     *Replays
+	// ClusterProviders says whether ClusterVerificationProviders are
+	// served. When they are not, a /hooks/_cluster/ path is answered 404
+	// without a lookup: the manager may have no right to read them, and
+	// the informer cache would wait for them for good.
+	ClusterProviders bool
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+
+	inFlight inFlight
+	records  recordSpacer
 }
 
 // Register adds the receiver's route to mux.
@@ -104,8 +128,21 @@ func (r *Receiver) Register(mux *http.ServeMux) {
 	mux.Handle("POST /hooks/{namespace}/{provider}", r)
 }
 
+// outcome is what became of a delivery: the HTTP status, the result for
+// the metrics and, for a refused delivery, why (recorded in the provider's
+// status).
+type outcome struct {
+	status          int
+	result, refusal string
+}
+
+// unavailable is a delivery that could not be checked or acted on now; the
+// vendor retries.
+var unavailable = outcome{status: http.StatusServiceUnavailable, result: resultUnavailable}
+
 func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	ctx := req.Context()
+	ctx, cancel := context.WithTimeout(req.Context(), deliveryTimeout)
+	defer cancel()
 	p, vendor, err := r.provider(ctx, req.PathValue("namespace"), req.PathValue("provider"))
 	if err != nil {
 		count("", resultUnknown)
@@ -113,51 +150,89 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	key := types.NamespacedName{Namespace: p.GetNamespace(), Name: p.GetName()}
-	status, result, refusal := r.receive(ctx, req, p, vendor)
-	count(vendor.Name, result)
-	log.FromContext(ctx).V(1).Info("webhook delivery", "provider", key.String(), "result", result)
-	if err := r.recordStatus(ctx, p, refusal); err != nil {
-		log.FromContext(ctx).Error(err, "recording the webhook delivery in the provider's status", "provider", key.String())
+	out := outcome{status: http.StatusServiceUnavailable, result: resultBusy}
+	if r.inFlight.acquire(key) {
+		out = r.receive(ctx, req, key, p, vendor)
+		r.inFlight.release(key)
 	}
-	w.WriteHeader(status)
+	count(vendor.Name, out.result)
+	log.FromContext(ctx).V(1).Info("webhook delivery", "provider", key.String(), "result", out.result)
+	if out.result != resultBusy && out.result != resultUnavailable {
+		if err := r.recordStatus(ctx, p, out.refusal); err != nil {
+			log.FromContext(ctx).Error(err, "recording the webhook delivery in the provider's status", "provider", key.String())
+		}
+	}
+	if out.status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", strconv.Itoa(int(RetryAfter.Seconds())))
+	}
+	w.WriteHeader(out.status)
 }
 
-// receive checks and acts on one delivery; it returns the HTTP status, the
-// result for the metrics and, for a refused delivery, why.
-func (r *Receiver) receive(ctx context.Context, req *http.Request, p v1.Provider, vendor providers.Vendor) (status int, result, refusal string) {
-	body, err := io.ReadAll(http.MaxBytesReader(nil, req.Body, MaxBody))
-	if err != nil {
-		return http.StatusRequestEntityTooLarge, resultOversized, "oversized or unreadable"
-	}
-	creds, err := r.Credentials(ctx, p)
-	if err != nil {
-		return http.StatusServiceUnavailable, resultUnavailable, "" // the vendor retries
-	}
-	if err := vendor.Webhooks.Verify(req.Header, body, webhookCredentials(creds, p, vendor)); err != nil {
-		return http.StatusUnauthorized, resultForged, "forged: the token or signature is missing or wrong"
+// receive checks and acts on one delivery to provider p (key).
+func (r *Receiver) receive(ctx context.Context, req *http.Request, key types.NamespacedName, p v1.Provider, vendor providers.Vendor) outcome {
+	body, out := r.authentic(ctx, req, p, vendor)
+	if out.status != 0 {
+		return out
 	}
 	push, err := vendor.Webhooks.Parse(req.Header, body)
 	if err != nil {
-		return http.StatusBadRequest, resultInvalid, "unreadable: " + err.Error()
+		return outcome{http.StatusBadRequest, resultInvalid, "unreadable: " + err.Error()}
 	}
 	now := r.now()
-	key := types.NamespacedName{Namespace: p.GetNamespace(), Name: p.GetName()}
-	if !push.At.IsZero() && now.Sub(push.At) > ReplayWindow || !r.Replays.firstTime(replayKey(key, push, body), now) {
-		return http.StatusOK, resultReplayed, "replayed: this delivery was received before" // acknowledged, so the vendor stops sending it
+	replayed := outcome{http.StatusOK, resultReplayed, "replayed: this delivery was received before"} // acknowledged, so the vendor stops sending it
+	if !push.At.IsZero() && now.Sub(push.At) > ReplayWindow {
+		return replayed
 	}
-	orders, err := r.ordersOf(ctx, p, push.IDs)
+	delivery := keyOf(push, body)
+	if !r.Replays.firstTime(key, delivery, now) {
+		return replayed
+	}
+	out = r.refreshOrders(ctx, p, push.IDs, now)
+	if out.status == http.StatusServiceUnavailable {
+		r.Replays.forget(key, delivery) // the vendor's retry must be acted on
+	}
+	return out
+}
+
+// authentic reads the body of a delivery whose token or signature checks
+// out; otherwise it returns why not (a zero outcome means authentic). A
+// token is checked before the body is read, and the body is capped at
+// MaxBody.
+func (r *Receiver) authentic(ctx context.Context, req *http.Request, p v1.Provider, vendor providers.Vendor) ([]byte, outcome) {
+	forged := outcome{http.StatusUnauthorized, resultForged, "forged: the token or signature is missing or wrong"}
+	creds, err := r.Credentials(ctx, p)
 	if err != nil {
-		return http.StatusServiceUnavailable, resultUnavailable, ""
+		return nil, unavailable
+	}
+	creds = webhookCredentials(creds, p, vendor)
+	if tokenSchemes[vendor.Name] && vendor.Webhooks.Verify(req.Header, nil, creds) != nil {
+		return nil, forged
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(nil, req.Body, MaxBody))
+	if err != nil {
+		return nil, outcome{http.StatusRequestEntityTooLarge, resultOversized, "oversized or unreadable"}
+	}
+	if err := vendor.Webhooks.Verify(req.Header, body, creds); err != nil {
+		return nil, forged
+	}
+	return body, outcome{}
+}
+
+// refreshOrders annotates the orders of p that manage any of ids.
+func (r *Receiver) refreshOrders(ctx context.Context, p v1.Provider, ids []string, now time.Time) outcome {
+	orders, err := r.ordersOf(ctx, p, ids)
+	if err != nil {
+		return unavailable
 	}
 	for _, o := range orders {
 		if err := r.refresh(ctx, o, now); err != nil {
-			return http.StatusServiceUnavailable, resultUnavailable, ""
+			return unavailable
 		}
 	}
 	if len(orders) == 0 {
-		return http.StatusAccepted, resultUnknown, "" // an order we do not manage
+		return outcome{status: http.StatusAccepted, result: resultUnknown} // an order we do not manage
 	}
-	return http.StatusAccepted, resultAccepted, ""
+	return outcome{status: http.StatusAccepted, result: resultAccepted}
 }
 
 // refresh annotates o so that the leader reconciles it now.
@@ -167,12 +242,12 @@ func (r *Receiver) refresh(ctx context.Context, o *v1.VerificationOrder, now tim
 		o.Annotations = map[string]string{}
 	}
 	o.Annotations[RefreshAnnotation] = now.UTC().Format(time.RFC3339Nano)
-	return client.IgnoreNotFound(r.Client.Patch(ctx, o, patch))
+	return client.IgnoreNotFound(r.Writer.Patch(ctx, o, patch))
 }
 
-// recordStatus writes the delivery into p's status.webhook, at most every
-// StatusEvery for deliveries that go well (a refusal is always written: a
-// person looks for it).
+// recordStatus writes the delivery, or why it was refused, into p's
+// status.webhook: each at most every StatusEvery, so that a flood of
+// forged deliveries costs one status write per provider every StatusEvery.
 func (r *Receiver) recordStatus(ctx context.Context, p v1.Provider, refusal string) error {
 	now := r.now()
 	st := p.ProviderStatus()
@@ -180,19 +255,26 @@ func (r *Receiver) recordStatus(ctx context.Context, p v1.Provider, refusal stri
 	if w == nil {
 		w = &v1.WebhookStatus{}
 	}
+	last := &w.LastDeliveryTime
+	if refusal != "" {
+		last = &w.LastRefusalTime
+	}
+	// The cached status shows what another replica recorded, too.
+	if *last != nil && now.Sub((*last).Time) < StatusEvery && w.Path == Path(p) {
+		return nil
+	}
+	if !r.records.due(recordKey{types.NamespacedName{Namespace: p.GetNamespace(), Name: p.GetName()}, refusal != ""}, now) {
+		return nil
+	}
 	w.Path = Path(p)
 	stamp := metav1.NewTime(now)
+	*last = &stamp
 	if refusal != "" {
-		w.LastRefusal, w.LastRefusalTime = refusal, &stamp
-	} else {
-		if w.LastDeliveryTime != nil && now.Sub(w.LastDeliveryTime.Time) < StatusEvery && w.Path == Path(p) {
-			return nil
-		}
-		w.LastDeliveryTime = &stamp
+		w.LastRefusal = refusal
 	}
 	patch := client.MergeFrom(p.DeepCopyObject().(client.Object))
 	st.Webhook = w
-	return client.IgnoreNotFound(r.Client.Status().Patch(ctx, p, patch))
+	return client.IgnoreNotFound(r.Writer.Status().Patch(ctx, p, patch))
 }
 
 var errNoWebhook = errors.New("no webhook")
@@ -202,6 +284,9 @@ func (r *Receiver) provider(ctx context.Context, namespace, name string) (v1.Pro
 	var p v1.Provider = &v1.VerificationProvider{}
 	key := types.NamespacedName{Namespace: namespace, Name: name}
 	if namespace == ClusterSegment {
+		if !r.ClusterProviders {
+			return nil, providers.Vendor{}, errNoWebhook
+		}
 		p, key.Namespace = &v1.ClusterVerificationProvider{}, ""
 	}
 	if err := r.Client.Get(ctx, key, p); err != nil {
@@ -224,15 +309,18 @@ func (r *Receiver) ordersOf(ctx context.Context, p v1.Provider, ids []string) ([
 		kind = v1.KindClusterVerificationProvider
 	}
 	var out []*v1.VerificationOrder
+	seen := map[types.NamespacedName]bool{} // an order named by two of ids is refreshed once
 	for _, id := range ids {
 		var list v1.VerificationOrderList
 		if err := r.Client.List(ctx, &list, client.InNamespace(p.GetNamespace()), client.MatchingFields{OrderVendorIDIndex: id}); err != nil {
 			return nil, err
 		}
 		for i := range list.Items {
-			ref := list.Items[i].Spec.ProviderRef
-			if ref.Name == p.GetName() && (ref.Kind == kind || ref.Kind == "" && kind == v1.KindVerificationProvider) {
-				out = append(out, &list.Items[i])
+			o := &list.Items[i]
+			ref, name := o.Spec.ProviderRef, types.NamespacedName{Namespace: o.Namespace, Name: o.Name}
+			if ref.Name == p.GetName() && (ref.Kind == kind || ref.Kind == "" && kind == v1.KindVerificationProvider) && !seen[name] {
+				seen[name] = true
+				out = append(out, o)
 			}
 		}
 	}
@@ -252,15 +340,6 @@ func webhookCredentials(creds map[string][]byte, p v1.Provider, vendor providers
 	}
 	out[vendor.Webhooks.SecretKey] = creds[from]
 	return out
-}
-
-func replayKey(provider types.NamespacedName, push providers.Push, body []byte) string {
-	id := push.DeliveryID
-	if id == "" {
-		sum := sha256.Sum256(body)
-		id = "sha256:" + hex.EncodeToString(sum[:])
-	}
-	return provider.String() + "|" + id
 }
 
 func (r *Receiver) now() time.Time {
