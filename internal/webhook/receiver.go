@@ -10,6 +10,12 @@
 // makes the leader reconcile it now, and records the delivery in the
 // provider's status.webhook, from which the leader learns that the vendor
 // is pushing and lets routine polls fall back.
+//
+// It faces the internet, and any tenant holds its own provider's token, so
+// what a delivery can cost is bounded whoever sends it: the replay memory
+// in bytes and per provider (Replays), the deliveries in flight
+// (MaxInFlight), the API writes (a rate limit of its own, status records
+// spaced by StatusEvery), and a token is checked before the body is read.
 package webhook
 
 import (

@@ -128,6 +128,30 @@ var _ = Describe("The Helm chart with other values", func() {
 		Expect(names(byKind(chart, "ClusterRole"))).To(ConsistOf(managerRole), "no metrics or aggregated roles")
 	})
 
+	It("serves the webhook receiver only when asked, and lets in only webhook.allowFrom", func(ctx SpecContext) {
+		byDefault := renderChart("default")
+		c := deploymentOf(byDefault).Spec.Template.Spec.Containers[0]
+		Expect(c.Args).NotTo(ContainElement(HavePrefix("--webhook-")), "the receiver faces the internet: it is opt-in")
+		Expect(c.Ports).NotTo(ContainElement(HaveField("Name", "webhook")))
+		Expect(find(byDefault, "Service", releaseName+"-webhook-service")).To(BeNil())
+
+		releaseNS := createRestrictedNamespace(ctx, "helm-webhook-")
+		ingress := map[string]any{"namespaceSelector": map[string]any{"matchLabels": map[string]any{"kubernetes.io/metadata.name": "ingress-nginx"}}}
+		chart := renderChart(releaseNS, "webhook.enabled=true", "webhook.certSecretName=hooks-tls",
+			"webhook.allowFrom[0].namespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name=ingress-nginx")
+		expectDryRunAccepted(ctx, chart)
+		pod := deploymentOf(chart).Spec.Template.Spec
+		Expect(pod.Containers[0].Args).To(ContainElements("--webhook-bind-address=:9443", HavePrefix("--webhook-cert-path=")))
+		Expect(pod.Containers[0].Ports).To(ContainElement(HaveField("Name", "webhook")))
+		Expect(pod.Volumes).To(ContainElement(HaveField("VolumeSource.Secret.SecretName", "hooks-tls")))
+		Expect(find(chart, "Service", releaseName+"-webhook-service")).NotTo(BeNil())
+		policies := byKind(chart, "NetworkPolicy")
+		Expect(policies).To(HaveLen(1))
+		Expect(field(policies[0], "spec", "ingress")).To(ContainElement(And(
+			HaveKeyWithValue("ports", ConsistOf(HaveKeyWithValue("port", "webhook"))),
+			HaveKeyWithValue("from", ConsistOf(ingress)))))
+	})
+
 	DescribeTable("rejects bad values, saying which and why",
 		func(want string, set ...string) {
 			Expect(renderChartFails(set...)).To(ContainSubstring(want))
@@ -144,7 +168,12 @@ var _ = Describe("The Helm chart with other values", func() {
 			"metrics.enabled=false", "metrics.serviceMonitor.enabled=true"),
 		Entry("no ServiceAccount to run as", "serviceAccount.create=false needs serviceAccount.name", "serviceAccount.create=false"),
 		Entry("cluster providers in a manager confined to namespaces", "watchNamespaces needs clusterProviders=false", "watchNamespaces={team-a}"),
-		Entry("a webhook certificate without the webhook", "webhook.certSecretName needs webhook.enabled", "webhook.enabled=false", "webhook.certSecretName=hooks-tls"),
+		Entry("a webhook certificate without the webhook", "webhook.certSecretName needs webhook.enabled", "webhook.certSecretName=hooks-tls"),
+		Entry("webhook peers without the webhook", "webhook.allowFrom needs webhook.enabled and networkPolicy.enabled",
+			"webhook.allowFrom[0].podSelector.matchLabels.app=ingress"),
+		Entry("webhook peers without the NetworkPolicy that enforces them", "webhook.allowFrom needs webhook.enabled and networkPolicy.enabled",
+			"webhook.enabled=true", "networkPolicy.enabled=false", "webhook.allowFrom[0].podSelector.matchLabels.app=ingress"),
+		Entry("a webhook peer that is no object", "at '/webhook/allowFrom/0'", "webhook.enabled=true", "webhook.allowFrom[0]=ingress"),
 		Entry("alerts without metrics", "metrics.prometheusRule.enabled needs metrics.enabled",
 			"metrics.enabled=false", "metrics.prometheusRule.enabled=true"),
 		Entry("a dashboard without metrics", "metrics.dashboard.enabled needs metrics.enabled",

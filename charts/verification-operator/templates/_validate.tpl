@@ -18,6 +18,9 @@ message. Included by deployment.yaml, so every render runs them.
 {{- if and .Values.webhook.certSecretName (not .Values.webhook.enabled) }}
 {{- fail "webhook.certSecretName needs webhook.enabled" }}
 {{- end }}
+{{- if and .Values.webhook.allowFrom (not (and .Values.webhook.enabled .Values.networkPolicy.enabled)) }}
+{{- fail "webhook.allowFrom needs webhook.enabled and networkPolicy.enabled: without the NetworkPolicy nothing enforces it" }}
+{{- end }}
 {{- if and (not .Values.serviceAccount.create) (not .Values.serviceAccount.name) }}
 {{- fail "serviceAccount.create=false needs serviceAccount.name: the existing ServiceAccount the manager runs as" }}
 {{- end }}
