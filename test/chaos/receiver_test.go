@@ -119,12 +119,15 @@ var _ = Describe("The webhook receiver under abuse", Ordered, func() {
 
 	It("records forged deliveries at most once per provider every 10 seconds, and writes nothing else", func() {
 		before := writes.count()
-		Expect(before).To(BeNumerically(">", 0), "control: the proxy sees the manager's writes (the deliveries above were recorded)")
+		Expect(writes.since(0)).To(ContainElement(HaveSuffix(webhook.WriterUserAgentSuffix+")")),
+			"control: the proxy sees the receiver's writes (the deliveries above were recorded), through the client of its own")
 		start := time.Now()
 		answers := mgr.flood(forgedDeliveries, floodWorkers, func(i int) (string, string, []byte) {
 			tenant := []string{"tenant-a", "tenant-b"}[i%2]
 			return "/hooks/" + ns + "/" + tenant, "forged-" + strconv.Itoa(i), trueworkHook(fmt.Sprintf("forged-%d-", i), bigIDBytes)
 		})
+		Expect(mgr.deliver("/hooks/"+ns+"/tenant-a", "forged-huge", trueworkHook("forged-huge-", 4*webhook.MaxBody))).
+			To(Equal(http.StatusUnauthorized), "a wrong token is refused before the body is read (else: 413, too large)")
 		elapsed := time.Since(start)
 		Expect(answers).To(HaveKey(http.StatusUnauthorized))
 		for code := range answers {
