@@ -27,7 +27,9 @@ var _ = Describe("The Helm chart (charts/verification-operator) with its default
 	BeforeAll(func(ctx SpecContext) {
 		releaseNS = createRestrictedNamespace(ctx, "helm-release-")
 		installer = renderInstaller(defaultInstIMG)
-		chart = renderChart(releaseNS)
+		// config/default ships the webhook receiver; the chart's is opt-in
+		// (webhook.enabled, false by default), so it is turned on to compare.
+		chart = renderChart(releaseNS, "webhook.enabled=true")
 	})
 
 	It("is accepted by the API server with server-side dry run, and its pod by restricted Pod Security", func(ctx SpecContext) {
