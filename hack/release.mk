@@ -65,7 +65,7 @@ release-snapshot: ## Build a release (SNAPSHOT_VERSION) for this machine's platf
 RELEASE_TESTS ?= test/release
 
 .PHONY: test-release
-test-release: manifests kustomize helm cyclonedx-gomod golangci-lint ## Run a snapshot release in a copy of the tree and check every artifact and checksum (test/release).
+test-release: controller-gen kustomize helm cyclonedx-gomod golangci-lint ## Run a snapshot release in a copy of the tree and check every artifact and checksum (test/release).
 	cd $(RELEASE_TESTS) && go vet ./... && $(GOLANGCI_LINT) run ./...
 	cd $(RELEASE_TESTS) && LOCALBIN=$(LOCALBIN) go test $(GOTEST_FLAGS) -count=1 -timeout 30m ./...
 
