@@ -36,6 +36,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
+	"github.com/ordersync/verification-operator/controllers/conflict"
 	"github.com/ordersync/verification-operator/controllers/connection"
 	"github.com/ordersync/verification-operator/controllers/plan"
 	"github.com/ordersync/verification-operator/providers"
@@ -123,6 +124,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		done := r.Trace(req.NamespacedName)
 		defer func() { done(res) }()
 	}
+	defer func() { res, err = conflict.Quiet(ctx, res, err) }() // runs before Trace's: it sees the result returned
 	o := &v1.VerificationOrder{}
 	if err := r.Get(ctx, req.NamespacedName, o); err != nil {
 		if apierrors.IsNotFound(err) {

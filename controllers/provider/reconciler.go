@@ -13,7 +13,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
@@ -30,6 +29,7 @@ import (
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 	"github.com/ordersync/verification-operator/controllers/budget"
+	"github.com/ordersync/verification-operator/controllers/conflict"
 	"github.com/ordersync/verification-operator/controllers/connection"
 	"github.com/ordersync/verification-operator/controllers/index"
 	"github.com/ordersync/verification-operator/internal/webhook"
@@ -69,7 +69,8 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
 
 // Reconcile checks the provider's credentials and sets Ready.
-func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, err error) {
+	defer func() { res, err = conflict.Quiet(ctx, res, err) }()
 	p := r.object()
 	if err := r.Get(ctx, req.NamespacedName, p); err != nil {
 		if client.IgnoreNotFound(err) == nil && r.Clients != nil {
@@ -111,9 +112,6 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			st.Orders, connection.PollInterval(p), pollPercent(p), r.pollLimit(account), st.EffectivePollInterval.Round(time.Second))
 	}
 	if err := r.Status().Update(ctx, p); err != nil {
-		if apierrors.IsConflict(err) {
-			return ctrl.Result{RequeueAfter: conflictRetry}, nil // a newer version is on its way: start again from it
-		}
 		return ctrl.Result{}, err
 	}
 	if budgetChanged(before, st) {
@@ -134,10 +132,6 @@ func readyMessage(s *v1.VerificationProviderStatus) string {
 func budgetChanged(before, after *v1.VerificationProviderStatus) bool {
 	return before.Orders != after.Orders || !equality.Semantic.DeepEqual(before.EffectivePollInterval, after.EffectivePollInterval)
 }
-
-// conflictRetry is how soon a provider whose status write met a newer
-// version is looked at again.
-const conflictRetry = 100 * time.Millisecond
 
 // budgetRefresh is how often a provider with polled orders reports its
 // account's orders and effective poll interval.
