@@ -21,6 +21,10 @@ type Webhooks struct {
 	// body before anything in it is read, in constant time. It returns
 	// ErrForged for a delivery that is not the vendor's.
 	Verify func(header http.Header, body []byte, credentials map[string][]byte) error
+	// HeaderOnly: Verify reads the headers alone (a static token, not a
+	// signature over the body), so a receiver can check a delivery before
+	// it reads the body, and a stranger's delivery costs no read of it.
+	HeaderOnly bool
 	// Parse reads what a verified delivery concerns. It decodes ids only:
 	// payloads carry the same personal data as API responses.
 	Parse func(header http.Header, body []byte) (Push, error)

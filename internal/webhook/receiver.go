@@ -34,7 +34,6 @@ import (
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 	"github.com/ordersync/verification-operator/providers"
-	"github.com/ordersync/verification-operator/providers/truework"
 )
 
 // OrderVendorIDIndex indexes orders by the vendor ids they manage
@@ -96,13 +95,6 @@ const StatusEvery = 10 * time.Second
 // never held longer), below the server's WriteTimeout so that the vendor
 // still gets an answer.
 const deliveryTimeout = 10 * time.Second
-
-// tokenSchemes are the vendors whose deliveries prove themselves by a
-// header alone (a static token), not by a signature over the body: their
-// Verify reads no body, so the receiver checks it before reading one, and a
-// stranger's delivery costs no read of its body.
-// TestTokenSchemesAreTheVendorsWhoseVerifyReadsNoBody keeps the list true.
-var tokenSchemes = map[string]bool{truework.Name: true}
 
 // Receiver is the HTTP handler of every provider's deliveries, at
 // /hooks/{namespace}/{provider}.
@@ -211,7 +203,7 @@ func (r *Receiver) authentic(ctx context.Context, req *http.Request, p v1.Provid
 		return nil, unavailable
 	}
 	creds = webhookCredentials(creds, p, vendor)
-	if tokenSchemes[vendor.Name] && vendor.Webhooks.Verify(req.Header, nil, creds) != nil {
+	if vendor.Webhooks.HeaderOnly && vendor.Webhooks.Verify(req.Header, nil, creds) != nil {
 		return nil, forged
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(nil, req.Body, MaxBody))

@@ -23,7 +23,7 @@ const TokenHeader = "X-Truework-Token"
 const WebhookSecretKey = "webhookSecret"
 
 func webhooks() *providers.Webhooks {
-	return &providers.Webhooks{SecretKey: WebhookSecretKey, Verify: verifyHook, Parse: parseHook}
+	return &providers.Webhooks{SecretKey: WebhookSecretKey, Verify: verifyHook, Parse: parseHook, HeaderOnly: true} // X-Truework-Token
 }
 
 func verifyHook(header http.Header, _ []byte, credentials map[string][]byte) error {
