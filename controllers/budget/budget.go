@@ -442,11 +442,6 @@ type Registry struct {
 	budgets map[string]*Budget
 }
 
-// Now is the time on the registry's clock, for callers that pass times to
-// a budget (Pause) or compare with what it reports, so that they share its
-// one clock.
-func (r *Registry) Now() time.Time { return r.Time().Now() }
-
 // Time is the registry's clock, the real one unless Clock is set: for
 // callers that wait on the same clock the budgets do.
 func (r *Registry) Time() clock.WithTicker {

@@ -48,12 +48,12 @@ func TestRegistryClock(t *testing.T) {
 		t.Errorf("a registry without a clock uses %T, want the real clock", got)
 	}
 	r, fc := newRegistry()
-	if !r.Now().Equal(t0) {
-		t.Errorf("Now is %s, want the fake clock's %s", r.Now(), t0)
+	if !r.Time().Now().Equal(t0) {
+		t.Errorf("Now is %s, want the fake clock's %s", r.Time().Now(), t0)
 	}
 	fc.Step(time.Hour)
-	if !r.Now().Equal(t0.Add(time.Hour)) {
-		t.Errorf("Now is %s after a step of 1h, want %s", r.Now(), t0.Add(time.Hour))
+	if !r.Time().Now().Equal(t0.Add(time.Hour)) {
+		t.Errorf("Now is %s after a step of 1h, want %s", r.Time().Now(), t0.Add(time.Hour))
 	}
 	if b := r.For("truework|key", tenPerSecond); b.clock != clock.Clock(fc) {
 		t.Error("a budget must keep its registry's clock")
