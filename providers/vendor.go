@@ -71,7 +71,15 @@ func (c Capabilities) Describe() string {
 type RateLimit struct {
 	RequestsPerSecond float64
 	Burst             int
+	// MaxInFlight is how many calls of one account may be in flight at
+	// once: the vendor's documented concurrency, or DefaultMaxInFlight.
+	MaxInFlight int
 }
+
+// DefaultMaxInFlight caps an account's calls in flight where the vendor
+// publishes no concurrency: txcloud's smallest plan's cap, the only figure
+// any of the vendors publishes.
+const DefaultMaxInFlight = 10
 
 // Vendor describes one vendor: where it lives, what it allows, how to check
 // credentials and how to build a client.
@@ -90,6 +98,11 @@ type Vendor struct {
 	States StateTable
 	// CredentialKeys are the Secret keys the vendor needs, for messages.
 	CredentialKeys []string
+	// IdentityKeys are the credential keys that name the account at the
+	// vendor (an API key, a client id): two Secrets that agree on them
+	// reach one account, and share its budget, whatever else they hold
+	// (a webhook secret, an unrelated key).
+	IdentityKeys []string
 	// CredentialShapes match the vendor's credentials as they would stand
 	// in a message (a key's documented prefix, a quoted password), so that
 	// Sanitize redacts one a vendor echoes even when it is not the

@@ -7,6 +7,11 @@ const (
 	ConditionSynced      = "Synced"
 	ConditionReconciling = "Reconciling"
 	ConditionStalled     = "Stalled"
+	// ConditionLimitsApplied, on a provider, says whether the limits it
+	// declares are the ones its vendor account is held to: providers that
+	// reach one account share one budget, with the strictest limits any of
+	// them declares.
+	ConditionLimitsApplied = "LimitsApplied"
 )
 
 // Reason is a condition's reason: a CamelCase word that names what happened
@@ -63,4 +68,8 @@ const (
 	ReasonUnknownVendor      Reason = "UnknownVendor"
 	ReasonInUse              Reason = "InUse" // being deleted; Cancel-policy orders still need it
 	ReasonInvalidSettings    Reason = "InvalidSettings"
+
+	// LimitsApplied reasons.
+	ReasonOwnLimits           Reason = "OwnLimits"           // the account is held to the limits this provider declares
+	ReasonAccountLimitsDiffer Reason = "AccountLimitsDiffer" // another provider on the same account declares stricter ones
 )

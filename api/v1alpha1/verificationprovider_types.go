@@ -225,6 +225,16 @@ type RateLimit struct {
 	// +kubebuilder:validation:Maximum=100000000
 	// +optional
 	RequestsPerDay int32 `json:"requestsPerDay,omitempty"`
+
+	// maxInFlight caps the account's vendor calls in flight at once;
+	// defaults to the vendor's documented concurrency (txcloud's Free
+	// plan: 10), or 10 where none is published. Orders beyond it wait for
+	// a call to end, without holding a worker. Providers that reach the
+	// same account share one cap: the smallest any of them declares.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100
+	// +optional
+	MaxInFlight int32 `json:"maxInFlight,omitempty"`
 }
 
 // VerificationProviderStatus is what the controller found.

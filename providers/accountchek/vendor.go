@@ -50,6 +50,7 @@ func Vendor() providers.Vendor {
 		States:       maps.Clone(states),
 		// integratorID is optional, so it is not listed as needed.
 		CredentialKeys: []string{KeyUsername, KeyPassword},
+		IdentityKeys:   []string{KeyUsername},
 		// A verifier's user and password have no shape of their own: what
 		// a message can show of them is a quoted password.
 		CredentialShapes:    []*regexp.Regexp{providers.QuotedPassword},

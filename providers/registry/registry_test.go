@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -38,6 +39,14 @@ func TestEveryVendorIsComplete(t *testing.T) {
 			}
 			if len(v.CredentialShapes) == 0 {
 				t.Error("no CredentialShapes: Sanitize would not redact the vendor's credentials by shape")
+			}
+			if len(v.IdentityKeys) == 0 {
+				t.Error("no IdentityKeys: every key of the Secret would name the account, so a webhook secret would split its budget")
+			}
+			for _, k := range v.IdentityKeys {
+				if !slices.Contains(v.CredentialKeys, k) {
+					t.Errorf("IdentityKeys names %q, which is not among CredentialKeys %v", k, v.CredentialKeys)
+				}
 			}
 			if samples[name] == 0 {
 				t.Errorf("no sample in config/samples/: a VerificationProvider with spec.vendor %s and a VerificationOrder using it, listed in kustomization.yaml", name)

@@ -73,6 +73,7 @@ func Vendor() providers.Vendor {
 		},
 		States:              maps.Clone(states),
 		CredentialKeys:      []string{CredentialKey},
+		IdentityKeys:        []string{CredentialKey},
 		CredentialShapes:    []*regexp.Regexp{secretKeyShape},
 		ValidateCredentials: ValidateCredentials,
 		New:                 New,

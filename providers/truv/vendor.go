@@ -55,6 +55,7 @@ func Vendor() providers.Vendor {
 		},
 		States:              maps.Clone(statusStates),
 		CredentialKeys:      []string{KeyClientID, KeyAccessSecret},
+		IdentityKeys:        []string{KeyClientID},
 		CredentialShapes:    []*regexp.Regexp{accessSecretShape},
 		ValidateCredentials: ValidateCredentials,
 		New:                 New,

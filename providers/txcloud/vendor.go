@@ -54,7 +54,7 @@ func Vendor() providers.Vendor {
 		// 60/min as 1 rps. Burst 5 keeps a startup surge of reconciles
 		// well inside the vendor's own burst; raise spec.rateLimit on
 		// larger plans.
-		RateLimit: providers.RateLimit{RequestsPerSecond: 1, Burst: 5},
+		RateLimit: providers.RateLimit{RequestsPerSecond: 1, Burst: 5, MaxInFlight: 10}, // Free: 10 calls at a time
 		Capabilities: providers.Capabilities{
 			From: map[providers.Action][]string{providers.ActionCancel: {StatePending}},
 			// No canceled status: a canceled verification reads expired.
@@ -62,6 +62,7 @@ func Vendor() providers.Vendor {
 		},
 		States:              maps.Clone(states),
 		CredentialKeys:      []string{KeyAPIKey},
+		IdentityKeys:        []string{KeyAPIKey},
 		CredentialShapes:    []*regexp.Regexp{apiKeyShape},
 		ValidateCredentials: ValidateCredentials,
 		New:                 New,
