@@ -7,6 +7,10 @@ import (
 // PausedAnnotation set to "true" stops every vendor call for one order.
 const PausedAnnotation = "verification.ordersync.dev/paused"
 
+// RetainAnnotation set to "true" exempts one order from its provider's
+// retention: it is never pruned, however long it has been finished.
+const RetainAnnotation = "verification.ordersync.dev/retain"
+
 // CancelFinalizer holds a VerificationOrder with deletionPolicy Cancel
 // until its vendor order is canceled.
 const CancelFinalizer = "verification.ordersync.dev/cancel-on-delete"
@@ -97,6 +101,18 @@ type VerificationOrderSpec struct {
 	// +kubebuilder:default=Manage
 	// +optional
 	ManagementPolicy ManagementPolicy `json:"managementPolicy,omitempty"`
+
+	// ttlSecondsAfterFinished deletes this object that many seconds after
+	// the order finished (its vendor state is terminal: nothing can change
+	// at the vendor again), overriding the provider's
+	// spec.retention.ttlSecondsAfterFinished; 0 deletes it as soon as it
+	// finishes. Pruning never calls the vendor and never cancels anything.
+	// Annotation verification.ordersync.dev/retain: "true" keeps it
+	// instead; an order Argo CD or Flux manages is kept unless the provider
+	// sets spec.retention.pruneGitOpsManaged.
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	TTLSecondsAfterFinished *int32 `json:"ttlSecondsAfterFinished,omitempty"`
 }
 
 // ProviderKind is the kind of provider an order refers to.

@@ -110,6 +110,33 @@ type VerificationProviderSpec struct {
 	// (docs/webhooks.md).
 	// +optional
 	Webhook *Webhook `json:"webhook,omitempty"`
+
+	// retention says when this provider's finished orders (their vendor
+	// state is terminal) are deleted. Unset keeps them forever.
+	// +optional
+	Retention *Retention `json:"retention,omitempty"`
+}
+
+// Retention deletes finished orders, as a Job's ttlSecondsAfterFinished
+// does finished Jobs (docs/design.md#retention).
+type Retention struct {
+	// ttlSecondsAfterFinished deletes an order that many seconds after it
+	// finished; 0 as soon as it finishes; unset never. An order's own
+	// spec.ttlSecondsAfterFinished overrides it, and annotation
+	// verification.ordersync.dev/retain: "true" exempts one order. Pruning
+	// never calls the vendor and never cancels anything.
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	TTLSecondsAfterFinished *int32 `json:"ttlSecondsAfterFinished,omitempty"`
+
+	// pruneGitOpsManaged also prunes orders that Argo CD or Flux manages
+	// (annotation argocd.argoproj.io/tracking-id, label
+	// app.kubernetes.io/instance or argocd.argoproj.io/instance, label
+	// kustomize.toolkit.fluxcd.io/name or helm.toolkit.fluxcd.io/name).
+	// Off by default: the tool would create a pruned order again from Git
+	// (docs/gitops.md#retention).
+	// +optional
+	PruneGitOpsManaged bool `json:"pruneGitOpsManaged,omitempty"`
 }
 
 // Webhook configures the receipt of a vendor's push notifications.
@@ -257,6 +284,13 @@ type VerificationProviderStatus struct {
 	// than spec.pollBudgetPercent of the rate limit.
 	// +optional
 	EffectivePollInterval *metav1.Duration `json:"effectivePollInterval,omitempty"`
+
+	// finishedOrders is how many of this provider's orders are finished
+	// (their vendor state is terminal) and still held: not yet past their
+	// ttlSecondsAfterFinished, or kept (no retention, the retain
+	// annotation, managed by Argo CD or Flux).
+	// +optional
+	FinishedOrders int32 `json:"finishedOrders,omitempty"`
 
 	// conditions: Ready is True when the Secret exists and holds
 	// well-formed credentials for the vendor and environment.
