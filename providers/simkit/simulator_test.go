@@ -551,3 +551,43 @@ func TestTimelineRecordsRetryAfter(t *testing.T) {
 		t.Errorf("timeline %+v, want a 429 with Retry-After 2s (not applied), then an applied 200", tl)
 	}
 }
+
+func TestBusiestSecond(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	at := func(ms ...int) []simkit.Event {
+		out := make([]simkit.Event, 0, len(ms))
+		for _, m := range ms {
+			out = append(out, simkit.Event{At: t0.Add(time.Duration(m) * time.Millisecond)})
+		}
+		return out
+	}
+	cases := []struct {
+		name  string
+		calls []simkit.Event
+		want  int
+		from  int // ms
+	}{
+		{"none", nil, 0, -1},
+		{"one", at(5), 1, 5},
+		{"a second apart is two seconds", at(0, 1000, 2000), 1, 0},
+		{"just under a second apart", at(0, 999), 2, 0},
+		// Unsorted, as the timeline is noted when each call is answered:
+		// the busiest window is 1500..2499, not a calendar second.
+		{"a window across a calendar second", at(2400, 100, 1500, 1900, 2100, 2499, 3600), 5, 1500},
+	}
+	for _, tc := range cases {
+		n, from := simkit.BusiestSecond(tc.calls)
+		if n != tc.want || (tc.from >= 0 && !from.Equal(t0.Add(time.Duration(tc.from)*time.Millisecond))) {
+			t.Errorf("%s: %d calls from %s, want %d from %dms", tc.name, n, from.Sub(t0), tc.want, tc.from)
+		}
+	}
+	// The simulator's own timeline: three calls at once.
+	m := newSim(t)
+	id := m.create("pending")
+	for range 3 {
+		m.call("GET", "/api/orders/"+id, nil)
+	}
+	if n, _ := simkit.BusiestSecond(m.s.Timeline()); n != 3 {
+		t.Errorf("three calls at once: the busiest second of the simulator's timeline holds %d", n)
+	}
+}
