@@ -21,6 +21,8 @@ import (
 	"golang.org/x/time/rate"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
+
+	"github.com/ordersync/verification-operator/providers"
 )
 
 // Limits are one account's budget.
@@ -33,6 +35,8 @@ type Limits struct {
 	PollShare float64
 	// RequestsPerDay is the account's daily quota; zero means none.
 	RequestsPerDay int
+	// MaxInFlight caps the account's calls in flight at once (inflight.go).
+	MaxInFlight int
 }
 
 // daily is the token bucket that keeps an account within RequestsPerDay:
@@ -79,6 +83,10 @@ type Budget struct {
 	// reported is when Polled last said the count is worth reporting;
 	// changed is when the count last changed.
 	reported, changed time.Time
+	// inFlight is how many calls are in flight (Begin, End); waiting are
+	// the orders that found none free, first come first.
+	inFlight int
+	waiting  []types.NamespacedName
 }
 
 func newBudget(l Limits, clk clock.Clock) *Budget {
@@ -104,6 +112,9 @@ func (b *Budget) setDaily(l Limits) {
 
 func (l Limits) normalized() Limits {
 	l.Burst = max(l.Burst, 1)
+	if l.MaxInFlight <= 0 {
+		l.MaxInFlight = providers.DefaultMaxInFlight
+	}
 	if l.PollShare <= 0 || l.PollShare > 1 {
 		l.PollShare = DefaultPollShare
 	}
@@ -319,12 +330,14 @@ func (b *Budget) Pause(until time.Time) {
 	}
 }
 
-// Forget drops what the budget keeps about an order that is gone.
-func (b *Budget) Forget(order types.NamespacedName) {
+// Forget drops what the budget keeps about an order that is gone. A call
+// in flight kept for it goes to the next in line, named as Leave names it.
+func (b *Budget) Forget(order types.NamespacedName) (next types.NamespacedName, ok bool) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	delete(b.held, order)
 	delete(b.polled, order)
+	b.mu.Unlock()
+	return b.Leave(order)
 }
 
 // Polled records whether order is polled routinely (it is not terminal).
@@ -481,11 +494,16 @@ func (r *Registry) Get(account string) (*Budget, bool) {
 	return b, ok
 }
 
-// ForgetOrder drops what every budget keeps about an order that is gone.
-func (r *Registry) ForgetOrder(order types.NamespacedName) {
+// ForgetOrder drops what every budget keeps about an order that is gone,
+// and returns the orders to wake: each first in line for a call in flight
+// that was kept for the order.
+func (r *Registry) ForgetOrder(order types.NamespacedName) (wake []types.NamespacedName) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, b := range r.budgets {
-		b.Forget(order)
+		if next, ok := b.Forget(order); ok {
+			wake = append(wake, next)
+		}
 	}
+	return wake
 }

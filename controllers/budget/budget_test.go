@@ -10,6 +10,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
+
+	"github.com/ordersync/verification-operator/providers"
 	clocktesting "k8s.io/utils/clock/testing"
 )
 
@@ -486,4 +488,64 @@ func TestPacerGivesBackItsBookingWhenCtxEnds(t *testing.T) {
 			near(t, "the next call is due after", b.Take(order(1)), tc.interval)
 		})
 	}
+}
+
+// TestInFlightCapsCallsAndWakesInOrder: calls beyond MaxInFlight wait, and
+// each call that ends names the order that waited longest, which alone may
+// take the freed call; a newcomer queues behind it. An order that leaves
+// the line while first passes a free call on.
+func TestInFlightCapsCallsAndWakesInOrder(t *testing.T) {
+	var reg Registry
+	b := reg.For("acct", Limits{RequestsPerSecond: 10, Burst: 10, MaxInFlight: 2})
+	a, c, d, e, newcomer := named("a"), named("c"), named("d"), named("e"), named("newcomer")
+	if !b.Begin(a) || !b.Begin(c) {
+		t.Fatal("the first two calls must go")
+	}
+	if b.Begin(d) || b.Begin(e) || b.Begin(d) {
+		t.Fatal("a third call in flight went")
+	}
+	if calls, waiting := b.InFlight(); calls != 2 || waiting != 2 {
+		t.Fatalf("InFlight = %d, %d; want 2 calls, 2 waiting (d once, e)", calls, waiting)
+	}
+	if next, ok := b.End(); !ok || next != d {
+		t.Fatalf("End named %v, %v; want d, the first in line", next, ok)
+	}
+	if b.Begin(newcomer) || b.Begin(e) {
+		t.Fatal("the freed call went to someone other than the first in line")
+	}
+	if !b.Begin(d) {
+		t.Fatal("the first in line could not take the freed call")
+	}
+	// Line: e, newcomer. a ends; e comes back needing no call.
+	if next, ok := b.End(); !ok || next != e {
+		t.Fatalf("End named %v, %v; want e", next, ok)
+	}
+	if next, ok := b.Leave(e); !ok || next != newcomer {
+		t.Fatalf("Leave(e) named %v, %v; want the newcomer, next in line", next, ok)
+	}
+	if !b.Begin(newcomer) {
+		t.Fatal("the newcomer could not take the call e left")
+	}
+	if next, ok := b.Leave(named("never queued")); ok {
+		t.Fatalf("Leave of an order not in line named %v", next)
+	}
+}
+
+// TestInFlightDefaultsToTheVendorsCap: a budget made without MaxInFlight
+// allows providers.DefaultMaxInFlight calls in flight.
+func TestInFlightDefaultsToTheVendorsCap(t *testing.T) {
+	var reg Registry
+	b := reg.For("acct", Limits{RequestsPerSecond: 10, Burst: 10})
+	for i := range providers.DefaultMaxInFlight {
+		if !b.Begin(order(i)) {
+			t.Fatalf("call %d of %d did not go", i+1, providers.DefaultMaxInFlight)
+		}
+	}
+	if b.Begin(named("one more")) {
+		t.Fatal("a call beyond the default cap went")
+	}
+}
+
+func named(name string) types.NamespacedName {
+	return types.NamespacedName{Namespace: "ns", Name: name}
 }

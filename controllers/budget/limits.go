@@ -11,7 +11,7 @@ import (
 // budget (the kubectl plugin) shows the one the controller enforces without
 // importing the controller.
 func LimitsOf(p v1.Provider, vendor providers.Vendor) Limits {
-	l := Limits{RequestsPerSecond: vendor.RateLimit.RequestsPerSecond, Burst: vendor.RateLimit.Burst}
+	l := Limits{RequestsPerSecond: vendor.RateLimit.RequestsPerSecond, Burst: vendor.RateLimit.Burst, MaxInFlight: vendor.RateLimit.MaxInFlight}
 	spec := p.ProviderSpec()
 	if rl := spec.RateLimit; rl != nil {
 		if rl.RequestsPerSecond > 0 {
@@ -23,6 +23,9 @@ func LimitsOf(p v1.Provider, vendor providers.Vendor) Limits {
 			l.Burst = int(rl.Burst)
 		}
 		l.RequestsPerDay = int(rl.RequestsPerDay)
+		if rl.MaxInFlight > 0 {
+			l.MaxInFlight = int(rl.MaxInFlight)
+		}
 	}
 	if spec.PollBudgetPercent != nil {
 		l.PollShare = float64(*spec.PollBudgetPercent) / 100

@@ -1,6 +1,7 @@
 package budget
 
 import (
+	"cmp"
 	"testing"
 
 	"k8s.io/utils/ptr"
@@ -35,6 +36,8 @@ func TestLimitsOf(t *testing.T) {
 			Limits{RequestsPerSecond: 1, Burst: 5, RequestsPerDay: 1000, PollShare: 0.25}},
 		{"pollBudgetPercent is the poll share", nil, ptr.To[int32](100),
 			Limits{RequestsPerSecond: 10, Burst: 20, PollShare: 1}},
+		{"maxInFlight caps calls in flight", &v1.RateLimit{MaxInFlight: 4}, nil,
+			Limits{RequestsPerSecond: 10, Burst: 20, MaxInFlight: 4}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			spec := v1.VerificationProviderSpec{Vendor: v1.Vendor(vendor.Name), RateLimit: tc.rateLimit, PollBudgetPercent: tc.pollPct}
@@ -44,6 +47,13 @@ func TestLimitsOf(t *testing.T) {
 			} {
 				if got := LimitsOf(p, vendor); got != tc.want {
 					t.Errorf("%T: %+v, want %+v", p, got, tc.want)
+				}
+				concurrent := vendor
+				concurrent.RateLimit.MaxInFlight = 10
+				want := tc.want
+				want.MaxInFlight = cmp.Or(want.MaxInFlight, 10)
+				if got := LimitsOf(p, concurrent); got != want {
+					t.Errorf("%T, a vendor publishing 10 calls in flight: %+v, want %+v", p, got, want)
 				}
 			}
 		})

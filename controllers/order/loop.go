@@ -22,9 +22,10 @@ import (
 //   - decide: what the next vendor call is, from what is already known
 //     (decide, a function of the order, the reading kept for it and the
 //     clock), or that no call is needed;
-//   - pay: one call from the account's budget (observePlanApply, the one
-//     place a reconcile takes from it); when the budget has none now, the
-//     call is reserved and the order comes back when it is due;
+//   - pay: one of the account's calls in flight (callSlot), and one call
+//     from its budget (observePlanApply, the one place a reconcile takes
+//     from it); when the budget has none now, the call is reserved and the
+//     order comes back when it is due;
 //   - act: make the call and learn from the answer (observe, apply). An
 //     observation that plans an action is followed by that action, paid
 //     for the same way.
@@ -49,14 +50,20 @@ func (r *Reconciler) observePlanApply(ctx, work context.Context, o *v1.Verificat
 	if d, refused := plan.Preflight(in); refused {
 		return report{outcome: decisionOutcome(d), decision: &d}
 	}
-	t, rep, done := r.target(ctx, o, conn)
+	key := client.ObjectKeyFromObject(o)
+	calls := r.callSlot(conn, key)
+	defer calls.release()
+	t, rep, done := r.target(ctx, o, conn, calls)
 	if done || deleting && t.reverify {
 		return rep // a reverification that created nothing has nothing to cancel
 	}
 	in.Reverify = t.reverify
-	key := client.ObjectKeyFromObject(o)
 	next, done := r.decide(o, t, conn, in, &rep)
 	for !done {
+		if !calls.take() {
+			rep.outcome = waitsForCall
+			return rep
+		}
 		if due := conn.Budget.Take(key); due > 0 {
 			return r.reserved(rep, key, next, due)
 		}
@@ -126,7 +133,7 @@ func (r *Reconciler) reserved(rep report, key client.ObjectKey, next step, due t
 func (r *Reconciler) observe(ctx context.Context, o *v1.VerificationOrder, conn *connection.Connection, t target, in plan.Input, rep *report, deleting bool) (next step, done bool) {
 	var obs providers.Observation
 	var err error
-	r.pendingDuring(ctx, o, func() {
+	r.vendorCall(ctx, o, func() {
 		obs, err = providers.Checked(t.client.Observe(providers.WithPacer(ctx, conn.Budget.Pacer(1)), t.id))
 	})
 	if err != nil {
@@ -227,7 +234,7 @@ func (r *Reconciler) call(ctx context.Context, o *v1.VerificationOrder, conn *co
 	case providers.ActionReverify:
 		return r.reverify(ctx, o, conn, rep)
 	case providers.ActionClose:
-		r.pendingDuring(ctx, o, func() {
+		r.vendorCall(ctx, o, func() {
 			obs, err = t.client.(providers.Closer).Close(ctx, t.id) // the plan acts only on supported actions
 		})
 		return obs, err
@@ -236,7 +243,7 @@ func (r *Reconciler) call(ctx context.Context, o *v1.VerificationOrder, conn *co
 		return providers.Observation{}, err
 	}
 	why := cancellation(o) // read before the call: a Pending write meanwhile rewrites o
-	r.pendingDuring(ctx, o, func() {
+	r.vendorCall(ctx, o, func() {
 		obs, err = t.client.Cancel(ctx, t.id, why)
 	})
 	// Refused, after Settle read the order and found it not canceled: no

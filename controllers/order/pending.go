@@ -21,7 +21,7 @@ import (
 // would be one write in two.
 //
 // The Pending write is made by the reconcile itself, never by a timer of
-// its own: while a vendor call is under way (pendingDuring), or as the
+// its own: while a vendor call is under way (vendorCall), or as the
 // reconcile ends waiting for the budget (pendWhileQueued). It carries
 // nothing but the conditions, and the reconcile's later writes follow the
 // resourceVersion it made.
@@ -65,11 +65,13 @@ func (r *Reconciler) pendingLeft(o *v1.VerificationOrder) time.Duration {
 	return pendingDelay - r.firstLooks.since(client.ObjectKeyFromObject(o), r.now())
 }
 
-// pendingDuring runs call, a vendor call that writes nothing to Kubernetes.
+// vendorCall runs call, a vendor call that writes nothing to Kubernetes.
+// If it outlasts callHold, the worker lets go of the reconcile (flights.go).
 // If o has no conditions yet and call outlasts pendingDelay since the
 // first look, o's Pending conditions are written meanwhile, from this
 // goroutine; call runs on another only so that this one can.
-func (r *Reconciler) pendingDuring(ctx context.Context, o *v1.VerificationOrder, call func()) {
+func (r *Reconciler) vendorCall(ctx context.Context, o *v1.VerificationOrder, call func()) {
+	defer r.letWorkerGo(o)()
 	if !needsPending(o) {
 		call()
 		return

@@ -84,6 +84,8 @@ type Reconciler struct {
 	readings readings
 	// firstLooks are when new orders were first looked at (pending.go).
 	firstLooks firstLooks
+	// flights are the reconciles under way, on the workers or off them.
+	flights flights
 }
 
 // report is what one reconcile learned: the outcome, and the vendor facts
@@ -118,13 +120,20 @@ type report struct {
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
-// Reconcile is one refresh → plan → apply pass over a VerificationOrder.
+// Reconcile is one refresh → plan → apply pass over a VerificationOrder,
+// flown off the worker when a vendor call is slow (flights.go).
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, err error) {
 	if r.Trace != nil {
 		done := r.Trace(req.NamespacedName)
 		defer func() { done(res) }()
 	}
 	defer func() { res, err = conflict.Quiet(ctx, res, err) }() // runs before Trace's: it sees the result returned
+	return r.flights.fly(ctx, req.NamespacedName, func(ctx context.Context) (ctrl.Result, error) {
+		return r.reconcile(ctx, req)
+	})
+}
+
+func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	o := &v1.VerificationOrder{}
 	if err := r.Get(ctx, req.NamespacedName, o); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -172,7 +181,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 // forget drops what is kept in memory about an order that is gone.
 func (r *Reconciler) forget(key types.NamespacedName) {
 	r.Backoff.Forget(key)
-	r.Connector.Clients.Budgets.ForgetOrder(key)
+	for _, next := range r.Connector.Clients.Budgets.ForgetOrder(key) {
+		r.flights.enqueue(next)
+	}
 	r.readings.forget(key)
 	r.firstLooks.forget(key)
 }

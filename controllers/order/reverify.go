@@ -37,7 +37,7 @@ type target struct {
 // request the vendor created, else the request to reverify. A reverification
 // in doubt (intent recorded, no result) is resolved first: rep says what was
 // learned, and done means the reconcile ends with it.
-func (r *Reconciler) target(ctx context.Context, o *v1.VerificationOrder, conn *connection.Connection) (t target, rep report, done bool) {
+func (r *Reconciler) target(ctx context.Context, o *v1.VerificationOrder, conn *connection.Connection, calls *callSlot) (t target, rep report, done bool) {
 	src := o.Spec.Reverification
 	if src == nil {
 		return target{client: conn.Client, id: o.Spec.OrderID}, rep, false
@@ -45,6 +45,10 @@ func (r *Reconciler) target(ctx context.Context, o *v1.VerificationOrder, conn *
 	rc := conn.Client.(providers.Reverifier).Reverified() // plan.Preflight refused vendors without it
 	created := o.Status.OrderID
 	if created == "" && reverifyInDoubt(o) {
+		if !calls.take() {
+			rep.outcome = waitsForCall
+			return t, rep, true
+		}
 		var found string
 		found, rep, done = r.recoverReverification(ctx, o, conn)
 		if done {
@@ -82,7 +86,7 @@ func (r *Reconciler) recoverReverification(ctx context.Context, o *v1.Verificati
 	// pays its own way.
 	var obs providers.Observation
 	var err error
-	r.pendingDuring(ctx, o, func() {
+	r.vendorCall(ctx, o, func() {
 		obs, ok, err = finder.FindReverification(providers.WithPacer(ctx, conn.Budget.Pacer(0)), src.VerificationRequestID, since)
 	})
 	if ok {
@@ -129,7 +133,7 @@ func (r *Reconciler) reverify(ctx context.Context, o *v1.VerificationOrder, conn
 	src := o.Spec.Reverification
 	var obs providers.Observation
 	var err error
-	r.pendingDuring(ctx, o, func() {
+	r.vendorCall(ctx, o, func() {
 		obs, err = conn.Client.(providers.Reverifier).Reverify(ctx, src.VerificationRequestID, src.ReportID)
 	})
 	if err == nil && obs.Check() != nil {

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 	"github.com/ordersync/verification-operator/controllers/connection"
@@ -41,7 +42,10 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
 			builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).
 		// An owner deleted, or changed, hands its vendor order to the next.
 		Watches(&v1.VerificationOrder{}, handler.EnqueueRequestsFromMapFunc(r.claimants),
-			builder.WithPredicates(ownerLetGo()))
+			builder.WithPredicates(ownerLetGo())).
+		// A flight that landed after its worker let go (flights.go), or a
+		// call in flight that ended and frees one for a waiting order.
+		WatchesRawSource(source.Channel(r.Wakeups(), &handler.EnqueueRequestForObject{}))
 	if r.Connector.ClusterProviders {
 		// A namespace's labels decide whether a cluster provider serves it.
 		b = b.Watches(&v1.ClusterVerificationProvider{}, handler.EnqueueRequestsFromMapFunc(r.ordersForProvider),
