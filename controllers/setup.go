@@ -18,6 +18,7 @@ import (
 	"github.com/ordersync/verification-operator/controllers/metrics"
 	"github.com/ordersync/verification-operator/controllers/order"
 	"github.com/ordersync/verification-operator/controllers/provider"
+	"github.com/ordersync/verification-operator/controllers/retention"
 	"github.com/ordersync/verification-operator/internal/webhook"
 	"github.com/ordersync/verification-operator/providers"
 )
@@ -87,6 +88,10 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 	connector := &connection.Connector{Cached: mgr.GetClient(), Live: mgr.GetAPIReader(), Registry: opts.Registry,
 		Clients: clients, OperatorNamespace: opts.OperatorNamespace, ClusterProviders: opts.ClusterProviders}
 	if err := addWebhookReceiver(mgr, opts, connector); err != nil {
+		return err
+	}
+	if err := (&retention.Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: recorder,
+		Clock: clients.Budgets.Time(), ClusterProviders: opts.ClusterProviders}).SetupWithManager(mgr); err != nil {
 		return err
 	}
 	return (&order.Reconciler{

@@ -165,7 +165,7 @@ func (c fleetCollector) providers(ctx context.Context) ([]v1.Provider, error) {
 // collectBudget reports p's account budget, once p has connected.
 func (c fleetCollector) collectBudget(ch chan<- prometheus.Metric, p v1.Provider) {
 	// A cluster provider reads as "/name".
-	labels := []string{string(p.ProviderSpec().Vendor), p.GetNamespace() + "/" + p.GetName()}
+	labels := []string{string(p.ProviderSpec().Vendor), ProviderLabel(p)}
 	ch <- prometheus.MustNewConstMetric(pollsStretchedDesc, prometheus.GaugeValue, boolValue(connection.Stretched(p)), labels...)
 	_, account, ok := c.clients.Last(p)
 	if !ok {

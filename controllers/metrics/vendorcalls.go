@@ -1,7 +1,8 @@
 // Package metrics holds the operator's Prometheus metrics: the vendor
-// calls, and the fleet gauges computed from the informer cache at scrape
-// time. Nothing is registered until Register is called, so a program that
-// only imports a package of ours (the kubectl plugin) registers nothing.
+// calls, the orders retention pruned, and the fleet gauges computed from
+// the informer cache at scrape time. Nothing is registered until Register
+// is called, so a program that only imports a package of ours (the
+// kubectl plugin) registers nothing.
 package metrics
 
 import (
@@ -48,11 +49,11 @@ func Instrument(vendor, provider string, next http.RoundTripper) http.RoundTripp
 }
 
 // Register adds the operator's metrics to registry: the vendor call
-// counters, and the fleet gauges read from mgr's cache. A second manager
-// in one process (the test suites) reports its own fleet; the vendor
-// counters are shared.
+// counters, the count of orders pruned, and the fleet gauges read from
+// mgr's cache. A second manager in one process (the test suites) reports
+// its own fleet; the counters are shared.
 func Register(registry prometheus.Registerer, mgr ctrl.Manager, clients *connection.ClientCache, clusterProviders bool) error {
-	for _, c := range []prometheus.Collector{vendorRequests, vendorRequestDuration, vendorUnanswered} {
+	for _, c := range []prometheus.Collector{vendorRequests, vendorRequestDuration, vendorUnanswered, ordersPruned} {
 		if err := registry.Register(c); err != nil && !alreadyThis(err, c) {
 			return err
 		}
