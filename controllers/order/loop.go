@@ -134,7 +134,7 @@ func (r *Reconciler) observe(ctx context.Context, o *v1.VerificationOrder, conn 
 	var obs providers.Observation
 	var err error
 	r.vendorCall(ctx, o, func() {
-		obs, err = providers.Checked(t.client.Observe(providers.WithPacer(ctx, conn.Budget.Pacer(1)), t.id))
+		obs, err = providers.Checked(t.client.Observe(r.vendorContext(ctx, conn, 1), t.id))
 	})
 	if err != nil {
 		rep.outcome = errorOutcome(err, conn.Vendor.Name, t.id, providers.ActionNone)
@@ -198,7 +198,7 @@ func ignored(o *v1.VerificationOrder, d plan.Decision) bool {
 // read.
 func (r *Reconciler) apply(ctx context.Context, o *v1.VerificationOrder, conn *connection.Connection, t target, in plan.Input, rep report) report {
 	action := rep.decision.Action
-	ctx = providers.WithPacer(ctx, conn.Budget.Pacer(1)) // the action is paid for; a read that settles it pays its own way
+	ctx = r.vendorContext(ctx, conn, 1) // the action is paid for; a read that settles it pays its own way
 	obs, err := r.call(ctx, o, conn, t, action, &rep)
 	// An answer without a usable id or state fails like a read would; the
 	// action may have landed, and repeating it is safe (every vendor takes
@@ -297,6 +297,15 @@ func (rep *report) refusedAt(t target, obs providers.Observation, d plan.Decisio
 	if !obs.State.Terminal() {
 		rep.outcome = refusal
 	}
+}
+
+// vendorContext is ctx for one operation's vendor calls: the first free
+// of them are paid for already, the others pay through the budget's pacer;
+// every Retry-After the vendor sends, on any call of the operation and
+// whenever it arrives, pauses the whole account.
+func (r *Reconciler) vendorContext(ctx context.Context, conn *connection.Connection, free int) context.Context {
+	ctx = providers.WithPacer(ctx, conn.Budget.Pacer(free))
+	return providers.WithThrottle(ctx, func(wait time.Duration) { conn.Budget.Pause(r.now().Add(wait)) })
 }
 
 func withObserved(in plan.Input, obs providers.Observation) plan.Input {

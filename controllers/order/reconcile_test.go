@@ -1,6 +1,7 @@
 package order
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -162,6 +163,22 @@ func TestReconcile(t *testing.T) {
 		status: nowhere(retryingAs(v1.ReasonRateLimited)),
 		then: func(t *testing.T, e *env) {
 			exactly(rateLimited.RetryAfter).check(t, "another order of the account", e.reconcile("o2"))
+			if got := e.vendor.made(); got != "Observe o-1" {
+				t.Errorf("while the account is paused, calls %q", got)
+			}
+		},
+	}, {
+		name:  "a Retry-After heard on a call whose answer was then lost pauses the account all the same",
+		given: []func(*env){func(e *env) { e.more = append(e.more, secondOrder()) }},
+		vendor: fns{ObserveFn: func(ctx context.Context, _ string) (providers.Observation, error) {
+			providers.Throttled(ctx, 7*time.Second) // as vendorhttp reports the 429's header before the body
+			return providers.Observation{}, providers.Errorf(providers.KindTransient, 0, "request canceled")
+		}},
+		results: []requeue{routineAfter(time.Second)},
+		calls:   "Observe o-1", writes: "VendorUnavailable",
+		status: nowhere(retryingAs(v1.ReasonVendorUnavailable)),
+		then: func(t *testing.T, e *env) {
+			exactly(7*time.Second).check(t, "another order of the account", e.reconcile("o2"))
 			if got := e.vendor.made(); got != "Observe o-1" {
 				t.Errorf("while the account is paused, calls %q", got)
 			}

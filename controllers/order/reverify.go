@@ -87,7 +87,7 @@ func (r *Reconciler) recoverReverification(ctx context.Context, o *v1.Verificati
 	var obs providers.Observation
 	var err error
 	r.vendorCall(ctx, o, func() {
-		obs, ok, err = finder.FindReverification(providers.WithPacer(ctx, conn.Budget.Pacer(0)), src.VerificationRequestID, since)
+		obs, ok, err = finder.FindReverification(r.vendorContext(ctx, conn, 0), src.VerificationRequestID, since)
 	})
 	if ok {
 		obs, err = providers.Checked(obs, err)
