@@ -107,7 +107,9 @@ const (
 //     provider's spec.retention.ttlSecondsAfterFinished; neither keeps it;
 //   - an order Argo CD or Flux manages (GitOpsTool) is kept unless the
 //     provider sets spec.retention.pruneGitOpsManaged: the tool would
-//     create it again.
+//     create it again. A reverification it manages is kept even then: the
+//     object created again has no status.orderID, so the order reconciler
+//     would reverify again, and a reverification is billed.
 func PolicyFor(o *v1.VerificationOrder, provider *v1.VerificationProviderSpec) Policy {
 	switch {
 	case o.Annotations[v1.RetainAnnotation] == "true":
@@ -127,8 +129,13 @@ func PolicyFor(o *v1.VerificationOrder, provider *v1.VerificationProviderSpec) P
 	if ttl == nil {
 		return Policy{Keep: KeepNoTTL}
 	}
-	if tool, managed := GitOpsTool(o); managed && !retention.PruneGitOpsManaged {
-		return Policy{Keep: fmt.Sprintf("%s manages it and the provider's spec.retention.pruneGitOpsManaged is false", tool)}
+	if tool, managed := GitOpsTool(o); managed {
+		switch {
+		case !retention.PruneGitOpsManaged:
+			return Policy{Keep: fmt.Sprintf("%s manages it and the provider's spec.retention.pruneGitOpsManaged is false", tool)}
+		case o.Spec.Reverification != nil:
+			return Policy{Keep: fmt.Sprintf("%s manages it, and a spec.reverification it created again would buy a new reverification", tool)}
+		}
 	}
 	p.TTL = time.Duration(max(*ttl, 0)) * time.Second
 	return p

@@ -157,6 +157,13 @@ func TestPolicyFor(t *testing.T) {
 		{name: "GitOps-managed with its own TTL: still the provider's opt-in", order: func(o *v1.VerificationOrder) { ttl(0)(o); labeled(FluxKustomizationLabel, "x")(o) },
 			provider: retention(nil, false), want: Policy{Keep: "Flux manages it and the provider's spec.retention.pruneGitOpsManaged is false"}},
 		{name: "GitOps-managed, the provider opts in", order: labeled(FluxKustomizationLabel, "lending"), provider: retention(hour, true), want: Policy{TTL: time.Hour, From: FromProvider}},
+		{name: "a GitOps-managed reverification, even opted in", order: func(o *v1.VerificationOrder) {
+			labeled(FluxKustomizationLabel, "lending")(o)
+			o.Spec.OrderID, o.Spec.Reverification = "", &v1.Reverification{VerificationRequestID: "r-1", ReportID: "rep-1"}
+		}, provider: retention(zero, true), want: Policy{Keep: "Flux manages it, and a spec.reverification it created again would buy a new reverification"}},
+		{name: "a reverification nothing manages", order: func(o *v1.VerificationOrder) {
+			o.Spec.OrderID, o.Spec.Reverification = "", &v1.Reverification{VerificationRequestID: "r-1", ReportID: "rep-1"}
+		}, provider: retention(zero, true), want: Policy{From: FromProvider}},
 		{name: "GitOps-managed, no TTL", order: labeled(FluxKustomizationLabel, "lending"), provider: retention(nil, true), want: Policy{Keep: KeepNoTTL}},
 		{name: "an empty GitOps mark is none", order: labeled(InstanceLabel, ""), provider: retention(zero, false), want: Policy{From: FromProvider}},
 	} {
