@@ -120,11 +120,13 @@ type candidate struct {
 
 // candidate says whether o is to be deleted at some time: it is not being
 // deleted, it is finished, and its policy prunes. Its provider is read
-// from the cache; an order whose provider is missing is not finished (the
-// order reconciler stalls it) and so never gets this far.
+// from the cache; an order whose provider is missing, or of a kind not
+// served, is not finished (the order reconciler stalls it), and is let be
+// should its status not say so yet (the cache has no informer of cluster
+// providers to ask when they are not served).
 func (r *Reconciler) candidate(ctx context.Context, o *v1.VerificationOrder) (candidate, bool, error) {
 	finished, ok := Finished(o)
-	if !ok || !o.DeletionTimestamp.IsZero() {
+	if !ok || !o.DeletionTimestamp.IsZero() || o.Spec.ProviderRef.Cluster() && !r.ClusterProviders {
 		return candidate{}, false, nil
 	}
 	p, key := connection.ProviderOf(o)

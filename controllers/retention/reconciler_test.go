@@ -37,7 +37,9 @@ func newWorld(t *testing.T, ttl *int32, elapsed time.Duration, orders ...*v1.Ver
 	}
 	provider := &v1.VerificationProvider{ObjectMeta: metav1.ObjectMeta{Namespace: "lending", Name: "truework"},
 		Spec: v1.VerificationProviderSpec{Vendor: v1.VendorTruework, Retention: &v1.Retention{TTLSecondsAfterFinished: ttl}}}
-	b := fake.NewClientBuilder().WithScheme(scheme).WithStatusSubresource(&v1.VerificationOrder{}).WithObjects(provider)
+	cluster := &v1.ClusterVerificationProvider{ObjectMeta: metav1.ObjectMeta{Name: "shared"}}
+	cluster.Spec.Vendor, cluster.Spec.Retention = v1.VendorTxCloud, &v1.Retention{TTLSecondsAfterFinished: ttl}
+	b := fake.NewClientBuilder().WithScheme(scheme).WithStatusSubresource(&v1.VerificationOrder{}).WithObjects(provider, cluster)
 	for _, o := range orders {
 		b = b.WithObjects(o)
 	}
@@ -81,6 +83,17 @@ func TestAFinishedOrderIsDeletedWhenItsTTLHasPassed(t *testing.T) {
 	}
 }
 
+func TestAnOrderOfAClusterProvider(t *testing.T) {
+	o := finishedOrder(func(o *v1.VerificationOrder) {
+		o.Spec.ProviderRef = v1.ProviderReference{Kind: v1.KindClusterVerificationProvider, Name: "shared"}
+	})
+	w := newWorld(t, ptr.To[int32](0), time.Minute, o)
+	w.r.ClusterProviders = true
+	if res := w.reconcile(t, o); res != (ctrl.Result{}) || w.exists(t, o) {
+		t.Fatalf("%+v, want deleted", res)
+	}
+}
+
 func TestKeptOrdersAreNotLookedAtAgain(t *testing.T) {
 	for name, c := range map[string]struct {
 		ttl   *int32
@@ -94,6 +107,9 @@ func TestKeptOrdersAreNotLookedAtAgain(t *testing.T) {
 		"being deleted": {ttl: ptr.To[int32](0), order: finishedOrder(func(o *v1.VerificationOrder) {
 			o.Finalizers = []string{v1.CancelFinalizer}
 			o.DeletionTimestamp = &metav1.Time{Time: finishedAt}
+		})},
+		"a cluster provider, not served": {ttl: ptr.To[int32](0), order: finishedOrder(func(o *v1.VerificationOrder) {
+			o.Spec.ProviderRef = v1.ProviderReference{Kind: v1.KindClusterVerificationProvider, Name: "truework"}
 		})},
 		"provider missing": {ttl: ptr.To[int32](0), order: finishedOrder(func(o *v1.VerificationOrder) { o.Spec.ProviderRef.Name = "gone" })},
 	} {
