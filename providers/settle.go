@@ -14,9 +14,16 @@ import "context"
 // error is returned, not the refusal: the refusal may mean the order is
 // already done, so the caller must neither report it as refused nor read
 // again before the read's Retry-After.
+//
+// A refusal that itself carries a Retry-After is not read back within it
+// (the read would be a call the vendor asked not to get yet): the error is
+// then a KindRateLimited one, NotSent, for the read that was not made.
 func Settle(ctx context.Context, c Client, orderID string, err error, want func(Observation) bool) (Observation, error) {
 	if KindOf(err) != KindRejected {
 		return Observation{}, err
+	}
+	if wait := RetryAfterOf(err); wait > 0 {
+		return Observation{}, waiting(wait, "not read back: the vendor refused ("+err.Error()+") and asked to wait")
 	}
 	obs, oerr := c.Observe(ctx, orderID)
 	switch {

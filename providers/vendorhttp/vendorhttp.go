@@ -1,6 +1,15 @@
 // Package vendorhttp is the one HTTP round trip every vendor client uses: it
 // sends JSON, caps what it reads, maps status codes to provider error kinds,
 // honors Retry-After, and decodes only into the caller's small structs.
+//
+// Retry-After: every answer that carries one, whatever its status (429,
+// 503, any other), is reported through providers.Throttled as soon as its
+// status line and headers are in, before its body is read, so that a
+// context ending while the body is on its way (a reconcile's deadline)
+// loses nothing of the wait; the error of a non-2xx answer carries the wait
+// too (RetryAfter), and the longer one when the vendor's error body asks
+// for longer (reported again then). Waits are capped at MaxRetryAfter. A
+// call under a providers.Hold that holds is not sent at all.
 package vendorhttp
 
 import (
@@ -61,6 +70,9 @@ func (c *Client) Do(ctx context.Context, req Request, out any) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	if err := providers.Held(ctx); err != nil {
+		return 0, err // an earlier call of the operation was told to wait
+	}
 	if err := providers.Pace(ctx); err != nil {
 		return 0, notSent(err)
 	}
@@ -72,12 +84,18 @@ func (c *Client) Do(ctx context.Context, req Request, out any) (int, error) {
 		return 0, &providers.Error{Kind: providers.KindTransient, Message: "vendor unreachable: " + describeNetErr(err)}
 	}
 	defer resp.Body.Close()
+	// The status line and headers are in: the vendor's wait is known now,
+	// and reported now, before the body is read. A context that ends from
+	// here on (the reconcile's deadline) cuts the body short, not the wait.
+	wait := headerRetryAfter(resp)
+	providers.Throttled(ctx, wait)
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
 	if err != nil {
-		return 0, &providers.Error{Kind: providers.KindTransient, StatusCode: resp.StatusCode, Message: "response cut short: " + describeNetErr(err)}
+		return 0, &providers.Error{Kind: providers.KindTransient, StatusCode: resp.StatusCode, RetryAfter: wait,
+			Message: "response cut short: " + describeNetErr(err)}
 	}
 	if len(body) > MaxResponseBytes {
-		return 0, &providers.Error{Kind: providers.KindTransient, StatusCode: resp.StatusCode,
+		return 0, &providers.Error{Kind: providers.KindTransient, StatusCode: resp.StatusCode, RetryAfter: wait,
 			Message: fmt.Sprintf("response larger than %d bytes; refusing to read it", MaxResponseBytes)}
 	}
 	if c.Verify != nil {
@@ -86,7 +104,11 @@ func (c *Client) Do(ctx context.Context, req Request, out any) (int, error) {
 		}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return 0, c.statusError(resp, body)
+		e := c.statusError(resp, body, wait)
+		if e.RetryAfter > wait {
+			providers.Throttled(ctx, e.RetryAfter) // the body asked for longer than the header
+		}
+		return 0, e
 	}
 	if out == nil {
 		return resp.StatusCode, nil
@@ -160,7 +182,10 @@ type emptyBody struct{}
 func (emptyBody) Read([]byte) (int, error) { return 0, io.EOF }
 func (emptyBody) Close() error             { return nil }
 
-func (c *Client) statusError(resp *http.Response, body []byte) *providers.Error {
+// statusError is the error of a non-2xx answer. Its RetryAfter is the
+// longer of wait (the header's) and the body's hint (DecodeError's), both
+// capped at MaxRetryAfter.
+func (c *Client) statusError(resp *http.Response, body []byte, wait time.Duration) *providers.Error {
 	e := &providers.Error{Kind: KindForStatus(resp.StatusCode), StatusCode: resp.StatusCode}
 	var hint time.Duration
 	if c.DecodeError != nil && json.Valid(body) {
@@ -176,8 +201,14 @@ func (c *Client) statusError(resp *http.Response, body []byte) *providers.Error 
 		e.Message = "redirected to " + redirectTarget(resp) + "; not followed"
 	}
 	e.Message = providers.Sanitize(e.Message, c.Secrets...)
-	e.RetryAfter = max(ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()), hint)
+	e.RetryAfter = max(wait, min(hint, MaxRetryAfter))
 	return e
+}
+
+// headerRetryAfter is the wait the answer's Retry-After header asks for,
+// whatever its status, capped at MaxRetryAfter; 0 without one.
+func headerRetryAfter(resp *http.Response) time.Duration {
+	return ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 }
 
 // redirectTarget names where a redirect pointed, without its path (which

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -461,11 +462,11 @@ func TestNoHiddenResend(t *testing.T) {
 	}
 	for _, req := range cases {
 		t.Run(req.Method, func(t *testing.T) {
-			var calls, bodies int
+			var calls, bodies atomic.Int32 // the server's goroutines count, the test reads
 			cl := serve(t, func(w http.ResponseWriter, r *http.Request) {
-				calls++
+				calls.Add(1)
 				if r.ContentLength > 0 || len(r.TransferEncoding) > 0 {
-					bodies++
+					bodies.Add(1)
 				}
 				if r.URL.Path == "/warm" {
 					w.WriteHeader(http.StatusNoContent) // the connection stays open for reuse
@@ -484,11 +485,11 @@ func TestNoHiddenResend(t *testing.T) {
 			if perr := providerError(t, err); perr.Kind != providers.KindTransient {
 				t.Errorf("cut call: %v, want Transient", perr)
 			}
-			if calls != 2 {
-				t.Errorf("the server saw %d calls, want 2 (the warm-up and the cut call, never a resend)", calls)
+			if calls.Load() != 2 {
+				t.Errorf("the server saw %d calls, want 2 (the warm-up and the cut call, never a resend)", calls.Load())
 			}
-			if want := map[string]int{"GET": 0, "POST": 1}[req.Method]; bodies != want {
-				t.Errorf("%d calls carried a body, want %d (a read carries none)", bodies, want)
+			if want := map[string]int32{"GET": 0, "POST": 1}[req.Method]; bodies.Load() != want {
+				t.Errorf("%d calls carried a body, want %d (a read carries none)", bodies.Load(), want)
 			}
 		})
 	}
@@ -497,8 +498,8 @@ func TestNoHiddenResend(t *testing.T) {
 // TestPacedCalls: under a pacer every call is paid for first, and a call
 // the pacer cannot pay for is never sent.
 func TestPacedCalls(t *testing.T) {
-	var calls int
-	cl := serve(t, func(w http.ResponseWriter, _ *http.Request) { calls++; w.WriteHeader(http.StatusNoContent) })
+	var calls atomic.Int32
+	cl := serve(t, func(w http.ResponseWriter, _ *http.Request) { calls.Add(1); w.WriteHeader(http.StatusNoContent) })
 	var paid int
 	budget := 2
 	ctx := providers.WithPacer(context.Background(), func(context.Context) error {
@@ -511,8 +512,8 @@ func TestPacedCalls(t *testing.T) {
 	for range 3 {
 		_, _ = cl.Do(ctx, vendorhttp.Request{Method: "GET", Path: "/orders/1"}, nil)
 	}
-	if paid != 2 || calls != 2 {
-		t.Errorf("%d calls paid for, %d sent; want 2 and 2", paid, calls)
+	if paid != 2 || calls.Load() != 2 {
+		t.Errorf("%d calls paid for, %d sent; want 2 and 2", paid, calls.Load())
 	}
 	_, err := cl.Do(ctx, vendorhttp.Request{Method: "GET", Path: "/orders/1"}, nil)
 	if perr := providerError(t, err); perr.Kind != providers.KindTransient {
@@ -528,13 +529,13 @@ func (e pausedErr) Error() string          { return "paused" }
 func (e pausedErr) PausedUntil() time.Time { return e.until }
 
 func TestPausedCallIsRateLimitedAndNotSent(t *testing.T) {
-	var calls int
-	cl := serve(t, func(w http.ResponseWriter, _ *http.Request) { calls++; w.WriteHeader(http.StatusNoContent) })
+	var calls atomic.Int32
+	cl := serve(t, func(w http.ResponseWriter, _ *http.Request) { calls.Add(1); w.WriteHeader(http.StatusNoContent) })
 	until := time.Now().Add(time.Minute)
 	ctx := providers.WithPacer(context.Background(), func(context.Context) error { return pausedErr{until} })
 	_, err := cl.Do(ctx, vendorhttp.Request{Method: "POST", Path: "/orders/1/cancel"}, nil)
 	perr := providerError(t, err)
-	if perr.Kind != providers.KindRateLimited || perr.RetryAfter <= 50*time.Second || calls != 0 {
-		t.Errorf("%v (Retry-After %s) after %d calls; want RateLimited for about a minute, nothing sent", perr, perr.RetryAfter, calls)
+	if perr.Kind != providers.KindRateLimited || perr.RetryAfter <= 50*time.Second || calls.Load() != 0 {
+		t.Errorf("%v (Retry-After %s) after %d calls; want RateLimited for about a minute, nothing sent", perr, perr.RetryAfter, calls.Load())
 	}
 }
