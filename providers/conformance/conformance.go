@@ -201,6 +201,7 @@ func Run(t *testing.T, a Adapter) {
 	t.Run("Credentials", func(t *testing.T) { checkCredentials(t, a) })
 	t.Run("Shapes", func(t *testing.T) { checkShapes(t, a) })
 	t.Run("OwnRateLimit", func(t *testing.T) { checkOwnRateLimit(t, a) })
+	t.Run("RetryAfterHeard", func(t *testing.T) { checkRetryAfterHeard(t, a) })
 	t.Run("Expiry", func(t *testing.T) { checkExpiry(t, a) })
 	t.Run("Refusals", func(t *testing.T) { checkRefusals(t, a) })
 	for _, m := range a.Modes {

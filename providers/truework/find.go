@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"iter"
 	"net/url"
 	"strconv"
 	"strings"
@@ -44,6 +43,12 @@ import (
 // the window cannot be told apart from the reverification; the search then
 // finds two and stops for a person.
 //
+// A search may take several calls: one that stops short (a page lost or
+// refused, a Retry-After, the caller's deadline) is kept, and the next goes
+// on from where it stopped (searches.go), then reads the top of the list
+// again for whatever was created meanwhile. No call goes within a
+// Retry-After the search received.
+//
 // Only ids, states, dates, loan_id, type and the employer's id are decoded
 // (wireRequest): the target's PII is skipped by encoding/json. loan_id is
 // the lender's opaque reference, not PII, but it names a borrower's loan in
@@ -59,8 +64,10 @@ const ReverifyClockSkew = time.Hour
 const (
 	// listPageSize is Truework's documented default limit, sent explicitly.
 	listPageSize = 25
-	// maxFindPages caps the pages one FindReverification reads; the window
-	// is minutes wide, so a longer list is an account too busy to search.
+	// maxFindPages caps the pages a search reads down the window (over
+	// all the calls it takes), and again the pages of its second look at
+	// the top; the window is minutes wide, so a longer list is an account
+	// too busy to search.
 	maxFindPages = 20
 	// maxListedCandidates caps the ids named in a "several candidates" error.
 	maxListedCandidates = 5
@@ -84,45 +91,201 @@ type listPage struct {
 // built like RequestClient.Observe's from the listed id and state;
 // CompletedAt is left unset (the list is not read for it), the next Observe
 // fills it.
+//
+// A search that stops short (a failed or cut page, a Retry-After, the
+// caller's deadline: a transient or rate-limited error) is kept, and the
+// next call for the same request and intent goes on from the page it
+// stopped at (searches.go); within a Retry-After it received, it makes no
+// call at all.
 func (c *Client) FindReverification(ctx context.Context, requestID string, since time.Time) (providers.Observation, bool, error) {
+	now := clock(c.now)
+	ctx, hold := providers.WithHold(ctx, now)
+	key := searchKey{requestID: requestID, since: since.UnixNano()}
+	s := c.searches.take(key, now())
+	if s == nil {
+		var err error
+		if s, err = c.startSearch(ctx, requestID, since); err != nil {
+			return providers.Observation{}, false, err
+		}
+	}
+	hold.HoldUntil(s.resumeAt)
+	obs, found, err := c.search(ctx, requestID, s)
+	if resumable(err) {
+		s.resumeAt = hold.Until()
+		c.searches.keep(key, s, now())
+	}
+	return obs, found, err
+}
+
+// search is one search for a reverification: what it looks for, how far it
+// read, and what it found.
+type search struct {
+	src    wireRequest
+	cutoff time.Time
+	// tail is how far the list was read, from its top down to the cutoff.
+	tail cursor
+	// seen are the ids of the requests read; candidates those that may
+	// be the reverification.
+	seen       map[string]bool
+	candidates []wireRequest
+	// newest is the created date of the newest group read.
+	newest *time.Time
+	// resumeAt is when the search may call again: the end of the last
+	// Retry-After it received.
+	resumeAt time.Time
+	// used is when a call last stopped with the search, for expiry.
+	used time.Time
+}
+
+// cursor is where one reading of the list stands.
+type cursor struct {
+	// offset of the next page, and the pages read so far.
+	offset, pages int
+	// previous is the created date of the last group taken, which the next
+	// must not be newer than.
+	previous *time.Time
+	// done: read down to the cutoff, the end of the list, or (reading the
+	// head) the groups read before.
+	done bool
+}
+
+// startSearch reads the source request and sets the window: since, less
+// the clock skew, and no earlier than the source itself.
+func (c *Client) startSearch(ctx context.Context, requestID string, since time.Time) (*search, error) {
 	src, err := c.routes.request(ctx, requestID)
 	if err != nil {
-		return providers.Observation{}, false, err
+		return nil, err
 	}
 	if src.LoanID == "" {
-		return providers.Observation{}, false, cannotDetermine(requestID,
-			"the source request has no loan_id, which is what ties a reverification to it")
+		return nil, cannotDetermine(requestID, "the source request has no loan_id, which is what ties a reverification to it")
 	}
 	cutoff := since.Add(-ReverifyClockSkew)
 	if src.Created.t != nil && src.Created.t.After(cutoff) {
 		cutoff = *src.Created.t // a reverification cannot predate its source
 	}
-	var candidates []wireRequest
-	for r, err := range c.requestsSince(ctx, requestID, cutoff) {
-		if err != nil {
-			return providers.Observation{}, false, err
-		}
-		if !reverificationOf(src, requestID, r) {
-			continue
-		}
-		switch created := r.Created.t; {
-		case created == nil:
-			return providers.Observation{}, false, cannotDetermine(requestID, fmt.Sprintf(
-				"request %s could be its reverification but has no readable created date", r.ID))
-		case created.Before(cutoff):
-			continue // in an order listed within the window, but older
-		}
-		candidates = append(candidates, r)
+	return &search{src: src, cutoff: cutoff, seen: map[string]bool{}}, nil
+}
+
+// search reads the list on from where s stopped, down to the cutoff. A
+// search that did not start at the top of the list in this call then
+// reads the top again, down to the groups it read before: the list is
+// newest first, so whatever was created while the search was stopped (the
+// reverification itself, if its call was still in flight, or a second
+// candidate) is there, above where it went on. The answer is as fresh as
+// that of a search made in one go.
+func (c *Client) search(ctx context.Context, requestID string, s *search) (providers.Observation, bool, error) {
+	fromTop := s.tail.pages == 0
+	err := c.readDown(ctx, requestID, s, &s.tail, false)
+	if err == nil && !fromTop {
+		err = c.readDown(ctx, requestID, s, &cursor{}, true)
 	}
-	switch len(candidates) {
+	if err != nil {
+		return providers.Observation{}, false, err
+	}
+	switch len(s.candidates) {
 	case 0:
 		return providers.Observation{}, false, nil
 	case 1:
-		r := candidates[0]
+		r := s.candidates[0]
 		obs, err := observeRequest(wireRequest{ID: r.ID, State: r.State}, "")
 		return obs, err == nil, err
 	}
-	return providers.Observation{}, false, severalCandidates(requestID, candidates)
+	return providers.Observation{}, false, severalCandidates(requestID, s.candidates)
+}
+
+// readDown reads pages from cur into s until cur is done. It stops with an
+// error when the list is out of order, its next link unreadable, or it is
+// longer than maxFindPages pages within the window; and when a page cannot
+// be read, with cur still at that page.
+func (c *Client) readDown(ctx context.Context, requestID string, s *search, cur *cursor, head bool) error {
+	for !cur.done {
+		if cur.pages == maxFindPages {
+			return cannotDetermine(requestID, fmt.Sprintf("more than %d pages of verifications were created since the intent", maxFindPages))
+		}
+		page, err := c.readPage(ctx, cur.offset)
+		if err != nil {
+			return err
+		}
+		cur.pages++
+		end, err := s.take(requestID, page.groups, cur, head)
+		switch {
+		case err != nil:
+			return err
+		case end || len(page.groups) == 0 || page.next == nil || *page.next == "":
+			cur.done = true
+			return nil
+		}
+		next, err := nextOffset(*page.next, cur.offset)
+		if err != nil {
+			return cannotDetermine(requestID, err.Error())
+		}
+		cur.offset = next
+	}
+	return nil
+}
+
+// take reads a page's groups, newest first, considering each request not
+// seen before, and reports the end of the reading: a group created before
+// the cutoff (every later one is older still), or, reading the head, a
+// group read before. A list out of newest-first order is an error.
+func (s *search) take(requestID string, groups [][]wireRequest, cur *cursor, head bool) (end bool, err error) {
+	arrivals := !head && s.newest != nil // the page may start with groups created since the search began
+	for _, group := range groups {
+		created := groupCreated(group)
+		arrived := arrivals && created != nil && created.After(*s.newest)
+		arrivals = arrived
+		if allSeen(group, s.seen) {
+			if head {
+				return true, nil // where the list goes on as read before
+			}
+			// Requests created while paging shift the list down: the
+			// page starts with groups the one before ended with.
+			continue
+		}
+		switch {
+		case created == nil:
+		case arrived:
+			// Newer than any group read, at the top of the page: created
+			// since, and shifted down into this page by more than the
+			// search had read (a search going on after a stop). Not the
+			// list out of order; its requests are considered.
+		case cur.previous != nil && created.After(*cur.previous):
+			return true, cannotDetermine(requestID, "Truework listed verifications out of newest-first order")
+		case created.Before(s.cutoff):
+			return true, nil // newest first: every later group is older still
+		default:
+			cur.previous = created
+			if s.newest == nil || created.After(*s.newest) {
+				s.newest = created
+			}
+		}
+		for _, r := range group {
+			if err := s.consider(requestID, r); err != nil {
+				return true, err
+			}
+		}
+	}
+	return false, nil
+}
+
+// consider takes r, once, as a candidate when it may be the
+// reverification: a request like the source, created within the window.
+func (s *search) consider(requestID string, r wireRequest) error {
+	if s.seen[r.ID] {
+		return nil
+	}
+	s.seen[r.ID] = true
+	if !reverificationOf(s.src, requestID, r) {
+		return nil
+	}
+	switch created := r.Created.t; {
+	case created == nil:
+		return cannotDetermine(requestID, fmt.Sprintf("request %s could be its reverification but has no readable created date", r.ID))
+	case created.Before(s.cutoff):
+		return nil // in an order listed within the window, but older
+	}
+	s.candidates = append(s.candidates, r)
+	return nil
 }
 
 // reverificationOf reports whether r may be the request that reverifying
@@ -135,63 +298,6 @@ func reverificationOf(src wireRequest, requestID string, r wireRequest) bool {
 		r.LoanID == src.LoanID && r.Type == src.Type && r.Target.Company.ID == src.Target.Company.ID
 }
 
-// requestsSince yields the verification requests of the groups created at
-// or after cutoff (and those without a readable created date), newest
-// first, each once. It reads pages until the list passes cutoff, and stops
-// with an error when the list is out of order, its next link unreadable,
-// or it is longer than maxFindPages pages within the window.
-func (c *Client) requestsSince(ctx context.Context, requestID string, cutoff time.Time) iter.Seq2[wireRequest, error] {
-	return func(yield func(wireRequest, error) bool) {
-		seen := map[string]bool{}
-		var previous *time.Time
-		offset := 0
-		for range maxFindPages {
-			page, err := c.readPage(ctx, offset)
-			if err != nil {
-				yield(wireRequest{}, err)
-				return
-			}
-			for _, group := range page.groups {
-				if allSeen(group, seen) {
-					// Requests created while paging shift the list down:
-					// the page starts with groups the one before ended with.
-					continue
-				}
-				if created := groupCreated(group); created != nil {
-					if previous != nil && created.After(*previous) {
-						yield(wireRequest{}, cannotDetermine(requestID, "Truework listed verifications out of newest-first order"))
-						return
-					}
-					previous = created
-					if created.Before(cutoff) {
-						return // newest first: every later group is older still
-					}
-				}
-				for _, r := range group {
-					if seen[r.ID] {
-						continue
-					}
-					seen[r.ID] = true
-					if !yield(r, nil) {
-						return
-					}
-				}
-			}
-			if len(page.groups) == 0 || page.next == nil || *page.next == "" {
-				return
-			}
-			next, err := nextOffset(*page.next, offset)
-			if err != nil {
-				yield(wireRequest{}, cannotDetermine(requestID, err.Error()))
-				return
-			}
-			offset = next
-		}
-		yield(wireRequest{}, cannotDetermine(requestID, fmt.Sprintf(
-			"more than %d pages of verifications were created since the intent", maxFindPages)))
-	}
-}
-
 func allSeen(group []wireRequest, seen map[string]bool) bool {
 	for _, r := range group {
 		if !seen[r.ID] {
@@ -202,9 +308,8 @@ func allSeen(group []wireRequest, seen map[string]bool) bool {
 }
 
 // pageAttempts is how many times a search reads a page that failed on the
-// way (a 5xx, a cut connection): a search reads many pages in one go, and
-// must not start over for one lost answer. A 429 is not read again at once:
-// it ends the search, and the account waits out its Retry-After.
+// way (a 5xx, a cut connection) in one call: a search reads many pages in
+// one go, and one lost answer must not cost the caller a requeue.
 const pageAttempts = 3
 
 // readPage reads one page of the list, again when it failed on the way.
@@ -213,11 +318,21 @@ func (c *Client) readPage(ctx context.Context, offset int) (listPage, error) {
 	var err error
 	for range pageAttempts {
 		var page listPage
-		if page, err = c.routes.page(ctx, listPageSize, offset); providers.KindOf(err) != providers.KindTransient {
+		if page, err = c.routes.page(ctx, listPageSize, offset); !readAgain(ctx, err) {
 			return page, err
 		}
 	}
 	return listPage{}, err
+}
+
+// readAgain: a page that failed on the way is read again at once, unless
+// its answer asked to wait (a 503's Retry-After: the search stops, and goes
+// on after the wait), it was never sent (the budget held it back), or the
+// caller's context ended; the search then goes on from that page next time.
+func readAgain(ctx context.Context, err error) bool {
+	var perr *providers.Error
+	sent := !errors.As(err, &perr) || !perr.NotSent
+	return providers.KindOf(err) == providers.KindTransient && providers.RetryAfterOf(err) == 0 && sent && ctx.Err() == nil
 }
 
 // groupCreated is when a group was created, as far as its requests say:

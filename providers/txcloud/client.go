@@ -78,7 +78,12 @@ func (c *Client) Observe(ctx context.Context, orderID string) (providers.Observa
 // canceled status. We know we canceled it (we hold the 200), so the
 // Observation says StateCanceled while VendorState keeps the vendor's word.
 // The controller must remember this: a later Observe reads expired.
+//
+// A cancel may take a second call (the read after an answer without a
+// status, or after a refusal); it is not made within a Retry-After the
+// cancel's answer carried.
 func (c *Client) Cancel(ctx context.Context, orderID string, _ providers.Cancellation) (providers.Observation, error) {
+	ctx, _ = providers.WithHold(ctx, nil)
 	obs, err := c.call(ctx, http.MethodPost, orderID, "/cancel")
 	if err == nil && obs.VendorState == "" {
 		// The documented answer carries no status: read the verification
@@ -177,14 +182,19 @@ func decodeError(_ int, body []byte) (string, time.Duration) {
 
 // seconds reads a retry_after of 30, 1.5 or "30"; anything else is no hint.
 // It is kept raw while decoding so an odd value cannot cost us the message.
+// A wait too long for a Duration reads as vendorhttp.MaxRetryAfter, as the
+// header's does: converted as is, it would wrap around to no wait at all.
 func seconds(raw json.RawMessage) time.Duration {
 	var n json.Number
 	if json.Unmarshal(raw, &n) != nil {
 		return 0
 	}
 	f, err := n.Float64()
-	if err != nil || f <= 0 {
+	switch {
+	case err != nil || f <= 0:
 		return 0
+	case f >= vendorhttp.MaxRetryAfter.Seconds():
+		return vendorhttp.MaxRetryAfter
 	}
 	return time.Duration(f * float64(time.Second))
 }
