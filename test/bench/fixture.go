@@ -72,9 +72,10 @@ func (s *stage) startManager(extra ...string) error {
 	return err
 }
 
-// account adds vendor account i, polled every poll.
-func (s *stage) account(vendor string, i int, poll time.Duration) (*account, error) {
-	a, err := s.b.newAccount(s.ns, vendor, i, poll)
+// account adds vendor account i, polled every poll; opts change what
+// fixture.Start builds.
+func (s *stage) account(vendor string, i int, poll time.Duration, opts ...fixture.Option) (*account, error) {
+	a, err := s.b.newAccount(s.ns, vendor, i, poll, opts...)
 	if a != nil {
 		s.accounts = append(s.accounts, a)
 	}
@@ -100,10 +101,10 @@ type account struct {
 // newAccount starts a simulator for vendor and points a provider in ns at
 // it. The provider does not check Truework's response signatures: the
 // figures of docs/performance.md were measured without.
-func (b *bench) newAccount(ns, vendor string, i int, poll time.Duration) (*account, error) {
+func (b *bench) newAccount(ns, vendor string, i int, poll time.Duration, opts ...fixture.Option) (*account, error) {
 	name := fmt.Sprintf("%s-%d", vendor, i)
-	fx, err := fixture.Start(vendor, fixture.Namespace(ns), fixture.ProviderName(name), fixture.SecretName(name),
-		fixture.PollInterval(poll), fixture.WithoutSigningKeys())
+	fx, err := fixture.Start(vendor, append([]fixture.Option{fixture.Namespace(ns), fixture.ProviderName(name), fixture.SecretName(name),
+		fixture.PollInterval(poll), fixture.WithoutSigningKeys()}, opts...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@
 //
 //	go run ./test/bench                       # every scenario
 //	go run ./test/bench -scenarios=headofline # one
+//	go run ./test/bench -manager=/tmp/manager # a manager built elsewhere (another commit)
 package main
 
 import (
@@ -122,12 +123,9 @@ func newBench(env *envtest.Environment) (*bench, error) {
 	if err := os.WriteFile(kubeconfig, kc, 0o600); err != nil {
 		return nil, err
 	}
-	bin := filepath.Join(dir, "manager")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/manager")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0") // as the Dockerfile builds it
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		return nil, fmt.Errorf("build the manager: %w", err)
+	bin, err := buildManager(dir)
+	if err != nil {
+		return nil, err
 	}
 	k8s, err := client.New(cfg, client.Options{Scheme: scheme()})
 	if err != nil {
@@ -139,6 +137,22 @@ func newBench(env *envtest.Environment) (*bench, error) {
 	}
 	return &bench{cfg: cfg, kubeconfig: kubeconfig, k8s: k8s, manager: bin,
 		controlPlane: childProcesses(procAPIServer, procEtcd), watch: watch}, nil
+}
+
+// buildManager builds ./cmd/manager into dir as the Dockerfile does, or
+// returns the binary -manager names.
+func buildManager(dir string) (string, error) {
+	if *managerBin != "" {
+		return filepath.Abs(*managerBin)
+	}
+	bin := filepath.Join(dir, "manager")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/manager")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0") // as the Dockerfile builds it
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return "", fmt.Errorf("build the manager: %w", err)
+	}
+	return bin, nil
 }
 
 func (b *bench) add(r result) {

@@ -17,6 +17,7 @@ var (
 	steadyFor     = flag.Duration("steady", 60*time.Second, "how long the steady-state scenario watches")
 	memoryLevels  = flag.String("memory", "1000,2000,5000,10000", "order counts at which the manager's memory is read")
 	managerFlags  = flag.String("manager-flags", "", "extra flags for the manager, e.g. --workers=16")
+	managerBin    = flag.String("manager", "", "a manager binary to measure instead of building ./cmd/manager, e.g. one built from another commit")
 )
 
 // truework's published limit, less the client's 3% margin: what a single
@@ -33,6 +34,8 @@ const (
 	sCeiling    = "ceiling"
 	sMulti      = "multi"
 	sHeadOfLine = "headofline"
+	sSlowVendor = "slowvendor"
+	sShared     = "sharedaccount"
 	sPerson     = "person"
 	sSingle     = "single"
 	sCalls      = "calls"
@@ -50,8 +53,10 @@ const (
 var scenarios = []scenario{
 	{sMulti, "cancels spread over many Truework accounts", (*bench).multiScenario},
 	{sHeadOfLine, "600 cancels queued at one account, then 20 at another", (*bench).headOfLineScenario},
+	{sSlowVendor, "3 AccountChek cancels while a txcloud account answers 16 orders' calls after 25s", (*bench).slowVendorScenario},
 	{sPerson, "30 cancels under a saturating poll load at one account", (*bench).personScenario},
 	{sSingle, "300 cancels at one 10 rps account", (*bench).singleScenario},
+	{sShared, "300 cancels through two providers of one 10 rps account, one declaring 1000 rps", (*bench).sharedAccountScenario},
 	{sCalls, "vendor calls per converged cancel, fresh and never observed; then steady state", (*bench).callsScenario},
 	{sMemory, "manager memory with converged orders held", (*bench).memoryScenario},
 	{sWebhooks, "vendor calls per active order per day, polling every 5s, then with webhooks", (*bench).webhooksScenario},
