@@ -498,6 +498,16 @@ func reverification(e *env) {
 	e.order.Spec.Reverification = &v1.Reverification{VerificationRequestID: "req-1", ReportID: "report-1"}
 }
 
+// annotated checks that the order keeps its reverification in the
+// annotation, as want ("<source>/<created>").
+func annotated(want string) func(*testing.T, *env) {
+	return func(t *testing.T, e *env) {
+		if got := e.get("o").Annotations[v1.ReverifiedAnnotation]; got != want {
+			t.Errorf("annotation %s = %q, want %q", v1.ReverifiedAnnotation, got, want)
+		}
+	}
+}
+
 // inDoubt records a reverification intent made ago whose result was not
 // recorded.
 func inDoubt(ago time.Duration) func(*env) {

@@ -70,7 +70,7 @@ func (r *Reconciler) observePlanApply(ctx, work context.Context, o *v1.Verificat
 		r.readings.forget(key) // the call goes now: what it answers replaces it
 		if next.act {
 			rep.decision = &next.decision
-			return r.apply(work, o, conn, t, in, rep)
+			return r.apply(work, o, conn, t, withObserved(in, next.obs), rep)
 		}
 		next, done = r.observe(ctx, o, conn, t, in, &rep, deleting)
 	}
@@ -199,7 +199,7 @@ func ignored(o *v1.VerificationOrder, d plan.Decision) bool {
 func (r *Reconciler) apply(ctx context.Context, o *v1.VerificationOrder, conn *connection.Connection, t target, in plan.Input, rep report) report {
 	action := rep.decision.Action
 	ctx = r.vendorContext(ctx, conn, 1) // the action is paid for; a read that settles it pays its own way
-	obs, err := r.call(ctx, o, conn, t, action, &rep)
+	obs, err := r.call(ctx, o, conn, t, action, in.Observed, &rep)
 	// An answer without a usable id or state fails like a read would; the
 	// action may have landed, and repeating it is safe (every vendor takes
 	// a repeated cancel or close as a no-op; reverify checks its own).
@@ -214,10 +214,17 @@ func (r *Reconciler) apply(ctx context.Context, o *v1.VerificationOrder, conn *c
 	if action == providers.ActionReverify {
 		t = target{client: t.client, id: obs.ID} // the answer is the new request, to manage from now on
 	}
-	rep.applied = action
-	log.FromContext(ctx).Info("applied", "vendor", conn.Vendor.Name, "action", action)
-	r.Recorder.Eventf(o, nil, corev1.EventTypeNormal, string(action), string(action),
-		"%s accepted %s for order %s.", conn.Vendor.Name, action, obs.ID)
+	if rep.adopted {
+		r.Recorder.Eventf(o, nil, corev1.EventTypeNormal, "ReverificationAdopted", string(action),
+			"%s already has request %s, a reverification of %s made before; it is managed instead of reverifying again.",
+			conn.Vendor.Name, obs.ID, o.Spec.Reverification.VerificationRequestID)
+		action = providers.ActionNone
+	} else {
+		rep.applied = action
+		log.FromContext(ctx).Info("applied", "vendor", conn.Vendor.Name, "action", action)
+		r.Recorder.Eventf(o, nil, corev1.EventTypeNormal, string(action), string(action),
+			"%s accepted %s for order %s.", conn.Vendor.Name, action, obs.ID)
+	}
 	in.Reverify, in.LastApplied = t.reverify, action
 	rep.learn(t, obs, plan.Plan(withObserved(in, obs)))
 	if rep.decision.Verdict == plan.Act {
@@ -229,10 +236,10 @@ func (r *Reconciler) apply(ctx context.Context, o *v1.VerificationOrder, conn *c
 
 // call makes the vendor call of action, with its intent recorded first
 // where one is needed.
-func (r *Reconciler) call(ctx context.Context, o *v1.VerificationOrder, conn *connection.Connection, t target, action providers.Action, rep *report) (obs providers.Observation, err error) {
+func (r *Reconciler) call(ctx context.Context, o *v1.VerificationOrder, conn *connection.Connection, t target, action providers.Action, source *providers.Observation, rep *report) (obs providers.Observation, err error) {
 	switch action {
 	case providers.ActionReverify:
-		return r.reverify(ctx, o, conn, rep)
+		return r.reverify(ctx, o, conn, source, rep)
 	case providers.ActionClose:
 		r.vendorCall(ctx, o, func() {
 			obs, err = t.client.(providers.Closer).Close(ctx, t.id) // the plan acts only on supported actions

@@ -266,10 +266,47 @@ func TestReconcile(t *testing.T) {
 			e.vendor.ReverifyFn = e.onlyAfter("status.reverificationRequestedTime",
 				func(s v1.VerificationOrderStatus) bool { return s.ReverificationRequestedTime != nil }, creates("req-2", "open"))
 		}},
-		vendor:  fns{ObserveFn: completed(24 * time.Hour)},
+		vendor:  fns{ObserveFn: completed(24 * time.Hour), FindFn: found("")},
 		results: []requeue{jittered(poll)},
-		calls:   "Observe req-1, Reverify req-1", writes: "Pending, Converged", events: "Normal Reverify",
+		calls:   "Observe req-1, Find req-1, Reverify req-1", writes: "Pending, Converged", events: "Normal Reverify",
 		status: at("open", readyAs(v1.ReasonConverged)).id("req-2").applied(providers.ActionReverify, 0),
+		then:   annotated("req-1/req-2"),
+	}, {
+		name:    "reverification made before by an object since deleted: found at the vendor and adopted, not bought again",
+		given:   []func(*env){reverification},
+		vendor:  fns{ObserveFn: completed(24 * time.Hour), FindFn: found("req-2")},
+		results: []requeue{jittered(poll)},
+		calls:   "Observe req-1, Find req-1", writes: "Converged", events: "Normal ReverificationAdopted",
+		status: at("open", readyAs(v1.ReasonConverged)).id("req-2"),
+		then:   annotated("req-1/req-2"),
+	}, {
+		name:  "reverification whose search for an earlier one fails: not reverified, retried",
+		given: []func(*env){reverification},
+		vendor: fns{ObserveFn: completed(24 * time.Hour), FindFn: func(context.Context, string, time.Time) (providers.Observation, bool, error) {
+			return providers.Observation{}, false, providers.Errorf(providers.KindTransient, 503, "down")
+		}},
+		results: []requeue{routineAfter(time.Second)},
+		calls:   "Observe req-1, Find req-1", writes: "VendorUnavailable",
+		status: nowhere(retryingAs(v1.ReasonVendorUnavailable)).planned(providers.ActionReverify),
+	}, {
+		name: "reverification whose status was lost (restored without it): the annotation names the request made, nothing is searched or bought",
+		given: []func(*env){reverification, func(e *env) {
+			e.order.Annotations = map[string]string{v1.ReverifiedAnnotation: "req-1/req-2"}
+		}},
+		vendor:  fns{ObserveFn: answers("open")},
+		results: []requeue{jittered(poll)},
+		calls:   "Observe req-2", writes: "Converged",
+		status: at("open", readyAs(v1.ReasonConverged)).id("req-2"),
+	}, {
+		name: "an annotation naming another request is not adopted",
+		given: []func(*env){reverification, func(e *env) {
+			e.order.Annotations = map[string]string{v1.ReverifiedAnnotation: "req-9/req-2"}
+		}},
+		vendor:  fns{ObserveFn: completed(24 * time.Hour), FindFn: found(""), ReverifyFn: creates("req-3", "open")},
+		results: []requeue{jittered(poll)},
+		calls:   "Observe req-1, Find req-1, Reverify req-1", writes: "Pending, Converged", events: "Normal Reverify",
+		status: at("open", readyAs(v1.ReasonConverged)).id("req-3").applied(providers.ActionReverify, 0),
+		then:   annotated("req-1/req-3"),
 	}, {
 		name:    "reverification in doubt, found at the vendor: managed, never reverified again",
 		given:   []func(*env){reverification, inDoubt(time.Minute)},

@@ -101,8 +101,10 @@ type report struct {
 	order *providers.Observation
 	// applied is the action this reconcile applied.
 	applied providers.Action
-	// reverified is the id of the request a reverification created.
+	// reverified is the id of the request a reverification created;
+	// adopted: found at the vendor, made before, not by this reconcile.
 	reverified string
+	adopted    bool
 	// withdrawIntent: a recorded reverification intent never reached the
 	// vendor, so a later attempt is safe.
 	withdrawIntent bool
@@ -175,6 +177,7 @@ func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			return afterStatusWrite(ctx, err)
 		}
 	}
+	r.rememberReverification(work, o)
 	return r.requeue(req.NamespacedName, rep.outcome, rep.poll), nil
 }
 

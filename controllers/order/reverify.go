@@ -3,9 +3,12 @@ package order
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 	"github.com/ordersync/verification-operator/controllers/connection"
@@ -44,6 +47,9 @@ func (r *Reconciler) target(ctx context.Context, o *v1.VerificationOrder, conn *
 	}
 	rc := conn.Client.(providers.Reverifier).Reverified() // plan.Preflight refused vendors without it
 	created := o.Status.OrderID
+	if id, ok := reverifiedBefore(o); created == "" && ok {
+		rep.reverified, created = id, id // status was lost; the annotation kept it
+	}
 	if created == "" && reverifyInDoubt(o) {
 		if !calls.take() {
 			rep.outcome = waitsForCall
@@ -123,8 +129,14 @@ func (r *Reconciler) recoverReverification(ctx context.Context, o *v1.Verificati
 const reverifySettle = connection.VendorTimeout + 2*time.Minute
 
 // reverify records the intent, then calls the vendor. Like the cancel
-// intent (recordCancelIntent), the intent must land before the call.
-func (r *Reconciler) reverify(ctx context.Context, o *v1.VerificationOrder, conn *connection.Connection, rep *report) (providers.Observation, error) {
+// intent (recordCancelIntent), the intent must land before the call. But
+// first it looks at the vendor for a reverification of the same request
+// made before, by an object since deleted and applied again (alreadyMade).
+func (r *Reconciler) reverify(ctx context.Context, o *v1.VerificationOrder, conn *connection.Connection, source *providers.Observation, rep *report) (providers.Observation, error) {
+	if made, ok, err := r.alreadyMade(ctx, o, conn, source); ok || err != nil {
+		rep.reverified, rep.adopted = made.ID, ok
+		return made, err
+	}
 	now := metav1.NewTime(r.now())
 	o.Status.ReverificationRequestedTime = &now
 	if err := r.updateStatus(ctx, o); err != nil {
@@ -160,4 +172,59 @@ func neverApplied(err error) bool {
 		return true
 	}
 	return false
+}
+
+// alreadyMade looks at the vendor, before the first reverify call of an
+// object, for a reverification of the same request that was made earlier:
+// an object deleted and applied again (a GitOps re-sync, a namespace
+// re-created) has neither status nor annotation, but its reverification
+// exists, and is billed. It is the search for a lost reverification, over
+// everything created since the source request completed. Any answer but
+// "none" stops the reverify call: found is adopted; an error (the vendor
+// cannot tell) is the outcome, for a retry or a person.
+func (r *Reconciler) alreadyMade(ctx context.Context, o *v1.VerificationOrder, conn *connection.Connection, source *providers.Observation) (made providers.Observation, found bool, err error) {
+	finder, ok := conn.Client.(providers.ReverificationFinder)
+	if !ok || o.Status.ReverificationRequestedTime != nil {
+		return providers.Observation{}, false, nil // a retry of this object's own call: it looked before
+	}
+	var since time.Time
+	if source != nil && source.CompletedAt != nil {
+		since = *source.CompletedAt // a reverification cannot predate its source's completion
+	}
+	src := o.Spec.Reverification
+	r.vendorCall(ctx, o, func() {
+		made, found, err = finder.FindReverification(ctx, src.VerificationRequestID, since)
+	})
+	if found {
+		made, err = providers.Checked(made, err)
+	}
+	return made, found && err == nil, err
+}
+
+// reverifiedBefore is the id the annotation keeps for the request o
+// reverifies, if it names that request.
+func reverifiedBefore(o *v1.VerificationOrder) (string, bool) {
+	src, id, ok := strings.Cut(o.Annotations[v1.ReverifiedAnnotation], "/")
+	if !ok || id == "" || o.Spec.Reverification == nil || src != o.Spec.Reverification.VerificationRequestID {
+		return "", false
+	}
+	return id, true
+}
+
+// rememberReverification keeps the request o's reverification created in
+// its annotation too, once status has it. A failure is only logged: status
+// has the id, and the next reconcile tries again.
+func (r *Reconciler) rememberReverification(ctx context.Context, o *v1.VerificationOrder) {
+	src := o.Spec.Reverification
+	if src == nil || o.Status.OrderID == "" {
+		return
+	}
+	if id, ok := reverifiedBefore(o); ok && id == o.Status.OrderID {
+		return
+	}
+	patch := client.MergeFrom(o.DeepCopy())
+	metav1.SetMetaDataAnnotation(&o.ObjectMeta, v1.ReverifiedAnnotation, src.VerificationRequestID+"/"+o.Status.OrderID)
+	if err := r.Patch(ctx, o, patch); err != nil {
+		log.FromContext(ctx).Info("keeping the reverification's id in an annotation failed; retried on the next reconcile", "error", err.Error())
+	}
 }
