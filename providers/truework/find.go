@@ -100,7 +100,7 @@ type listPage struct {
 func (c *Client) FindReverification(ctx context.Context, requestID string, since time.Time) (providers.Observation, bool, error) {
 	now := clock(c.now)
 	ctx, hold := providers.WithHold(ctx, now)
-	key := searchKey{requestID: requestID, since: since.UnixNano()}
+	key := keyOf(requestID, since)
 	s := c.searches.take(key, now())
 	if s == nil {
 		var err error

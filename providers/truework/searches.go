@@ -34,7 +34,11 @@ const (
 // so that a new intent is a new search.
 type searchKey struct {
 	requestID string
-	since     int64 // Unix nanoseconds
+	since     time.Time // in UTC, without a monotonic reading: comparable with ==
+}
+
+func keyOf(requestID string, since time.Time) searchKey {
+	return searchKey{requestID: requestID, since: since.UTC()}
 }
 
 // searches are the searches kept between calls. Safe for concurrent use.

@@ -35,3 +35,18 @@ func TestKeptSearchesAreBounded(t *testing.T) {
 		t.Error("a search used again expired from its first use")
 	}
 }
+
+// TestSearchKeyIsTheInstant: the controller's intent time comes back from
+// the API server in another location and without a monotonic reading; it
+// still names the same search.
+func TestSearchKeyIsTheInstant(t *testing.T) {
+	now := time.Now() // with a monotonic reading
+	for _, same := range []time.Time{now.Round(0), now.In(time.FixedZone("UTC+2", 2*60*60)), now.UTC()} {
+		if keyOf("req", now) != keyOf("req", same) {
+			t.Errorf("%v and %v name different searches", now, same)
+		}
+	}
+	if keyOf("req", now) == keyOf("req", now.Add(time.Nanosecond)) || keyOf("req", now) == keyOf("other", now) {
+		t.Error("different intents or requests name the same search")
+	}
+}
