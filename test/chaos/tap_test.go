@@ -25,8 +25,12 @@ type wire struct {
 	// fault), by account.
 	held      map[string][]heldAnswer
 	slowAfter time.Duration
-	// triggers run once when their process makes its n-th call.
-	triggers []trigger
+	// triggers run once when their process makes its n-th call;
+	// callTriggers once on the first call to their account they match.
+	triggers     []trigger
+	callTriggers []callTrigger
+	// accountInFlight are the calls waiting for an answer, by account.
+	accountInFlight map[string]int
 }
 
 // heldAnswer is a call whose answer the simulator held back: the client
@@ -43,8 +47,15 @@ type trigger struct {
 	fire    func()
 }
 
+type callTrigger struct {
+	account string
+	match   func(*http.Request) bool
+	fire    func()
+}
+
 func newWire() *wire {
-	return &wire{calls: map[string]int{}, inFlight: map[string]int{}, held: map[string][]heldAnswer{}, slowAfter: 2 * time.Second}
+	return &wire{calls: map[string]int{}, inFlight: map[string]int{}, held: map[string][]heldAnswer{}, slowAfter: 2 * time.Second,
+		accountInFlight: map[string]int{}}
 }
 
 // processOf reads the process name from "verification-operator/v (name)".
@@ -65,7 +76,7 @@ func (w *wire) tap(account string, next http.Handler) http.Handler {
 		}
 		process := processOf(r.UserAgent())
 		start := time.Now()
-		w.arrived(process)
+		w.arrived(account, process, r)
 		defer func() {
 			w.answered(account, heldAnswer{process: process, method: r.Method, path: r.URL.Path,
 				start: start, end: time.Now(), delivered: r.Context().Err() == nil})
@@ -74,11 +85,12 @@ func (w *wire) tap(account string, next http.Handler) http.Handler {
 	})
 }
 
-func (w *wire) arrived(process string) {
+func (w *wire) arrived(account, process string, r *http.Request) {
 	w.mu.Lock()
 	w.calls[process]++
 	w.total++
 	w.inFlight[process]++
+	w.accountInFlight[account]++
 	var fire []func()
 	kept := w.triggers[:0]
 	for _, t := range w.triggers {
@@ -89,6 +101,15 @@ func (w *wire) arrived(process string) {
 		}
 	}
 	w.triggers = kept
+	keptCalls := w.callTriggers[:0]
+	for _, t := range w.callTriggers {
+		if t.account == account && t.match(r) {
+			fire = append(fire, t.fire)
+		} else {
+			keptCalls = append(keptCalls, t)
+		}
+	}
+	w.callTriggers = keptCalls
 	w.mu.Unlock()
 	// Synchronously: the call that fires a kill is still at the vendor,
 	// so the process dies in the middle of a call.
@@ -101,6 +122,7 @@ func (w *wire) answered(account string, a heldAnswer) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.inFlight[a.process]--
+	w.accountInFlight[account]--
 	if a.end.Sub(a.start) >= w.slowAfter {
 		w.held[account] = append(w.held[account], a)
 	}
@@ -111,6 +133,22 @@ func (w *wire) at(process string, n int, fire func()) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.triggers = append(w.triggers, trigger{process: process, n: n, fire: fire})
+}
+
+// onCall runs fire once, as the first vendor call to account that match
+// accepts arrives: before the simulator answers it, so faults set by fire
+// answer that very call.
+func (w *wire) onCall(account string, match func(*http.Request) bool, fire func()) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.callTriggers = append(w.callTriggers, callTrigger{account: account, match: match, fire: fire})
+}
+
+// inFlightAt is how many calls to account are waiting for an answer.
+func (w *wire) inFlightAt(account string) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.accountInFlight[account]
 }
 
 // snapshot returns the calls waiting for an answer by process, and how
