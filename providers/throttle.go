@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Every Retry-After is honoured wherever it arrives.
+// Every Retry-After is honored wherever it arrives.
 //
 // A vendor's Retry-After speaks for the account, not for the call that
 // received it, and it may arrive on any call: the first of an operation or

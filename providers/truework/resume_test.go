@@ -83,12 +83,6 @@ func (e *resumeEnv) pagesSince(n int) []string {
 	return append([]string(nil), e.pages[n:]...)
 }
 
-func (e *resumeEnv) pageCount() int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return len(e.pages)
-}
-
 // sourceReads counts the reads of the source request (the search's first
 // call), which a search that goes on does not make again.
 func (e *resumeEnv) sourceReads() int {

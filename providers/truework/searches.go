@@ -22,7 +22,7 @@ import (
 
 const (
 	// keepSearchFor is how long a stopped search is kept unused: long past
-	// any Retry-After the controller honours (15 minutes) and its backoff
+	// any Retry-After the controller honors (15 minutes) and its backoff
 	// (5 minutes), short enough that an abandoned one goes.
 	keepSearchFor = time.Hour
 	// maxKeptSearches: reverifications in doubt at once on one account are
