@@ -309,10 +309,14 @@ func (rep *report) refusedAt(t target, obs providers.Observation, d plan.Decisio
 // vendorContext is ctx for one operation's vendor calls: the first free
 // of them are paid for already, the others pay through the budget's pacer;
 // every Retry-After the vendor sends, on any call of the operation and
-// whenever it arrives, pauses the whole account.
+// whenever it arrives, pauses the whole account (15 minutes at most, as
+// the order's own wait is clamped).
 func (r *Reconciler) vendorContext(ctx context.Context, conn *connection.Connection, free int) context.Context {
 	ctx = providers.WithPacer(ctx, conn.Budget.Pacer(free))
-	return providers.WithThrottle(ctx, func(wait time.Duration) { conn.Budget.Pause(r.now().Add(wait)) })
+	return providers.WithThrottle(ctx, func(wait time.Duration) {
+		wait, _ = clampRetryAfter(wait)
+		conn.Budget.Pause(r.now().Add(wait))
+	})
 }
 
 func withObserved(in plan.Input, obs providers.Observation) plan.Input {

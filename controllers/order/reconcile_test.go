@@ -184,6 +184,19 @@ func TestReconcile(t *testing.T) {
 			}
 		},
 	}, {
+		name:  "a Retry-After of a year heard on a call pauses the account for the documented cap",
+		given: []func(*env){func(e *env) { e.more = append(e.more, secondOrder()) }},
+		vendor: fns{ObserveFn: func(ctx context.Context, _ string) (providers.Observation, error) {
+			providers.Throttled(ctx, 365*24*time.Hour)
+			return providers.Observation{}, providers.Errorf(providers.KindTransient, 0, "request canceled")
+		}},
+		results: []requeue{routineAfter(time.Second)},
+		calls:   "Observe o-1", writes: "VendorUnavailable",
+		status: nowhere(retryingAs(v1.ReasonVendorUnavailable)),
+		then: func(t *testing.T, e *env) {
+			exactly(maxRetryAfter).check(t, "another order of the account", e.reconcile("o2"))
+		},
+	}, {
 		name:    "503: VendorUnavailable, backing off",
 		vendor:  fns{ObserveFn: fails(providers.Errorf(providers.KindTransient, 503, "down"))},
 		results: []requeue{routineAfter(time.Second), routineAfter(2 * time.Second)},

@@ -93,7 +93,7 @@ func TestVendor(t *testing.T) {
 	if v.Name != "txcloud" || v.BaseURLs["sandbox"] != "https://sandbox.api.txcloud.io/v1" || v.BaseURLs["production"] != "https://api.txcloud.io/v1" {
 		t.Errorf("vendor %+v", v)
 	}
-	if v.RateLimit != (providers.RateLimit{RequestsPerSecond: 1, Burst: 5}) {
+	if v.RateLimit != (providers.RateLimit{RequestsPerSecond: 1, Burst: 5, MaxInFlight: 10}) {
 		t.Errorf("rate limit %+v", v.RateLimit)
 	}
 	for _, st := range sim.Statuses {
