@@ -19,13 +19,13 @@ import (
 )
 
 var _ = Describe("Retention", func() {
-	// retaining starts a vendor whose provider keeps finished orders for
-	// ttl seconds (nil: forever).
-	retaining := func(ttl *int32, pruneGitOps bool) *vendorEnv {
+	// pruningAtOnce starts a vendor whose provider deletes finished orders
+	// at once (TTL 0).
+	pruningAtOnce := func() *vendorEnv {
 		GinkgoHelper()
 		env := startVendor("accountchek", nil)
 		env.updateProvider(func(p *v1.VerificationProvider) {
-			p.Spec.Retention = &v1.Retention{TTLSecondsAfterFinished: ttl, PruneGitOpsManaged: pruneGitOps}
+			p.Spec.Retention = &v1.Retention{TTLSecondsAfterFinished: ptr.To[int32](0)}
 		})
 		return env
 	}
@@ -51,7 +51,7 @@ var _ = Describe("Retention", func() {
 	}
 
 	It("deletes a finished order at TTL 0 with no vendor call beyond the read that found it finished, Cancel policy or not", func() {
-		env := retaining(ptr.To[int32](0), false)
+		env := pruningAtOnce()
 		orphan, orphanID := finished(env)
 		cancel, cancelID := finished(env, func(o *v1.VerificationOrder) { o.Spec.DeletionPolicy = v1.DeletionCancel })
 		expectGone(orphan)
@@ -89,7 +89,7 @@ var _ = Describe("Retention", func() {
 	})
 
 	It("keeps orders that are not finished, or stalled, at TTL 0", func() {
-		env := retaining(ptr.To[int32](0), false)
+		env := pruningAtOnce()
 		active := expectReady(env.order(env.vendorOrder(env.Cancelable)), v1.ReasonConverged)
 		missing := expectStalled(env.order("no-such-order"), v1.ReasonOrderNotFound)
 		prunedAfter(env)
@@ -98,7 +98,7 @@ var _ = Describe("Retention", func() {
 	})
 
 	It("keeps a finished order until its own TTL, which overrides the provider's", func() {
-		env := retaining(ptr.To[int32](0), false)
+		env := pruningAtOnce()
 		o, _ := finished(env, func(o *v1.VerificationOrder) { o.Spec.TTLSecondsAfterFinished = ptr.To[int32](3600) })
 		expectReady(o, v1.ReasonWatching)
 		prunedAfter(env)
@@ -106,7 +106,7 @@ var _ = Describe("Retention", func() {
 	})
 
 	It("keeps an order annotated retain, and prunes it once the annotation goes", func() {
-		env := retaining(ptr.To[int32](0), false)
+		env := pruningAtOnce()
 		o, _ := finished(env, withAnnotation(v1.RetainAnnotation, "true"))
 		expectReady(o, v1.ReasonWatching)
 		prunedAfter(env)
@@ -117,7 +117,7 @@ var _ = Describe("Retention", func() {
 	})
 
 	It("keeps orders Argo CD or Flux manage, until the provider opts in", func() {
-		env := retaining(ptr.To[int32](0), false)
+		env := pruningAtOnce()
 		flux, _ := finished(env, func(o *v1.VerificationOrder) {
 			o.Labels = map[string]string{retention.FluxKustomizationLabel: "lending"}
 		})
@@ -134,7 +134,7 @@ var _ = Describe("Retention", func() {
 	})
 
 	It("keeps an order edited between its check and its delete", func() {
-		env := retaining(ptr.To[int32](0), false)
+		env := pruningAtOnce()
 		// An order of this test's own reconciler, which the suite's
 		// manager does not see, finished as the order reconciler would
 		// record it.
