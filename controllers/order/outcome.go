@@ -126,6 +126,10 @@ func errorOutcome(err error, vendor, orderID string, action providers.Action) ou
 		return stalled(v1.ReasonIllegalTransition, fmt.Sprintf("%s refused %s: %s.", vendor, action, perr.Message), plan.RecheckPoll)
 	case perr.Kind == providers.KindSignatureInvalid:
 		return stalled(v1.ReasonSignatureInvalid, fmt.Sprintf("A response from %s did not carry a valid signature, so it was not believed: %s. Check spec.responseSignatures.publicKeys against the vendor's published keys, and that no proxy rewrites responses; the controller reads the order again now and then.", vendor, perr.Message), plan.RecheckSlow)
+	case perr.Kind == providers.KindOutcomeUnknown && action == providers.ActionReverify:
+		return stalled(v1.ReasonReverificationOutcomeUnknown, fmt.Sprintf(
+			"Before reverifying request %s, %s was searched for a reverification of it made earlier (by this object before it was deleted and applied again, say), and the search could not tell: %s. Check %s for a request created from it: annotate this object %s=%s/<its id> to manage that one, or %s=%s/none if there is none, to reverify.",
+			orderID, vendor, perr.Message, vendor, v1.ReverifiedAnnotation, orderID, v1.ReverifiedAnnotation, orderID), plan.RecheckSlow)
 	case perr.Kind == providers.KindRateLimited:
 		wait, note := clampRetryAfter(perr.RetryAfter)
 		out := retrying(v1.ReasonRateLimited, fmt.Sprintf("Rate limited calling %s: %s; the account pauses, then this order retries.%s", vendor, perr.Message, note), max(wait, minAccountPause))

@@ -302,6 +302,25 @@ func TestReconcile(t *testing.T) {
 		calls:   "Observe req-1, Find req-1", writes: "VendorUnavailable",
 		status: nowhere(retryingAs(v1.ReasonVendorUnavailable)).planned(providers.ActionReverify),
 	}, {
+		name:  "reverification whose search for an earlier one cannot tell: stalled for a person, not bought",
+		given: []func(*env){reverification},
+		vendor: fns{ObserveFn: completed(24 * time.Hour), FindFn: func(context.Context, string, time.Time) (providers.Observation, bool, error) {
+			return providers.Observation{}, false, &providers.Error{Kind: providers.KindOutcomeUnknown, Message: "more than 20 pages"}
+		}},
+		results: []requeue{jittered(stalledRecheck)},
+		calls:   "Observe req-1, Find req-1", writes: "ReverificationOutcomeUnknown", events: "Warning ReverificationOutcomeUnknown",
+		status: nowhere(refusedAs(v1.ReasonReverificationOutcomeUnknown)).planned(providers.ActionReverify),
+	}, {
+		name: "a person found none after a search that could not tell, and annotated so: reverified without searching",
+		given: []func(*env){reverification, func(e *env) {
+			e.order.Annotations = map[string]string{v1.ReverifiedAnnotation: "req-1/none"}
+		}},
+		vendor:  fns{ObserveFn: completed(24 * time.Hour), ReverifyFn: creates("req-2", "open")},
+		results: []requeue{jittered(poll)},
+		calls:   "Observe req-1, Reverify req-1", writes: "Pending, Converged", events: "Normal Reverify",
+		status: at("open", readyAs(v1.ReasonConverged)).id("req-2").applied(providers.ActionReverify, 0),
+		then:   annotated("req-1/req-2"),
+	}, {
 		name: "reverification whose status was lost (restored without it): the annotation names the request made, nothing is searched or bought",
 		given: []func(*env){reverification, func(e *env) {
 			e.order.Annotations = map[string]string{v1.ReverifiedAnnotation: "req-1/req-2"}

@@ -184,7 +184,7 @@ func neverApplied(err error) bool {
 // cannot tell) is the outcome, for a retry or a person.
 func (r *Reconciler) alreadyMade(ctx context.Context, o *v1.VerificationOrder, conn *connection.Connection, source *providers.Observation) (made providers.Observation, found bool, err error) {
 	finder, ok := conn.Client.(providers.ReverificationFinder)
-	if !ok || o.Status.ReverificationRequestedTime != nil {
+	if !ok || o.Status.ReverificationRequestedTime != nil || noneMade(o) {
 		return providers.Observation{}, false, nil // a retry of this object's own call: it looked before
 	}
 	var since time.Time
@@ -204,6 +204,23 @@ func (r *Reconciler) alreadyMade(ctx context.Context, o *v1.VerificationOrder, c
 // reverifiedBefore is the id the annotation keeps for the request o
 // reverifies, if it names that request.
 func reverifiedBefore(o *v1.VerificationOrder) (string, bool) {
+	id, ok := annotatedReverification(o)
+	return id, ok && id != noneAnnotated
+}
+
+// noneMade: a person checked the vendor after a search that could not tell,
+// found no reverification of the request, and said so in the annotation.
+func noneMade(o *v1.VerificationOrder) bool {
+	id, ok := annotatedReverification(o)
+	return ok && id == noneAnnotated
+}
+
+// noneAnnotated is the annotation's id for "none was made; reverify".
+const noneAnnotated = "none"
+
+// annotatedReverification is the id the annotation names for the request o
+// reverifies.
+func annotatedReverification(o *v1.VerificationOrder) (string, bool) {
 	src, id, ok := strings.Cut(o.Annotations[v1.ReverifiedAnnotation], "/")
 	if !ok || id == "" || o.Spec.Reverification == nil || src != o.Spec.Reverification.VerificationRequestID {
 		return "", false
