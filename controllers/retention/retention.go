@@ -108,8 +108,10 @@ const (
 //   - an order Argo CD or Flux manages (GitOpsTool) is kept unless the
 //     provider sets spec.retention.pruneGitOpsManaged: the tool would
 //     create it again. A reverification it manages is kept even then: the
-//     object created again has no status.orderID, so the order reconciler
-//     would reverify again, and a reverification is billed.
+//     object created again has neither status.orderID nor the reverified
+//     annotation, so the order reconciler searches the vendor for the
+//     reverification bought before (several calls, not one read), and one
+//     it cannot find is bought again, and billed.
 func PolicyFor(o *v1.VerificationOrder, provider *v1.VerificationProviderSpec) Policy {
 	switch {
 	case o.Annotations[v1.RetainAnnotation] == "true":
@@ -134,7 +136,7 @@ func PolicyFor(o *v1.VerificationOrder, provider *v1.VerificationProviderSpec) P
 		case !retention.PruneGitOpsManaged:
 			return Policy{Keep: fmt.Sprintf("%s manages it and the provider's spec.retention.pruneGitOpsManaged is false", tool)}
 		case o.Spec.Reverification != nil:
-			return Policy{Keep: fmt.Sprintf("%s manages it, and a spec.reverification it created again would buy a new reverification", tool)}
+			return Policy{Keep: fmt.Sprintf("%s manages it, and a spec.reverification created again searches the vendor for the one it bought (several calls) before it may buy another", tool)}
 		}
 	}
 	p.TTL = time.Duration(max(*ttl, 0)) * time.Second

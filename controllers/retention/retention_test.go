@@ -160,7 +160,7 @@ func TestPolicyFor(t *testing.T) {
 		{name: "a GitOps-managed reverification, even opted in", order: func(o *v1.VerificationOrder) {
 			labeled(FluxKustomizationLabel, "lending")(o)
 			o.Spec.OrderID, o.Spec.Reverification = "", &v1.Reverification{VerificationRequestID: "r-1", ReportID: "rep-1"}
-		}, provider: retention(zero, true), want: Policy{Keep: "Flux manages it, and a spec.reverification it created again would buy a new reverification"}},
+		}, provider: retention(zero, true), want: Policy{Keep: "Flux manages it, and a spec.reverification created again searches the vendor for the one it bought (several calls) before it may buy another"}},
 		{name: "a reverification nothing manages", order: func(o *v1.VerificationOrder) {
 			o.Spec.OrderID, o.Spec.Reverification = "", &v1.Reverification{VerificationRequestID: "r-1", ReportID: "rep-1"}
 		}, provider: retention(zero, true), want: Policy{From: FromProvider}},
