@@ -1,6 +1,9 @@
 package connection
 
 import (
+	"maps"
+	"slices"
+
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
@@ -17,12 +20,17 @@ type BudgetReports struct {
 	kinds map[v1.ProviderKind]chan event.GenericEvent
 }
 
-// NewBudgetReports tells the reconcilers of kinds about clients' accounts.
+// NewBudgetReports tells the reconcilers of kinds about clients' accounts:
+// their budget figures, and the limits their providers declare (so that
+// each provider says whether its account is held to its own).
 func NewBudgetReports(clients *ClientCache, kinds []v1.ProviderKind) *BudgetReports {
 	r := &BudgetReports{clients: clients, kinds: map[v1.ProviderKind]chan event.GenericEvent{}}
 	for _, k := range kinds {
 		r.kinds[k] = make(chan event.GenericEvent, 64)
 	}
+	clients.declared.mu.Lock()
+	clients.declared.changed = r.Changed
+	clients.declared.mu.Unlock()
 	return r
 }
 
@@ -37,10 +45,7 @@ func (r *BudgetReports) Changed(account string, except types.NamespacedName) {
 		if key == except {
 			continue
 		}
-		kind := v1.KindVerificationProvider
-		if key.Namespace == "" { // cluster-scoped
-			kind = v1.KindClusterVerificationProvider
-		}
+		kind := KeyKind(key)
 		p := EmptyProvider(kind)
 		p.SetNamespace(key.Namespace)
 		p.SetName(key.Name)
@@ -49,6 +54,14 @@ func (r *BudgetReports) Changed(account string, except types.NamespacedName) {
 		default:
 		}
 	}
+}
+
+// Kinds are the provider kinds served. A nil BudgetReports serves none.
+func (r *BudgetReports) Kinds() []v1.ProviderKind {
+	if r == nil {
+		return nil
+	}
+	return slices.Sorted(maps.Keys(r.kinds))
 }
 
 // Of is the channel the reconciler of kind reads.

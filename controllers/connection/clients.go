@@ -7,7 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
-	"sort"
+	"slices"
 	"sync"
 	"time"
 
@@ -40,6 +40,8 @@ type ClientCache struct {
 	// secrets are Secrets' data by resourceVersion, for the webhook
 	// receiver, which checks deliveries with them.
 	secrets map[types.NamespacedName]cachedSecret
+	// declared are the limits each provider declares on its account.
+	declared declarations
 }
 
 type cachedSecret struct {
@@ -151,14 +153,15 @@ func (c *ClientCache) Build(p v1.Provider, vendor providers.Vendor, secret *core
 	return e.client, e.account, nil
 }
 
-// Sharing returns the keys of the providers whose clients call account:
-// a change to the account's budget concerns each of them.
+// Sharing returns the keys of the providers whose clients call account,
+// or that declare limits on it: a change to the account's budget concerns
+// each of them.
 func (c *ClientCache) Sharing(account string) []types.NamespacedName {
+	keys := c.declared.on(account)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var keys []types.NamespacedName
 	for k, e := range c.entries {
-		if e.account == account {
+		if e.account == account && !slices.Contains(keys, k) {
 			keys = append(keys, k)
 		}
 	}
@@ -202,8 +205,10 @@ func UnsignedWarning(p v1.Provider) string {
 	return "Warning: response signatures are not verified (responseSignatures.verification: Disabled), so a proxy or an impostor could forge the vendor's answers."
 }
 
-// Forget drops a deleted provider's client.
+// Forget drops a deleted provider's client, and its limits from its
+// account.
 func (c *ClientCache) Forget(provider types.NamespacedName) {
+	c.forgetDeclaration(provider)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[provider]
@@ -227,17 +232,17 @@ func (c *ClientCache) forgetSecretData(key types.NamespacedName) {
 }
 
 // AccountOf names the vendor account a provider calls: the vendor, where it
-// is reached, and a fingerprint of the credentials (never the credentials).
-// Two providers in two namespaces with the same Secret share one budget, as
-// they share one limit at the vendor.
+// is reached, and a fingerprint of its environment and of the credentials
+// that name the account at the vendor (never the credentials). Two
+// providers in two namespaces with the same Secret, or copies of it that
+// differ in a webhook secret or any other key, share one budget, as they
+// share one limit at the vendor. The environment counts where the vendor
+// serves both from one URL (Truv): a sandbox and a production account
+// share neither limits nor orders.
 func AccountOf(p v1.Provider, vendor providers.Vendor, credentials map[string][]byte) string {
 	h := sha256.New()
-	keys := make([]string, 0, len(credentials))
-	for k := range credentials {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	fmt.Fprintf(h, "environment=%s;", Environment(p))
+	for _, k := range identityKeys(vendor) {
 		fmt.Fprintf(h, "%s=%x;", k, credentials[k])
 	}
 	where := p.ProviderSpec().Endpoint
@@ -245,6 +250,17 @@ func AccountOf(p v1.Provider, vendor providers.Vendor, credentials map[string][]
 		where = vendor.BaseURLs[Environment(p)]
 	}
 	return vendor.Name + "|" + where + "|" + hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// identityKeys are the credential keys that name vendor's account, sorted;
+// a vendor that declares none is named by every key it needs, which never
+// joins two accounts into one budget.
+func identityKeys(vendor providers.Vendor) []string {
+	keys := vendor.IdentityKeys
+	if len(keys) == 0 {
+		keys = vendor.CredentialKeys
+	}
+	return slices.Sorted(slices.Values(keys))
 }
 
 func providerKey(p v1.Provider) types.NamespacedName {

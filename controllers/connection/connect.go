@@ -98,7 +98,7 @@ func (c *Connector) Connect(ctx context.Context, o *v1.VerificationOrder) (*Conn
 		return nil, failure(err, fmt.Sprintf("%s: %v", Describe(KindOf(p), p.GetName()), err))
 	}
 	return &Connection{Vendor: vendor, Client: vc, Poll: PollInterval(p), Provider: p,
-		Budget: c.Clients.Budgets.For(account, budget.LimitsOf(p, vendor)), Account: account}, nil
+		Budget: c.Clients.Budget(account, budget.LimitsOf(p, vendor)), Account: account}, nil
 }
 
 // NeverServes says o names a provider that can never serve it as it is:

@@ -45,6 +45,15 @@ func KindOf(p v1.Provider) v1.ProviderKind {
 	return v1.KindVerificationProvider
 }
 
+// KeyKind is the kind of the provider of key: a cluster provider's key has
+// no namespace.
+func KeyKind(key types.NamespacedName) v1.ProviderKind {
+	if key.Namespace == "" {
+		return v1.KindClusterVerificationProvider
+	}
+	return v1.KindVerificationProvider
+}
+
 // SecretKey is where p's credentials are: a VerificationProvider's Secret is
 // in its own namespace; a ClusterVerificationProvider's is in the namespace
 // it names, or the operator's.

@@ -6,6 +6,8 @@ import (
 	"context"
 	"slices"
 
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -98,24 +100,35 @@ func OrdersUsing(ctx context.Context, reader client.Reader, namespace string, ki
 // ProvidersUsingSecret returns the keys of the providers of kind whose
 // credentials are in Secret secret.
 func ProvidersUsingSecret(ctx context.Context, reader client.Reader, kind v1.ProviderKind, secret types.NamespacedName) []types.NamespacedName {
-	match := client.MatchingFields{ProviderSecret: secret.String()}
-	var keys []types.NamespacedName
-	if kind == v1.KindClusterVerificationProvider {
-		var list v1.ClusterVerificationProviderList
-		if err := reader.List(ctx, &list, match); err != nil {
-			return nil
-		}
-		for _, p := range list.Items {
-			keys = append(keys, client.ObjectKeyFromObject(&p))
-		}
-		return keys
+	opts := []client.ListOption{client.MatchingFields{ProviderSecret: secret.String()}}
+	if kind != v1.KindClusterVerificationProvider {
+		opts = append(opts, client.InNamespace(secret.Namespace))
 	}
-	var list v1.VerificationProviderList
-	if err := reader.List(ctx, &list, client.InNamespace(secret.Namespace), match); err != nil {
+	keys, err := providerKeys(ctx, reader, kind, opts...)
+	if err != nil {
 		return nil
 	}
-	for _, p := range list.Items {
-		keys = append(keys, client.ObjectKeyFromObject(&p))
-	}
 	return keys
+}
+
+// Providers returns the keys of every provider of kind.
+func Providers(ctx context.Context, reader client.Reader, kind v1.ProviderKind) ([]types.NamespacedName, error) {
+	// Only keys are kept: the cache's objects need not be copied.
+	return providerKeys(ctx, reader, kind, client.UnsafeDisableDeepCopy)
+}
+
+func providerKeys(ctx context.Context, reader client.Reader, kind v1.ProviderKind, opts ...client.ListOption) ([]types.NamespacedName, error) {
+	var list client.ObjectList = &v1.VerificationProviderList{}
+	if kind == v1.KindClusterVerificationProvider {
+		list = &v1.ClusterVerificationProviderList{}
+	}
+	if err := reader.List(ctx, list, opts...); err != nil {
+		return nil, err
+	}
+	var keys []types.NamespacedName
+	err := meta.EachListItem(list, func(obj runtime.Object) error {
+		keys = append(keys, client.ObjectKeyFromObject(obj.(client.Object)))
+		return nil
+	})
+	return keys, err
 }

@@ -1,7 +1,8 @@
 // Package provider reconciles VerificationProviders and
 // ClusterVerificationProviders: it checks each provider's credentials
 // without calling the vendor, keeps it while Cancel-policy orders need it,
-// and shows its account's budget figures.
+// declares its limits on its vendor account and says whether the account
+// is held to them, and shows its account's budget figures.
 package provider
 
 import (
@@ -68,7 +69,8 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
 
-// Reconcile checks the provider's credentials and sets Ready.
+// Reconcile checks the provider's credentials and sets Ready, declares its
+// limits on its account and sets LimitsApplied.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, err error) {
 	defer func() { res, err = conflict.Quiet(ctx, res, err) }()
 	p := r.object()
@@ -91,7 +93,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	refresh := r.reportBudget(p, account)
+	recheck, err := r.syncLimits(ctx, p, account)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	refresh := sooner(r.reportBudget(p, account), recheck)
 	syncWebhookStatus(p)
 	if !p.GetDeletionTimestamp().IsZero() {
 		status, reason = metav1.ConditionFalse, v1.ReasonInUse
@@ -111,6 +117,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 			"%d orders polled every %s would use more than %d%% of the %s: each is polled every %s instead.",
 			st.Orders, connection.PollInterval(p), pollPercent(p), r.pollLimit(account), st.EffectivePollInterval.Round(time.Second))
 	}
+	r.warnLimits(p, before)
 	if err := r.Status().Update(ctx, p); err != nil {
 		return ctrl.Result{}, err
 	}
@@ -131,6 +138,14 @@ func readyMessage(s *v1.VerificationProviderStatus) string {
 
 func budgetChanged(before, after *v1.VerificationProviderStatus) bool {
 	return before.Orders != after.Orders || !equality.Semantic.DeepEqual(before.EffectivePollInterval, after.EffectivePollInterval)
+}
+
+// sooner is the sooner of two times to look again; zero is never.
+func sooner(a, b time.Duration) time.Duration {
+	if a == 0 || b == 0 {
+		return max(a, b)
+	}
+	return min(a, b)
 }
 
 // budgetRefresh is how often a provider with polled orders reports its

@@ -14,12 +14,16 @@ func newStatus(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Summarize providers and orders: budgets, poll intervals, states, stalls",
-		Long: `status shows each VerificationProvider (vendor, Ready, the account's rate
-budget, how many orders it polls and how often: the effective poll interval
-is marked stretched when the polls would not fit the budget at
-spec.pollInterval), the orders counted by provider, observed state and Ready
-reason, and the Stalled orders by reason. -l selects orders only; --provider
-selects both. -o json|yaml prints the same for scripts.`,
+		Long: `status shows each VerificationProvider (vendor, Ready, the rate budget it
+declares and whether its vendor account is held to it, how many orders it
+polls and how often: the effective poll interval is marked stretched when
+the polls would not fit the budget at spec.pollInterval), the orders
+counted by provider, observed state and Ready reason, and the Stalled
+orders by reason. Providers that reach one account share its budget, held
+to the strictest limits any of them declares: ACCOUNT LIMITS is "stricter"
+where another provider's apply, and LIMITS DIFFER says whose and which.
+-l selects orders only; --provider selects both. -o json|yaml prints the
+same for scripts.`,
 		Example: `  kubectl verification status -n lending
   kubectl verification status -A --provider truework
   kubectl verification status -n lending -o yaml`,

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
@@ -20,15 +21,29 @@ func words(s string) string {
 	return strings.Join(out, "\n")
 }
 
+// heldToStricter is the LimitsApplied message of fleet's truework
+// provider, whose account another provider holds to stricter limits.
+const heldToStricter = "This provider declares 20 requests/s, burst 40; its vendor account is also reached by VerificationProvider team-b/truework, " +
+	"which declares 10 requests/s, burst 10; the account is held to 10 requests/s, burst 10. Set the same limits on every provider of the account."
+
+// limitsApplied records the provider's LimitsApplied condition.
+func limitsApplied(status metav1.ConditionStatus, reason v1.Reason, message string) func(*v1.VerificationProvider) {
+	return func(p *v1.VerificationProvider) {
+		meta.SetStatusCondition(&p.Status.Conditions, metav1.Condition{Type: v1.ConditionLimitsApplied, Status: status,
+			Reason: string(reason), Message: message})
+	}
+}
+
 // fleet creates, in a new namespace, three providers (one with its Secret
-// missing, one whose polls are stretched) and orders in every state.
+// missing, one whose polls are stretched and whose account is held to
+// another provider's stricter limits) and orders in every state.
 func fleet(t *testing.T) string {
 	t.Helper()
 	ns := newNamespace(t, "fleet")
 	createProvider(t, ns, "truework", v1.VendorTruework, func(p *v1.VerificationProvider) {
 		p.Spec.RateLimit = &v1.RateLimit{RequestsPerSecond: 20, Burst: 40}
 		p.Status.Orders, p.Status.EffectivePollInterval = 3, &metav1.Duration{Duration: 12 * time.Minute}
-	})
+	}, limitsApplied(metav1.ConditionFalse, v1.ReasonAccountLimitsDiffer, heldToStricter))
 	createProvider(t, ns, "accountchek", v1.VendorAccountChek, func(p *v1.VerificationProvider) {
 		p.Status.Conditions[0].Status, p.Status.Conditions[0].Reason = metav1.ConditionFalse, string(v1.ReasonSecretNotFound)
 		p.Status.Conditions[0].Message = `Secret "accountchek-credentials" with its credentials was not found.`
@@ -36,7 +51,7 @@ func fleet(t *testing.T) string {
 	createProvider(t, ns, "txcloud", v1.VendorTxCloud, func(p *v1.VerificationProvider) {
 		p.Spec.PollInterval, p.Spec.PollBudgetPercent = &metav1.Duration{Duration: time.Minute}, ptr.To[int32](20)
 		p.Status.Orders, p.Status.EffectivePollInterval = 1, &metav1.Duration{Duration: time.Minute}
-	})
+	}, limitsApplied(metav1.ConditionTrue, v1.ReasonOwnLimits, "Its vendor account is held to the limits this provider declares: 1 requests/s, burst 5."))
 
 	converged := ready(metav1.ConditionTrue, v1.ReasonConverged, "The order is active at truework (processing).")
 	record(t, createOrder(t, ns, "a", "truework", "tw-a", v1.DesiredActive), observed("processing", "active"), converged)
@@ -55,10 +70,14 @@ func TestStatusSummarizesProvidersAndOrders(t *testing.T) {
 	r := plugin("status", "-n", ns)
 	t.Logf("status:\n%s", r.stdout)
 	want := strings.ReplaceAll(`PROVIDERS
-NAMESPACE NAME VENDOR READY REASON RATE POLL BUDGET ORDERS POLL EFFECTIVE POLL
-NS accountchek accountchek False SecretNotFound 10/s burst 10 50% 0 5m0s -
-NS truework truework True CredentialsValid 20/s burst 40 50% 3 5m0s 12m0s (stretched)
-NS txcloud txcloud True CredentialsValid 1/s burst 5 20% 1 1m0s 1m0s
+NAMESPACE NAME VENDOR READY REASON RATE ACCOUNT LIMITS POLL BUDGET ORDERS POLL EFFECTIVE POLL
+NS accountchek accountchek False SecretNotFound 10/s burst 10 - 50% 0 5m0s -
+NS truework truework True CredentialsValid 20/s burst 40 stricter 50% 3 5m0s 12m0s (stretched)
+NS txcloud txcloud True CredentialsValid 1/s burst 5 own 20% 1 1m0s 1m0s
+
+LIMITS DIFFER
+NAMESPACE NAME MESSAGE
+NS truework `+heldToStricter+`
 
 ORDERS
 NAMESPACE PROVIDER STATE READY REASON COUNT
@@ -79,8 +98,8 @@ ProviderNotReady 1 NS/e`, "NS", ns)
 
 	r = plugin("status", "-n", ns, "--provider", "txcloud")
 	want = strings.ReplaceAll(`PROVIDERS
-NAMESPACE NAME VENDOR READY REASON RATE POLL BUDGET ORDERS POLL EFFECTIVE POLL
-NS txcloud txcloud True CredentialsValid 1/s burst 5 20% 1 1m0s 1m0s
+NAMESPACE NAME VENDOR READY REASON RATE ACCOUNT LIMITS POLL BUDGET ORDERS POLL EFFECTIVE POLL
+NS txcloud txcloud True CredentialsValid 1/s burst 5 own 20% 1 1m0s 1m0s
 
 ORDERS
 NAMESPACE PROVIDER STATE READY REASON COUNT

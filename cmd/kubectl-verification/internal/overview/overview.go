@@ -1,6 +1,7 @@
 // Package overview summarizes providers and orders for `kubectl
-// verification status`: each provider's account budget and poll interval,
-// how many orders are in which state, and why the stalled ones are.
+// verification status`: each provider's budget, whether its account is
+// held to it, and its poll interval, how many orders are in which state,
+// and why the stalled ones are.
 package overview
 
 import (
@@ -32,9 +33,15 @@ type ProviderRow struct {
 	Namespace, Name, Vendor string
 	// Ready and Reason are its Ready condition's.
 	Ready, Reason string
-	// Limits is the account's request budget as the controller sets it;
-	// nil when the vendor is not built in.
+	// Limits is the request budget the provider declares (spec.rateLimit,
+	// else the vendor's published limit); nil when the vendor is not built
+	// in.
 	Limits *budget.Limits
+	// LimitsApplied, LimitsReason and LimitsMessage are its LimitsApplied
+	// condition's: "True" when its vendor account is held to Limits;
+	// "False" when another provider on the account declares stricter ones,
+	// which the message names, with the limits in force.
+	LimitsApplied, LimitsReason, LimitsMessage string
 	// PollBudgetPercent is the share of Limits routine polls may use.
 	PollBudgetPercent int32
 	// Orders is how many orders the account polls (status.orders).
@@ -108,9 +115,14 @@ func providerRow(p *v1.VerificationProvider, registry providers.Registry) Provid
 		row.Ready, row.Reason = string(c.Status), c.Reason
 	}
 	if vendor, err := registry.Get(row.Vendor); err == nil {
-		// The budget as the controller sets it: spec.rateLimit, else the
-		// vendor's published limit.
+		// The budget as the controller reads the spec: spec.rateLimit,
+		// else the vendor's published limit. Whether the account is held
+		// to it the controller alone knows (it reads the Secrets, which
+		// name the account): its LimitsApplied condition says.
 		row.Limits = ptr.To(budget.LimitsOf(p, vendor))
+	}
+	if c := meta.FindStatusCondition(p.Status.Conditions, v1.ConditionLimitsApplied); c != nil {
+		row.LimitsApplied, row.LimitsReason, row.LimitsMessage = string(c.Status), c.Reason, c.Message
 	}
 	if p.Spec.PollInterval != nil {
 		row.Poll = p.Spec.PollInterval.Duration

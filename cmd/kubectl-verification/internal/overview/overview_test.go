@@ -44,6 +44,14 @@ func TestProviderRows(t *testing.T) {
 		}), ProviderRow{Namespace: "ns", Name: "truework", Vendor: "truework",
 			Limits: &budget.Limits{RequestsPerSecond: 3, Burst: 3, PollShare: 0.5}, PollBudgetPercent: 50, Orders: 900,
 			Poll: 5 * time.Minute, Effective: 25 * time.Minute, Stretched: true}},
+		{"its account held to another provider's stricter limits", provider("truework", func(p *v1.VerificationProvider) {
+			p.Spec.RateLimit = &v1.RateLimit{RequestsPerSecond: 1000, MaxInFlight: 20}
+			p.Status.Conditions = append(readyCondition(metav1.ConditionTrue, v1.ReasonCredentialsValid), metav1.Condition{
+				Type: v1.ConditionLimitsApplied, Status: metav1.ConditionFalse, Reason: string(v1.ReasonAccountLimitsDiffer), Message: "held to 10"})
+		}), ProviderRow{Namespace: "ns", Name: "truework", Vendor: "truework", Ready: "True", Reason: "CredentialsValid",
+			Limits:        &budget.Limits{RequestsPerSecond: 1000, Burst: 1000, MaxInFlight: 20, PollShare: 0.5},
+			LimitsApplied: "False", LimitsReason: "AccountLimitsDiffer", LimitsMessage: "held to 10",
+			PollBudgetPercent: 50, Poll: 5 * time.Minute}},
 		{"a vendor not built in; nothing recorded", provider("equifax", func(p *v1.VerificationProvider) {
 			p.Spec.PollInterval, p.Spec.PollBudgetPercent = nil, nil
 			p.Status.Conditions = readyCondition(metav1.ConditionFalse, v1.ReasonUnknownVendor)

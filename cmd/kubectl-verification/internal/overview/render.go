@@ -34,10 +34,17 @@ func (ov Overview) Render(w io.Writer) error {
 	if len(ov.Providers) == 0 {
 		fmt.Fprintln(tw, "none")
 	} else {
-		row("NAMESPACE", "NAME", "VENDOR", "READY", "REASON", "RATE", "POLL BUDGET", "ORDERS", "POLL", "EFFECTIVE POLL")
+		row("NAMESPACE", "NAME", "VENDOR", "READY", "REASON", "RATE", "ACCOUNT LIMITS", "POLL BUDGET", "ORDERS", "POLL", "EFFECTIVE POLL")
 		for _, p := range ov.Providers {
-			row(p.Namespace, p.Name, p.Vendor, orNone(p.Ready), orNone(p.Reason), rate(p.Limits), pollBudget(p.PollBudgetPercent),
+			row(p.Namespace, p.Name, p.Vendor, orNone(p.Ready), orNone(p.Reason), rate(p.Limits), accountLimits(p), pollBudget(p.PollBudgetPercent),
 				p.Orders, duration(p.Poll), effective(p))
+		}
+	}
+	if differ := ov.limitsDiffer(); len(differ) > 0 {
+		fmt.Fprintln(tw, "\nLIMITS DIFFER")
+		row("NAMESPACE", "NAME", "MESSAGE")
+		for _, p := range differ {
+			row(p.Namespace, p.Name, p.LimitsMessage)
 		}
 	}
 	fmt.Fprintln(tw, "\nORDERS")
@@ -76,6 +83,30 @@ func rate(l *budget.Limits) string {
 		return none
 	}
 	return fmt.Sprintf("%s/s burst %d", strconv.FormatFloat(l.RequestsPerSecond, 'f', -1, 64), l.Burst)
+}
+
+// accountLimits says whether the provider's account is held to its RATE
+// ("own") or to stricter limits of another provider ("stricter").
+func accountLimits(p ProviderRow) string {
+	switch p.LimitsApplied {
+	case "True":
+		return "own"
+	case "False":
+		return "stricter"
+	}
+	return none
+}
+
+// limitsDiffer are the providers whose account is held to stricter limits
+// than their own: their messages say by whom, and to what.
+func (ov Overview) limitsDiffer() []ProviderRow {
+	var differ []ProviderRow
+	for _, p := range ov.Providers {
+		if p.LimitsApplied == "False" {
+			differ = append(differ, p)
+		}
+	}
+	return differ
 }
 
 func pollBudget(percent int32) string {

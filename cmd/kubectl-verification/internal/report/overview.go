@@ -1,12 +1,14 @@
 package report
 
 import (
+	"cmp"
 	"slices"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/ordersync/verification-operator/cmd/kubectl-verification/internal/overview"
+	"github.com/ordersync/verification-operator/providers"
 )
 
 // Overview is `status -o json|yaml`: the providers, the orders counted by
@@ -28,10 +30,17 @@ type ProviderStatus struct {
 	// Ready and Reason are its Ready condition's.
 	Ready  string `json:"ready,omitempty"`
 	Reason string `json:"reason,omitempty"`
-	// RateLimit is the account's request budget as the controller sets it
+	// RateLimit is the request budget the provider declares
 	// (spec.rateLimit, else the vendor's published limit); absent when the
-	// vendor is not built into this plugin.
+	// vendor is not built into this plugin. Its vendor account is held to
+	// it unless LimitsApplied says otherwise.
 	RateLimit RateLimit `json:"rateLimit,omitzero"`
+	// LimitsApplied is its LimitsApplied condition: True when its vendor
+	// account is held to RateLimit; False (AccountLimitsDiffer) when
+	// another provider on the account declares stricter limits, which the
+	// message names, with the limits in force. Absent until the controller
+	// says.
+	LimitsApplied LimitsApplied `json:"limitsApplied,omitzero"`
 	// PollBudgetPercent is the share of it routine polls may use.
 	PollBudgetPercent int32 `json:"pollBudgetPercent,omitempty"`
 	// Orders is how many orders the account polls (status.orders).
@@ -50,6 +59,15 @@ type RateLimit struct {
 	Burst             int     `json:"burst"`
 	// RequestsPerDay is the account's daily quota; absent when it has none.
 	RequestsPerDay int `json:"requestsPerDay,omitempty"`
+	// MaxInFlight caps the account's calls in flight at once.
+	MaxInFlight int `json:"maxInFlight"`
+}
+
+// LimitsApplied is a provider's LimitsApplied condition.
+type LimitsApplied struct {
+	Status  string `json:"status"`
+	Reason  string `json:"reason,omitempty"`
+	Message string `json:"message,omitempty"`
 }
 
 // OrderGroup counts the orders of one provider in one observed state and
@@ -95,7 +113,11 @@ func providerStatus(p overview.ProviderRow) ProviderStatus {
 		PollInterval:          metav1.Duration{Duration: p.Poll},
 		EffectivePollInterval: metav1.Duration{Duration: p.Effective}, Stretched: p.Stretched}
 	if l := p.Limits; l != nil {
-		out.RateLimit = RateLimit{RequestsPerSecond: l.RequestsPerSecond, Burst: l.Burst, RequestsPerDay: l.RequestsPerDay}
+		out.RateLimit = RateLimit{RequestsPerSecond: l.RequestsPerSecond, Burst: l.Burst, RequestsPerDay: l.RequestsPerDay,
+			MaxInFlight: cmp.Or(l.MaxInFlight, providers.DefaultMaxInFlight)} // what the budget reads an unset one as
+	}
+	if p.LimitsApplied != "" {
+		out.LimitsApplied = LimitsApplied{Status: p.LimitsApplied, Reason: p.LimitsReason, Message: p.LimitsMessage}
 	}
 	return out
 }
