@@ -110,7 +110,9 @@ func rate(rps float64) budget.Limits {
 func TestProvidersOnOneAccountAreHeldToTheStrictest(t *testing.T) {
 	c := &ClientCache{}
 	var told []string
-	c.declared.changed = func(account string, except types.NamespacedName) { told = append(told, account+" but "+except.String()) }
+	c.declared.changed = func(account string, except types.NamespacedName) {
+		told = append(told, account+" but "+except.String())
+	}
 	a, b := provider("team-a", "truework", 1), provider("team-b", "truework", 1)
 	cluster := provider("", "shared", 1)
 
