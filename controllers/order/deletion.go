@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
+	"github.com/ordersync/verification-operator/controllers/plan"
 	"github.com/ordersync/verification-operator/providers"
 )
 
@@ -43,6 +44,14 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, o *v1.VerificationOrde
 	key := client.ObjectKeyFromObject(o)
 	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), resultDeadline)
 	defer cancel()
+	if obs, ok := plan.RecordedObservation(o); ok && obs.State.Terminal() {
+		// Nothing can change at the vendor again, so nothing is left to
+		// cancel: released without connecting (a pruned order, say, whose
+		// provider's credentials were rotated away meanwhile).
+		r.forget(key)
+		controllerutil.RemoveFinalizer(o, v1.CancelFinalizer)
+		return ctrl.Result{}, r.Update(work, o)
+	}
 	var rep report // ObserveOnly never acts, not even on deletion
 	if o.Spec.ManagementPolicy != v1.ManagementObserveOnly {
 		rep = r.sync(ctx, work, o, true)

@@ -2,6 +2,7 @@ package order
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,12 +14,23 @@ import (
 	"github.com/ordersync/verification-operator/providers"
 )
 
-// hangs answers like next, except for id, whose call waits until release
-// is closed (a vendor that does not answer).
-func hangs(id string, release <-chan struct{}, next call) call {
+// hanging is a vendor that does not answer calls about one id until
+// released: arrived is closed when the first such call is made.
+type hanging struct {
+	arrived, release chan struct{}
+	once             sync.Once
+}
+
+func newHanging() *hanging {
+	return &hanging{arrived: make(chan struct{}), release: make(chan struct{})}
+}
+
+// answers answers like next, except for id, whose calls wait for release.
+func (h *hanging) answers(id string, next call) call {
 	return func(ctx context.Context, asked string) (providers.Observation, error) {
 		if asked == id {
-			<-release
+			h.once.Do(func() { close(h.arrived) })
+			<-h.release
 		}
 		return next(ctx, asked)
 	}
@@ -31,9 +43,9 @@ func secondOrder() *v1.VerificationOrder {
 	return o
 }
 
-// letGo reconciles name while its vendor call hangs: the worker must let
-// go once callHold has passed on the fake clock, returning nothing.
-func (e *env) letGo(name string) {
+// letGo reconciles name while its vendor call hangs at h: the worker must
+// let go once callHold has passed on the fake clock, returning nothing.
+func (e *env) letGo(name string, h *hanging) {
 	e.t.Helper()
 	key := types.NamespacedName{Namespace: namespace, Name: name}
 	returned := make(chan ctrl.Result, 1)
@@ -41,8 +53,10 @@ func (e *env) letGo(name string) {
 		res, _ := e.r.Reconcile(context.Background(), ctrl.Request{NamespacedName: key})
 		returned <- res
 	}()
-	if !eventually(func() bool { return e.r.flights.flying(key) && e.clock.HasWaiters() }) {
-		e.t.Fatal("the reconcile never waited on the clock")
+	select {
+	case <-h.arrived: // the hold's timer is set before the call is made
+	case <-time.After(10 * time.Second):
+		e.t.Fatal("the vendor call was never made")
 	}
 	e.clock.Step(callHold)
 	select {
@@ -89,11 +103,11 @@ func (e *env) woken(n int) map[string]bool {
 func TestASlowCallHoldsNoWorker(t *testing.T) {
 	e := newEnv(t)
 	e.more = append(e.more, secondOrder())
-	release := make(chan struct{})
-	e.vendor.ObserveFn = hangs(orderID, release, answers("open"))
+	vendor := newHanging()
+	e.vendor.ObserveFn = vendor.answers(orderID, answers("open"))
 	e.start()
 
-	e.letGo("o")
+	e.letGo("o", vendor)
 	if res := e.once("o"); !res.IsZero() {
 		t.Errorf("a reconcile while the flight flies returned %+v, want nothing", res)
 	}
@@ -102,7 +116,7 @@ func TestASlowCallHoldsNoWorker(t *testing.T) {
 		t.Fatalf("calls %q, want the hanging one and the other order's: none repeated", got)
 	}
 
-	close(release)
+	close(vendor.release)
 	if got := e.woken(1); !got["o"] {
 		t.Fatalf("woken %v, want o, whose flight landed", got)
 	}
@@ -124,17 +138,17 @@ func TestAnAccountsCallsInFlightAreCapped(t *testing.T) {
 	e := newEnv(t)
 	e.provider.Spec.RateLimit = &v1.RateLimit{MaxInFlight: 1}
 	e.more = append(e.more, secondOrder())
-	release := make(chan struct{})
-	e.vendor.ObserveFn = hangs(orderID, release, answers("open"))
+	vendor := newHanging()
+	e.vendor.ObserveFn = vendor.answers(orderID, answers("open"))
 	e.start()
 
-	e.letGo("o")
+	e.letGo("o", vendor)
 	exactly(connection.VendorTimeout).check(t, "an order with no call in flight free", e.reconcile("o2"))
 	if got := e.vendor.made(); got != "Observe o-1" {
 		t.Fatalf("calls %q, want only the hanging one", got)
 	}
 
-	close(release)
+	close(vendor.release)
 	if got := e.woken(2); !got["o"] || !got["o2"] {
 		t.Fatalf("woken %v, want o (its flight landed) and o2 (the call it waited for ended)", got)
 	}
