@@ -90,7 +90,7 @@ type Budget struct {
 }
 
 func newBudget(l Limits, clk clock.Clock) *Budget {
-	l = l.normalized()
+	l = l.Normalized()
 	b := &Budget{clock: clk, limits: l, limiter: rate.NewLimiter(rate.Limit(l.RequestsPerSecond*margin), clientBurst(l.Burst)), // starts full
 		sent: rate.NewLimiter(rate.Limit(l.RequestsPerSecond*margin), clientBurst(l.Burst)),
 		held: map[types.NamespacedName]time.Time{}, polled: map[types.NamespacedName]struct{}{}}
@@ -110,7 +110,10 @@ func (b *Budget) setDaily(l Limits) {
 	}
 }
 
-func (l Limits) normalized() Limits {
+// Normalized fills in the defaults of the fields left unset (or out of
+// range), as every budget does: limits that leave a field unset and limits
+// that set its default are the same limits.
+func (l Limits) Normalized() Limits {
 	l.Burst = max(l.Burst, 1)
 	if l.MaxInFlight <= 0 {
 		l.MaxInFlight = providers.DefaultMaxInFlight
@@ -368,6 +371,13 @@ func (b *Budget) Polled(order types.NamespacedName, polled bool) (report bool) {
 // account's polled orders change.
 const ReportEvery = 5 * time.Second
 
+// Limits are the limits the budget holds the account to.
+func (b *Budget) Limits() Limits {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.limits
+}
+
 // PollInterval is how often each polled order may be observed: the
 // configured interval, stretched so that all polls together use at most
 // PollShare of the account's rate.
@@ -466,7 +476,7 @@ func (r *Registry) Time() clock.WithTicker {
 
 // For returns the account's budget, with its limits brought up to date.
 func (r *Registry) For(account string, l Limits) *Budget {
-	l = l.normalized()
+	l = l.Normalized()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.budgets == nil {

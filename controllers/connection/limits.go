@@ -10,7 +10,6 @@ import (
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 	"github.com/ordersync/verification-operator/controllers/budget"
-	"github.com/ordersync/verification-operator/providers"
 )
 
 // An account owns its budget. Providers that reach one vendor account (one
@@ -63,15 +62,6 @@ func lowerQuota(a, b int) int {
 	return min(a, b)
 }
 
-// normalized fills in what budget.Registry.For defaults, so that a spec
-// that leaves a field unset and one that sets its default declare the same.
-func normalized(l budget.Limits) budget.Limits {
-	l.Burst = max(l.Burst, 1)
-	l.PollShare = cmp.Or(l.PollShare, budget.DefaultPollShare)
-	l.MaxInFlight = cmp.Or(l.MaxInFlight, providers.DefaultMaxInFlight)
-	return l
-}
-
 // declarations are the providers' declared limits. They have a lock of
 // their own: budgets are brought up to date under it, so that two
 // declarations cannot leave a budget at the older one's limits.
@@ -103,7 +93,7 @@ func (c *ClientCache) Declare(p v1.Provider, account string, limits budget.Limit
 	d := &c.declared
 	key := providerKey(p)
 	d.mu.Lock()
-	changed := d.set(key, declaration{account: account, limits: normalized(limits), uid: p.GetUID(), generation: p.GetGeneration()})
+	changed := d.set(key, declaration{account: account, limits: limits.Normalized(), uid: p.GetUID(), generation: p.GetGeneration()})
 	for _, a := range changed {
 		c.update(a)
 	}
@@ -123,7 +113,7 @@ func (c *ClientCache) Budget(account string, own budget.Limits) *budget.Budget {
 	d := &c.declared
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return c.Budgets.For(account, d.strictest(account, normalized(own)))
+	return c.Budgets.For(account, d.strictest(account, own.Normalized()))
 }
 
 // Declared says each of keys has been looked at by the provider

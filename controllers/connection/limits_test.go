@@ -117,15 +117,15 @@ func TestProvidersOnOneAccountAreHeldToTheStrictest(t *testing.T) {
 	cluster := provider("", "shared", 1)
 
 	got := c.Declare(a, "acct", rate(1000))
-	if got.Differ() || got.InForce != normalized(rate(1000)) || len(got.Others) != 0 {
+	if got.Differ() || got.InForce != rate(1000).Normalized() || len(got.Others) != 0 {
 		t.Errorf("alone: %+v, want its own limits", got)
 	}
 	c.Declare(b, "acct", rate(10))
 	c.Declare(cluster, "acct", rate(1000))
 	got = c.Declare(a, "acct", rate(1000))
-	want := AccountLimits{Own: normalized(rate(1000)), InForce: normalized(rate(10)), Others: []Declared{
-		{Provider: types.NamespacedName{Name: "shared"}, Limits: normalized(rate(1000))},
-		{Provider: types.NamespacedName{Namespace: "team-b", Name: "truework"}, Limits: normalized(rate(10))},
+	want := AccountLimits{Own: rate(1000).Normalized(), InForce: rate(10).Normalized(), Others: []Declared{
+		{Provider: types.NamespacedName{Name: "shared"}, Limits: rate(1000).Normalized()},
+		{Provider: types.NamespacedName{Namespace: "team-b", Name: "truework"}, Limits: rate(10).Normalized()},
 	}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("three on one account (-want +got):\n%s", diff)
@@ -139,7 +139,7 @@ func TestProvidersOnOneAccountAreHeldToTheStrictest(t *testing.T) {
 
 	told = nil
 	c.Declare(b, "other", rate(10)) // b's Secret now names another account
-	if got := c.Declare(a, "acct", rate(1000)); got.InForce != normalized(rate(1000)) || len(got.Others) != 1 {
+	if got := c.Declare(a, "acct", rate(1000)); got.InForce != rate(1000).Normalized() || len(got.Others) != 1 {
 		t.Errorf("once b left the account: %+v, want 1000/s with the cluster provider alone beside", got)
 	}
 	if diff := cmp.Diff([]string{"acct but team-b/truework", "other but team-b/truework"}, told); diff != "" {
@@ -169,7 +169,7 @@ func TestAStaleReadOfAProviderDoesNotUndoItsLimits(t *testing.T) {
 	c := &ClientCache{}
 	c.Declare(provider("ns", "p", 2), "acct", rate(10))
 	got := c.Declare(provider("ns", "p", 1), "acct", rate(1000))
-	if got.Own != normalized(rate(10)) {
+	if got.Own != rate(10).Normalized() {
 		t.Errorf("generation 1 after generation 2: %+v, want generation 2's limits", got.Own)
 	}
 }
