@@ -12,7 +12,7 @@ var _ = Describe("Crashes: orders over every vendor and operation, faults, and S
 	It("ends every order as it must, exactly once, within budget and Retry-After, without leaking personal data", func(ctx SpecContext) {
 		began := time.Now()
 		r := newRun(ctx, "crash", suiteSeed)
-		r.orders = pickOrders(rngFor(r.seed, "orders"), *flagOrders, r.addVendorAccounts(ctx, *flagSlow))
+		r.orders = pickOrders(rngFor(r.seed, "orders"), *flagOrders, r.addVendorAccounts(ctx, *flagSlow, *flagDoubt))
 
 		first := r.startManager("crash-1", kubeconfig)
 		awaitTakeover(ctx, first, first.started)

@@ -33,7 +33,7 @@ var _ = Describe("Leader failover", func() {
 	It("hands over to the standby within the lease duration when the leader is killed, and the vendors never see both", func(ctx SpecContext) {
 		began := time.Now()
 		r := newRun(ctx, "failover", suiteSeed)
-		r.orders = pickOrders(rngFor(r.seed, "orders"), failoverOrders, r.addVendorAccounts(ctx, false))
+		r.orders = pickOrders(rngFor(r.seed, "orders"), failoverOrders, r.addVendorAccounts(ctx, false, *flagDoubt))
 		a := r.startManager("failover-a", kubeconfig)
 		b := r.startManager("failover-b", kubeconfig)
 		Eventually(func() bool { return a.leading() || b.leading() }).WithTimeout(2 * takeoverBound).Should(BeTrue())
@@ -62,7 +62,7 @@ var _ = Describe("Leader failover", func() {
 	It("cuts the leader off the API server while it waits on vendor calls: it stops, the standby takes over, and the vendors never see both", func(ctx SpecContext) {
 		began := time.Now()
 		r := newRun(ctx, "partition", suiteSeed)
-		accountFor := r.addVendorAccounts(ctx, false)
+		accountFor := r.addVendorAccounts(ctx, false, *flagDoubt)
 		r.orders = pickOrders(rngFor(r.seed, "orders"), failoverOrders, accountFor)
 		// Truework holds every answer 4s while the leader works, so that
 		// calls (reverifications among them) are in flight at the cut.

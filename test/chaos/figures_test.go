@@ -56,6 +56,19 @@ type runFigures struct {
 	ClientCeiling map[string]int `json:"clientCeiling"`
 	PIIHits       int            `json:"piiHits"`
 	PIISearched   string         `json:"piiSearched"`
+	// The slow vendor play: the account that turned slow, for how long,
+	// its calls in flight when the probes were made, its calls and the
+	// other accounts' while it was slow; how long after their creation the probes' cancels
+	// reached their vendors and the probes were Ready, and how many
+	// were late.
+	SlowAccount        string    `json:"slowAccount,omitempty"`
+	SlowSeconds        float64   `json:"slowSeconds,omitempty"`
+	SlowInFlight       int       `json:"slowInFlight,omitempty"`
+	SlowCalls          int       `json:"slowCalls,omitempty"`
+	OtherCalls         int       `json:"otherCalls,omitempty"`
+	ProbeActionSeconds []float64 `json:"probeActionSeconds,omitempty"`
+	ProbeReadySeconds  []float64 `json:"probeReadySeconds,omitempty"`
+	ProbesLate         int       `json:"probesLate,omitempty"`
 }
 
 // figures are every run's numbers in this suite.
@@ -113,6 +126,12 @@ func (f *figures) print(w io.Writer) {
 		row("429s from a vendor's own limiter", r.VendorThrottled)
 		row("Retry-After sent / violated", fmt.Sprintf("%d / %d", r.RetryAfterSent, r.RetryAfterViolations))
 		row("calls in flight after a 429", r.InFlightAfter429)
+		if r.SlowAccount != "" {
+			row("slow account / for / in flight at the probes", fmt.Sprintf("%s / %.0fs / %d", r.SlowAccount, r.SlowSeconds, r.SlowInFlight))
+			row("calls meanwhile: slow account / the others", fmt.Sprintf("%d / %d", r.SlowCalls, r.OtherCalls))
+			row("probes: cancel at the vendor (s)", r.ProbeActionSeconds)
+			row("probes: Ready (s) / late", fmt.Sprintf("%v / %d", r.ProbeReadySeconds, r.ProbesLate))
+		}
 		row("PII and credential hits", r.PIIHits)
 		row("searched", r.PIISearched)
 	}

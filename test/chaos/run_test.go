@@ -92,10 +92,11 @@ func (r *run) addAccount(ctx context.Context, name, vendor string, faults simkit
 
 // addVendorAccounts adds an account of each vendor, every one with the
 // chaos faults, and says which account an order of a vendor and kind
-// goes to: its vendor's, but for reverifications without -chaos.doubt,
-// which go to an account of their vendor of their own (truework-reverify)
-// with the faults that leave no call in doubt (see settledFaults).
-func (r *run) addVendorAccounts(ctx context.Context, slow bool) func(vendor string, k simkit.PlayKind) *account {
+// goes to: its vendor's, but for reverifications without doubt (the run
+// passes -chaos.doubt), which go to an account of their vendor of their
+// own (truework-reverify) with the faults that leave no call in doubt
+// (see settledFaults).
+func (r *run) addVendorAccounts(ctx context.Context, slow, doubt bool) func(vendor string, k simkit.PlayKind) *account {
 	GinkgoHelper()
 	vendors := simulators.All()
 	for _, v := range vendors {
@@ -107,7 +108,7 @@ func (r *run) addVendorAccounts(ctx context.Context, slow bool) func(vendor stri
 			continue
 		}
 		reverifications[v.Name] = r.account(v.Name)
-		if !*flagDoubt {
+		if !doubt {
 			reverifications[v.Name] = r.addAccount(ctx, v.Name+"-reverify", v.Name, settledFaults())
 		}
 	}
