@@ -2,8 +2,10 @@
 # Makefile (`include hack/chaos.mk`). `make test` runs a short version of
 # the crash run (go test ./test/chaos with its defaults); this is the full
 # one: 500 orders, 3 SIGKILLs, slow answers and in-doubt reverifications,
-# leader failover and an API-server partition, and the operator bugs the
-# runs found, reproduced on their own. It writes chaos-results.json.
+# leader failover and an API-server partition, an account that turns slow
+# (its answers after the client's timeout) while other accounts' orders
+# must keep converging, and the operator bugs the runs found, reproduced
+# on their own. It writes chaos-results.json.
 #
 #   make test-chaos                      # a new seed, printed
 #   make test-chaos CHAOS_SEED=1234      # replay a run
@@ -13,7 +15,7 @@ CHAOS_ORDERS ?= 500
 CHAOS_KILLS ?= 3
 # 0 picks a seed and prints it.
 CHAOS_SEED ?= 0
-CHAOS_FLAGS ?= -chaos.failover -chaos.slow -chaos.doubt -chaos.strict
+CHAOS_FLAGS ?= -chaos.failover -chaos.slow -chaos.slowvendor -chaos.doubt -chaos.strict
 
 ##@ Chaos
 

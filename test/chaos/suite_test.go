@@ -1,7 +1,8 @@
 // Package chaos runs the real manager binary against a local control plane
 // and in-process vendor simulators that inject faults, kills it with SIGKILL
 // while it converges, fails its leader over, cuts a leader off the API
-// server, and then checks from the simulators' own records that every order
+// server, turns one vendor account slow while other accounts' orders must
+// keep converging, and then checks from the simulators' own records that every order
 // ended where it should, exactly once, within each vendor's budget and
 // Retry-After, and that no personal data or credential reached an object,
 // an event or a log. docs/reliability.md has what is checked and the
