@@ -2,13 +2,13 @@
 // ClusterVerificationProviders: it checks each provider's credentials
 // without calling the vendor, keeps it while Cancel-policy orders need it,
 // declares its limits on its vendor account and says whether the account
-// is held to them, and shows its account's budget figures.
+// is held to them, and shows its account's budget figures and how many of
+// its finished orders retention still holds.
 package provider
 
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -58,6 +58,9 @@ type Reconciler struct {
 	// and is told when this reconciler's figures for an account changed, so
 	// that the other providers on the account show them too.
 	BudgetReports *connection.BudgetReports
+
+	// finished spaces the writes of status.finishedOrders.
+	finished finishedWrites
 }
 
 // +kubebuilder:rbac:groups=verification.ordersync.dev,resources=verificationproviders,verbs=get;list;watch;update;patch
@@ -70,20 +73,23 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
 
 // Reconcile checks the provider's credentials and sets Ready, declares its
-// limits on its account and sets LimitsApplied.
+// limits on its account and sets LimitsApplied, and counts its finished
+// orders.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, err error) {
 	defer func() { res, err = conflict.Quiet(ctx, res, err) }()
 	p := r.object()
 	if err := r.Get(ctx, req.NamespacedName, p); err != nil {
 		if client.IgnoreNotFound(err) == nil && r.Clients != nil {
 			r.Clients.Forget(req.NamespacedName)
+			r.finished.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	users, err := r.cancelingOrders(ctx, p)
+	counts, err := r.countOrders(ctx, p)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	users := counts.canceling
 	if done, err := r.syncInUse(ctx, p, users); done || err != nil {
 		return ctrl.Result{}, err
 	}
@@ -98,6 +104,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		return ctrl.Result{}, err
 	}
 	refresh := sooner(r.reportBudget(p, account), recheck)
+	st.FinishedOrders = int32(counts.finished)
 	syncWebhookStatus(p)
 	if !p.GetDeletionTimestamp().IsZero() {
 		status, reason = metav1.ConditionFalse, v1.ReasonInUse
@@ -108,6 +115,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		Type: v1.ConditionReady, Status: status, Reason: string(reason), Message: message, ObservedGeneration: p.GetGeneration()})
 	if equality.Semantic.DeepEqual(before, st) {
 		return ctrl.Result{RequeueAfter: refresh}, nil
+	}
+	now := r.Clients.Budgets.Time().Now()
+	if onlyFinishedChanged(before, st) {
+		if wait := r.finished.wait(req.NamespacedName, now); wait > 0 {
+			return ctrl.Result{RequeueAfter: sooner(refresh, wait)}, nil
+		}
 	}
 	if warning := connection.UnsignedWarning(p); warning != "" && !strings.Contains(readyMessage(before), warning) {
 		r.Recorder.Eventf(p, nil, corev1.EventTypeWarning, "SignaturesNotVerified", "Check", "%s", warning)
@@ -121,6 +134,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	if err := r.Status().Update(ctx, p); err != nil {
 		return ctrl.Result{}, err
 	}
+	r.finished.wrote(req.NamespacedName, now)
 	if budgetChanged(before, st) {
 		// Each provider writes only figures that differ from its own, so
 		// this ends once all on the account agree.
@@ -187,19 +201,36 @@ func pollPercent(p v1.Provider) int32 {
 	return int32(budget.DefaultPollShare * 100)
 }
 
-// cancelingOrders counts the orders that may still need p to cancel their
-// vendor order: those holding the cancel-on-delete finalizer.
-func (r *Reconciler) cancelingOrders(ctx context.Context, p v1.Provider) (int, error) {
+// orderCounts are what p's orders say about p.
+type orderCounts struct {
+	// canceling are the orders that may still need p to cancel their
+	// vendor order: those holding the cancel-on-delete finalizer.
+	canceling int
+	// finished are the finished orders retention still holds
+	// (status.finishedOrders): see held.
+	finished int
+}
+
+// countOrders counts p's orders, in one pass over them.
+func (r *Reconciler) countOrders(ctx context.Context, p v1.Provider) (orderCounts, error) {
 	// A cluster provider's namespace is empty: orders in every namespace.
 	orders, err := index.OrdersUsing(ctx, r.Client, p.GetNamespace(), r.kind(), p.GetName())
 	if err != nil {
-		return 0, err
+		return orderCounts{}, err
 	}
 	selected := r.selection(ctx, p)
-	n := 0
+	var n orderCounts
 	for i := range orders {
-		if controllerutil.ContainsFinalizer(&orders[i], v1.CancelFinalizer) && selected(orders[i].Namespace) {
-			n++
+		o := &orders[i]
+		canceling, finished := controllerutil.ContainsFinalizer(o, v1.CancelFinalizer), held(o)
+		if (!canceling && !finished) || !selected(o.Namespace) {
+			continue
+		}
+		if canceling {
+			n.canceling++
+		}
+		if finished {
+			n.finished++
 		}
 	}
 	return n, nil
@@ -286,8 +317,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		For(r.object(), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.providersForSecret),
 			builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).
-		Watches(&v1.VerificationOrder{}, handler.EnqueueRequestsFromMapFunc(r.providerOfOrder),
-			builder.WithPredicates(finalizersChanged())).
+		Watches(&v1.VerificationOrder{}, r.orderEvents()).
 		WatchesRawSource(source.Channel(r.BudgetReports.Of(r.kind()), enqueueAfter(budgetReportDelay))).
 		Named(strings.ToLower(string(r.kind()))).
 		Complete(r)
@@ -325,14 +355,6 @@ func (r *Reconciler) providerOfOrder(_ context.Context, obj client.Object) []rec
 	}
 	_, key := connection.ProviderOf(o)
 	return []reconcile.Request{{NamespacedName: key}}
-}
-
-// finalizersChanged passes orders created or deleted, and updates that add
-// or remove a finalizer: what changes how many orders need their provider.
-func finalizersChanged() predicate.Predicate {
-	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
-		return !slices.Equal(e.ObjectOld.GetFinalizers(), e.ObjectNew.GetFinalizers())
-	}}
 }
 
 func (r *Reconciler) providersForSecret(ctx context.Context, obj client.Object) []reconcile.Request {
