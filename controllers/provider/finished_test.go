@@ -193,7 +193,9 @@ func TestOrderEventsQueueTheProviderAtOnceOrBatched(t *testing.T) {
 			h.Create(t.Context(), event.CreateEvent{Object: finishedOrder("ns", "o", ref, active, withFinalizer)}, q)
 		}, []string{provider}, nil},
 		{"an order finishing", func(q *queued) { h.Update(t.Context(), event.UpdateEvent{ObjectOld: running, ObjectNew: finished}, q) }, nil, []string{provider}},
-		{"a finished order relabeled", func(q *queued) { h.Update(t.Context(), event.UpdateEvent{ObjectOld: finished, ObjectNew: relabeled}, q) }, nil, nil},
+		{"a finished order relabeled", func(q *queued) {
+			h.Update(t.Context(), event.UpdateEvent{ObjectOld: finished, ObjectNew: relabeled}, q)
+		}, nil, nil},
 		{"a finished order being deleted", func(q *queued) {
 			with := finished.DeepCopy()
 			withFinalizer(with)
