@@ -3,10 +3,14 @@ package controllers
 import (
 	"cmp"
 	"context"
+	"errors"
 	"net/http"
+	"os"
 	"time"
 
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/uuid"
+	coordinationclient "k8s.io/client-go/kubernetes/typed/coordination/v1"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -19,6 +23,7 @@ import (
 	"github.com/ordersync/verification-operator/controllers/order"
 	"github.com/ordersync/verification-operator/controllers/provider"
 	"github.com/ordersync/verification-operator/controllers/retention"
+	"github.com/ordersync/verification-operator/controllers/shard"
 	"github.com/ordersync/verification-operator/internal/webhook"
 	"github.com/ordersync/verification-operator/providers"
 )
@@ -52,6 +57,16 @@ type Options struct {
 	// of API requests (webhook.NewWriter); zero means its defaults.
 	WebhookAPIQPS   float32
 	WebhookAPIBurst int
+	// Shard is what this instance serves (--watch-label-selector); the
+	// zero value serves everything. A sharded instance holds a Lease per
+	// vendor account it spends, in OperatorNamespace (controllers/shard).
+	// The manager's cache must be confined to the shard's orders
+	// (Shard.CacheOptions).
+	Shard shard.Shard
+	// Identity names this process in the account Leases (the pod's name),
+	// followed by a random suffix; empty means the host name. LeaseNamespace holds them; empty
+	// means OperatorNamespace.
+	Identity, LeaseNamespace string
 }
 
 // providerKinds are the provider kinds served.
@@ -87,6 +102,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 	}
 	connector := &connection.Connector{Cached: mgr.GetClient(), Live: mgr.GetAPIReader(), Registry: opts.Registry,
 		Clients: clients, OperatorNamespace: opts.OperatorNamespace, ClusterProviders: opts.ClusterProviders}
+	if err := setupShard(mgr, opts, kinds, clients, connector); err != nil {
+		return err
+	}
 	if err := addWebhookReceiver(mgr, opts, connector); err != nil {
 		return err
 	}
@@ -115,4 +133,41 @@ func addWebhookReceiver(mgr ctrl.Manager, opts Options, connector *connection.Co
 	(&webhook.Receiver{Client: mgr.GetClient(), Writer: writer, Registry: opts.Registry, Credentials: connector.Credentials,
 		Replays: webhook.NewReplays(), ClusterProviders: opts.ClusterProviders}).Register(mux)
 	return mgr.Add(&webhook.Server{Addr: opts.WebhookAddr, CertDir: opts.WebhookCertDir, Handler: mux})
+}
+
+// setupShard routes orders to their provider's shard and, in a sharded
+// instance, has the connector spend only the vendor accounts whose Lease
+// this instance holds.
+func setupShard(mgr ctrl.Manager, opts Options, kinds []v1.ProviderKind, clients *connection.ClientCache, connector *connection.Connector) error {
+	sh := opts.Shard
+	if sh.Selector == nil {
+		sh = shard.Unsharded()
+	}
+	if !sh.Sharded() {
+		return nil // the only instance: no order to route, no one to share an account with
+	}
+	if err := (&shard.Router{Client: mgr.GetClient(), Shard: sh}).SetupWithManager(mgr, kinds); err != nil {
+		return err
+	}
+	if cmp.Or(opts.LeaseNamespace, opts.OperatorNamespace) == "" {
+		return errors.New("a sharded instance needs a namespace for its vendor accounts' Leases (LeaseNamespace or OperatorNamespace)")
+	}
+	leases, err := coordinationclient.NewForConfig(mgr.GetConfig())
+	if err != nil {
+		return err
+	}
+	// Unique per process: a container restarted in the same pod is another
+	// holder, whose budget starts afresh.
+	identity := opts.Identity
+	if identity == "" {
+		identity, _ = os.Hostname()
+	}
+	identity += "_" + string(uuid.NewUUID())
+	accounts := &shard.Accounts{Leases: leases, Namespace: cmp.Or(opts.LeaseNamespace, opts.OperatorNamespace), Shard: sh, Identity: identity,
+		Providers: mgr.GetClient(), Clients: clients, Clock: opts.Clock}
+	if err := shard.RegisterMetrics(crmetrics.Registry, accounts, mgr.GetClient(), kinds); err != nil {
+		return err
+	}
+	connector.Claim = accounts.Claim
+	return mgr.Add(accounts)
 }

@@ -23,6 +23,7 @@ import (
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 	"github.com/ordersync/verification-operator/controllers"
+	"github.com/ordersync/verification-operator/controllers/shard"
 	"github.com/ordersync/verification-operator/internal/version"
 	"github.com/ordersync/verification-operator/internal/webhook"
 	"github.com/ordersync/verification-operator/providers/registry"
@@ -45,6 +46,8 @@ type flags struct {
 	webhookAddr, webhookCertPath            string
 	webhookAPIQPS                           float64
 	webhookAPIBurst                         int
+	watchLabelSelector                      string
+	shard                                   shard.Shard
 }
 
 func parseFlags(fs *flag.FlagSet, args []string) (flags, error) {
@@ -74,6 +77,9 @@ func parseFlags(fs *flag.FlagSet, args []string) (flags, error) {
 	fs.Float64Var(&f.webhookAPIQPS, "webhook-kube-api-qps", webhook.DefaultAPIQPS,
 		"Requests per second to the Kubernetes API for the webhook receiver's writes (refresh annotations, status.webhook): a budget of its own, so a flood of deliveries cannot slow reconciles.")
 	fs.IntVar(&f.webhookAPIBurst, "webhook-kube-api-burst", webhook.DefaultAPIBurst, "Burst of the webhook receiver's requests to the Kubernetes API.")
+	fs.StringVar(&f.watchLabelSelector, "watch-label-selector", "",
+		"Serve only the providers, and their orders, whose labels match, as Flux shards: e.g. '"+shard.Label+"=shard1' for a shard, '!"+shard.Label+
+			"' for the default instance beside shards; empty serves everything. Each shard elects its own leader and holds a Lease per vendor account it spends (docs/scaling.md).")
 	fs.BoolVar(&f.printVersion, "version", false, "Print the version and exit.")
 	if err := fs.Parse(args); err != nil {
 		return f, err
@@ -89,6 +95,13 @@ func parseFlags(fs *flag.FlagSet, args []string) (flags, error) {
 	}
 	if f.clusterProviders && f.clusterResourceNamespace == "" {
 		return f, fmt.Errorf("--cluster-resource-namespace is needed with --cluster-providers (set POD_NAMESPACE, or pass --cluster-providers=false)")
+	}
+	var err error
+	if f.shard, err = shard.Parse(f.watchLabelSelector); err != nil {
+		return f, err
+	}
+	if f.shard.Sharded() && f.leaderElectionNS == "" && f.clusterResourceNamespace == "" {
+		return f, fmt.Errorf("--watch-label-selector needs a namespace for the vendor accounts' Leases: set POD_NAMESPACE or --leader-election-namespace")
 	}
 	return f, nil
 }
@@ -114,8 +127,14 @@ func main() {
 	}
 }
 
-// cacheOptions confines the informers to the watched namespaces, if any.
-func cacheOptions(watchNamespaces string) cache.Options {
+// cacheOptions confines the informers to the watched namespaces, if any,
+// and the orders' to the shard's.
+func cacheOptions(watchNamespaces string, sh shard.Shard) cache.Options {
+	return sh.CacheOptions(namespaceCacheOptions(watchNamespaces))
+}
+
+// namespaceCacheOptions confines the informers to the watched namespaces, if any.
+func namespaceCacheOptions(watchNamespaces string) cache.Options {
 	opts := cache.Options{DefaultTransform: controllers.TrimForCache}
 	for _, ns := range strings.Split(watchNamespaces, ",") {
 		if ns = strings.TrimSpace(ns); ns != "" {
@@ -163,6 +182,10 @@ func init() { metrics.Registry.MustRegister(buildInfo) }
 // terminationGracePeriodSeconds.
 const gracefulShutdown = 50 * time.Second
 
+// leaderElectionID is the unsharded (and default) instance's Lease; each
+// other shard's is derived from its selector (shard.Shard.LeaderElectionID).
+const leaderElectionID = "verification-operator.ordersync.dev"
+
 // managerOptions are the manager's options for the command line f.
 func managerOptions(f flags, scheme *runtime.Scheme) ctrl.Options {
 	shutdown := gracefulShutdown
@@ -172,13 +195,13 @@ func managerOptions(f flags, scheme *runtime.Scheme) ctrl.Options {
 		HealthProbeBindAddress:  f.probeAddr,
 		PprofBindAddress:        f.pprofAddr,
 		LeaderElection:          f.leaderElect,
-		LeaderElectionID:        "verification-operator.ordersync.dev",
+		LeaderElectionID:        f.shard.LeaderElectionID(leaderElectionID),
 		LeaderElectionNamespace: f.leaderElectionNS,
 		// A new leader must not act while the old one may still finish a
 		// call: the old one gives up the Lease only after its reconciles end.
 		LeaderElectionReleaseOnCancel: true,
 		GracefulShutdownTimeout:       &shutdown,
-		Cache:                         cacheOptions(f.watchNamespaces),
+		Cache:                         cacheOptions(f.watchNamespaces, f.shard),
 	}
 }
 
@@ -200,7 +223,8 @@ func run(f flags) error {
 	if err := controllers.Setup(ctx, mgr, controllers.Options{Registry: registry.Default(), Workers: f.workers,
 		ClusterProviders: f.clusterProviders, OperatorNamespace: f.clusterResourceNamespace,
 		WebhookAddr: f.webhookAddr, WebhookCertDir: f.webhookCertPath,
-		WebhookAPIQPS: float32(f.webhookAPIQPS), WebhookAPIBurst: f.webhookAPIBurst}); err != nil {
+		WebhookAPIQPS: float32(f.webhookAPIQPS), WebhookAPIBurst: f.webhookAPIBurst,
+		Shard: f.shard, LeaseNamespace: f.leaderElectionNS, Identity: os.Getenv("POD_NAME")}); err != nil {
 		return err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

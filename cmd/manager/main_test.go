@@ -5,6 +5,9 @@ import (
 	"flag"
 	"slices"
 	"testing"
+
+	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
+	"github.com/ordersync/verification-operator/controllers/shard"
 )
 
 // nextProtos applies tlsOpts to a TLS config that, like net/http's server,
@@ -81,10 +84,10 @@ func TestClusterProvidersNeedANamespace(t *testing.T) {
 }
 
 func TestCacheOptionsWatchNamespaces(t *testing.T) {
-	if got := cacheOptions("").DefaultNamespaces; got != nil {
+	if got := cacheOptions("", shard.Unsharded()).DefaultNamespaces; got != nil {
 		t.Errorf("no --watch-namespaces must watch every namespace, got %v", got)
 	}
-	got := cacheOptions(" team-a, team-b ,,").DefaultNamespaces
+	got := cacheOptions(" team-a, team-b ,,", shard.Unsharded()).DefaultNamespaces
 	_, a := got["team-a"]
 	_, b := got["team-b"]
 	if len(got) != 2 || !a || !b {
@@ -115,6 +118,48 @@ func TestPprofOffUnlessAsked(t *testing.T) {
 		}
 		if got := managerOptions(f, nil).PprofBindAddress; got != tc.want {
 			t.Errorf("%v: PprofBindAddress %q, want %q", tc.args, got, tc.want)
+		}
+	}
+}
+
+func TestWatchLabelSelector(t *testing.T) {
+	t.Setenv("POD_NAMESPACE", "ops")
+	for _, tc := range []struct {
+		selector, leaseID, name string
+		ordersCached            bool // the orders' informer is confined
+	}{
+		{"", leaderElectionID, "default", false},
+		{"!" + shard.Label, leaderElectionID, "default", true}, // the default instance beside shards keeps the Lease
+		{shard.Label + "=shard1", leaderElectionID + "-", "shard1", true},
+	} {
+		f, err := parseFlags(flag.NewFlagSet("manager", flag.ContinueOnError), []string{"--watch-label-selector=" + tc.selector})
+		if err != nil {
+			t.Fatalf("%q: %v", tc.selector, err)
+		}
+		id := managerOptions(f, nil).LeaderElectionID
+		if tc.leaseID == leaderElectionID && id != leaderElectionID || tc.leaseID != leaderElectionID && (id == leaderElectionID || len(id) != len(leaderElectionID)+9) {
+			t.Errorf("%q: lease %q, want %q(+hash)", tc.selector, id, tc.leaseID)
+		}
+		if f.shard.Name != tc.name {
+			t.Errorf("%q: shard %q, want %q", tc.selector, f.shard.Name, tc.name)
+		}
+		confined := false
+		for obj, by := range managerOptions(f, nil).Cache.ByObject {
+			_, order := obj.(*v1.VerificationOrder)
+			confined = confined || order && by.Label != nil && by.Label.String() == tc.selector
+		}
+		if confined != tc.ordersCached {
+			t.Errorf("%q: orders' cache confined to the selector %v, want %v", tc.selector, confined, tc.ordersCached)
+		}
+	}
+	two, _ := parseFlags(flag.NewFlagSet("manager", flag.ContinueOnError), []string{"--watch-label-selector=" + shard.Label + "=shard2"})
+	one, _ := parseFlags(flag.NewFlagSet("manager", flag.ContinueOnError), []string{"--watch-label-selector=" + shard.Label + "=shard1"})
+	if managerOptions(one, nil).LeaderElectionID == managerOptions(two, nil).LeaderElectionID {
+		t.Error("two shards must elect their leaders on two Leases")
+	}
+	for _, bad := range []string{"team=a", shard.Label + "=a,team=b", "(("} {
+		if _, err := parseFlags(flag.NewFlagSet("manager", flag.ContinueOnError), []string{"--watch-label-selector=" + bad}); err == nil {
+			t.Errorf("%q must be refused: shards select on %s only", bad, shard.Label)
 		}
 	}
 }

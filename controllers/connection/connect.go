@@ -53,6 +53,9 @@ type Connector struct {
 	// ClusterProviders says whether ClusterVerificationProviders are served
 	// (the manager may read them and Namespaces cluster-wide).
 	ClusterProviders bool
+	// Claim, when set, is asked whether this instance may spend the
+	// account (shard.go); nil: always.
+	Claim Claim
 }
 
 // Unusable is why an order's provider cannot serve it until someone
@@ -79,7 +82,7 @@ func (e *CredentialsRejected) Error() string { return e.Err.Error() }
 func (e *CredentialsRejected) Unwrap() error { return e.Err }
 
 // Connect resolves the order's provider. Its errors are *Unusable,
-// *CredentialsRejected, or a Kubernetes API error (transient).
+// *CredentialsRejected, *AccountHeld, or a Kubernetes API error (transient).
 func (c *Connector) Connect(ctx context.Context, o *v1.VerificationOrder) (*Connection, error) {
 	p, err := c.provider(ctx, o)
 	if err != nil {
@@ -97,8 +100,14 @@ func (c *Connector) Connect(ctx context.Context, o *v1.VerificationOrder) (*Conn
 		}
 		return nil, failure(err, fmt.Sprintf("%s: %v", Describe(KindOf(p), p.GetName()), err))
 	}
+	limits := budget.LimitsOf(p, vendor)
+	if c.Claim != nil {
+		if err := c.Claim(ctx, account, p, limits); err != nil {
+			return nil, err
+		}
+	}
 	return &Connection{Vendor: vendor, Client: vc, Poll: PollInterval(p), Provider: p,
-		Budget: c.Clients.Budget(account, budget.LimitsOf(p, vendor)), Account: account}, nil
+		Budget: c.Clients.Budget(account, limits), Account: account}, nil
 }
 
 // NeverServes says o names a provider that can never serve it as it is:
