@@ -13,11 +13,13 @@ func newStatus(e *env) *cobra.Command {
 	var output outputFlag
 	cmd := &cobra.Command{
 		Use:   "status",
-		Short: "Summarize providers and orders: budgets, poll intervals, states, stalls",
+		Short: "Summarize providers and orders: budgets, poll intervals, retention, states, stalls",
 		Long: `status shows each VerificationProvider (vendor, Ready, the rate budget it
 declares and whether its vendor account is held to it, how many orders it
 polls and how often: the effective poll interval is marked stretched when
-the polls would not fit the budget at spec.pollInterval), the orders
+the polls would not fit the budget at spec.pollInterval; its retention,
+spec.retention.ttlSecondsAfterFinished or "keep", and how many finished
+orders it still holds, status.finishedOrders), the orders
 counted by provider, observed state and Ready reason, and the Stalled
 orders by reason. Providers that reach one account share its budget, held
 to the strictest limits any of them declares: ACCOUNT LIMITS is "stricter"

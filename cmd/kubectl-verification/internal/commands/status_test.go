@@ -36,21 +36,27 @@ func limitsApplied(status metav1.ConditionStatus, reason v1.Reason, message stri
 
 // fleet creates, in a new namespace, three providers (one with its Secret
 // missing, one whose polls are stretched and whose account is held to
-// another provider's stricter limits) and orders in every state.
+// another provider's stricter limits; one keeping its finished orders, one
+// pruning them at once, one a day after and GitOps-managed ones too) and
+// orders in every state.
 func fleet(t *testing.T) string {
 	t.Helper()
 	ns := newNamespace(t, "fleet")
 	createProvider(t, ns, "truework", v1.VendorTruework, func(p *v1.VerificationProvider) {
 		p.Spec.RateLimit = &v1.RateLimit{RequestsPerSecond: 20, Burst: 40}
 		p.Status.Orders, p.Status.EffectivePollInterval = 3, &metav1.Duration{Duration: 12 * time.Minute}
+		p.Status.FinishedOrders = 1
 	}, limitsApplied(metav1.ConditionFalse, v1.ReasonAccountLimitsDiffer, heldToStricter))
 	createProvider(t, ns, "accountchek", v1.VendorAccountChek, func(p *v1.VerificationProvider) {
+		p.Spec.Retention = &v1.Retention{TTLSecondsAfterFinished: ptr.To[int32](0)}
 		p.Status.Conditions[0].Status, p.Status.Conditions[0].Reason = metav1.ConditionFalse, string(v1.ReasonSecretNotFound)
 		p.Status.Conditions[0].Message = `Secret "accountchek-credentials" with its credentials was not found.`
 	})
 	createProvider(t, ns, "txcloud", v1.VendorTxCloud, func(p *v1.VerificationProvider) {
 		p.Spec.PollInterval, p.Spec.PollBudgetPercent = &metav1.Duration{Duration: time.Minute}, ptr.To[int32](20)
 		p.Status.Orders, p.Status.EffectivePollInterval = 1, &metav1.Duration{Duration: time.Minute}
+		p.Spec.Retention = &v1.Retention{TTLSecondsAfterFinished: ptr.To[int32](86400), PruneGitOpsManaged: true}
+		p.Status.FinishedOrders = 2
 	}, limitsApplied(metav1.ConditionTrue, v1.ReasonOwnLimits, "Its vendor account is held to the limits this provider declares: 1 requests/s, burst 5."))
 
 	converged := ready(metav1.ConditionTrue, v1.ReasonConverged, "The order is active at truework (processing).")
@@ -70,10 +76,10 @@ func TestStatusSummarizesProvidersAndOrders(t *testing.T) {
 	r := plugin("status", "-n", ns)
 	t.Logf("status:\n%s", r.stdout)
 	want := strings.ReplaceAll(`PROVIDERS
-NAMESPACE NAME VENDOR READY REASON RATE ACCOUNT LIMITS POLL BUDGET ORDERS POLL EFFECTIVE POLL
-NS accountchek accountchek False SecretNotFound 10/s burst 10 - 50% 0 5m0s -
-NS truework truework True CredentialsValid 20/s burst 40 stricter 50% 3 5m0s 12m0s (stretched)
-NS txcloud txcloud True CredentialsValid 1/s burst 5 own 20% 1 1m0s 1m0s
+NAMESPACE NAME VENDOR READY REASON RATE ACCOUNT LIMITS POLL BUDGET ORDERS POLL EFFECTIVE POLL RETENTION FINISHED
+NS accountchek accountchek False SecretNotFound 10/s burst 10 - 50% 0 5m0s - 0s 0
+NS truework truework True CredentialsValid 20/s burst 40 stricter 50% 3 5m0s 12m0s (stretched) keep 1
+NS txcloud txcloud True CredentialsValid 1/s burst 5 own 20% 1 1m0s 1m0s 24h0m0s (GitOps too) 2
 
 LIMITS DIFFER
 NAMESPACE NAME MESSAGE
@@ -98,8 +104,8 @@ ProviderNotReady 1 NS/e`, "NS", ns)
 
 	r = plugin("status", "-n", ns, "--provider", "txcloud")
 	want = strings.ReplaceAll(`PROVIDERS
-NAMESPACE NAME VENDOR READY REASON RATE ACCOUNT LIMITS POLL BUDGET ORDERS POLL EFFECTIVE POLL
-NS txcloud txcloud True CredentialsValid 1/s burst 5 own 20% 1 1m0s 1m0s
+NAMESPACE NAME VENDOR READY REASON RATE ACCOUNT LIMITS POLL BUDGET ORDERS POLL EFFECTIVE POLL RETENTION FINISHED
+NS txcloud txcloud True CredentialsValid 1/s burst 5 own 20% 1 1m0s 1m0s 24h0m0s (GitOps too) 2
 
 ORDERS
 NAMESPACE PROVIDER STATE READY REASON COUNT

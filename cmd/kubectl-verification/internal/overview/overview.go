@@ -1,7 +1,7 @@
 // Package overview summarizes providers and orders for `kubectl
 // verification status`: each provider's budget, whether its account is
-// held to it, and its poll interval, how many orders are in which state,
-// and why the stalled ones are.
+// held to it, its poll interval and its retention, how many orders are in
+// which state, and why the stalled ones are.
 package overview
 
 import (
@@ -50,6 +50,14 @@ type ProviderRow struct {
 	// and Stretched says it is longer: the polls would not fit the budget.
 	Poll, Effective time.Duration
 	Stretched       bool
+	// TTLSecondsAfterFinished is spec.retention.ttlSecondsAfterFinished:
+	// nil when the provider keeps its finished orders.
+	// PruneGitOpsManaged is spec.retention.pruneGitOpsManaged.
+	TTLSecondsAfterFinished *int32
+	PruneGitOpsManaged      bool
+	// FinishedOrders is how many of its finished orders are still held
+	// (status.finishedOrders).
+	FinishedOrders int32
 }
 
 // OrderGroup counts the orders of one provider in one state and Ready
@@ -103,6 +111,15 @@ func Build(provs []v1.VerificationProvider, orders []v1.VerificationOrder, regis
 	return ov
 }
 
+// TTL is how long after they finished the provider's orders are deleted;
+// false when they are kept.
+func (p ProviderRow) TTL() (time.Duration, bool) {
+	if p.TTLSecondsAfterFinished == nil {
+		return 0, false
+	}
+	return time.Duration(*p.TTLSecondsAfterFinished) * time.Second, true
+}
+
 func compareGroups(a, b OrderGroup) int {
 	return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Provider, b.Provider),
 		cmp.Compare(a.State, b.State), cmp.Compare(a.Ready, b.Ready), cmp.Compare(a.Reason, b.Reason))
@@ -110,7 +127,13 @@ func compareGroups(a, b OrderGroup) int {
 
 func providerRow(p *v1.VerificationProvider, registry providers.Registry) ProviderRow {
 	row := ProviderRow{Namespace: p.Namespace, Name: p.Name, Vendor: string(p.Spec.Vendor), Orders: p.Status.Orders,
-		PollBudgetPercent: ptr.Deref(p.Spec.PollBudgetPercent, 0)}
+		PollBudgetPercent: ptr.Deref(p.Spec.PollBudgetPercent, 0), FinishedOrders: p.Status.FinishedOrders}
+	if r := p.Spec.Retention; r != nil { // status says nothing of it: the spec is what applies
+		row.PruneGitOpsManaged = r.PruneGitOpsManaged
+		if r.TTLSecondsAfterFinished != nil {
+			row.TTLSecondsAfterFinished = ptr.To(*r.TTLSecondsAfterFinished)
+		}
+	}
 	if c := meta.FindStatusCondition(p.Status.Conditions, v1.ConditionReady); c != nil {
 		row.Ready, row.Reason = string(c.Status), c.Reason
 	}

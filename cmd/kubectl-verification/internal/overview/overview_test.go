@@ -44,6 +44,18 @@ func TestProviderRows(t *testing.T) {
 		}), ProviderRow{Namespace: "ns", Name: "truework", Vendor: "truework",
 			Limits: &budget.Limits{RequestsPerSecond: 3, Burst: 3, PollShare: 0.5}, PollBudgetPercent: 50, Orders: 900,
 			Poll: 5 * time.Minute, Effective: 25 * time.Minute, Stretched: true}},
+		{"retention: a TTL, GitOps-managed orders too; finished orders held", provider("truework", func(p *v1.VerificationProvider) {
+			p.Spec.Retention = &v1.Retention{TTLSecondsAfterFinished: ptr.To[int32](86400), PruneGitOpsManaged: true}
+			p.Status.FinishedOrders = 12
+		}), ProviderRow{Namespace: "ns", Name: "truework", Vendor: "truework",
+			Limits: &budget.Limits{RequestsPerSecond: 10, Burst: 10, PollShare: 0.5}, PollBudgetPercent: 50, Poll: 5 * time.Minute,
+			TTLSecondsAfterFinished: ptr.To[int32](86400), PruneGitOpsManaged: true, FinishedOrders: 12}},
+		{"retention without a TTL keeps them", provider("truework", func(p *v1.VerificationProvider) {
+			p.Spec.Retention = &v1.Retention{PruneGitOpsManaged: true}
+			p.Status.FinishedOrders = 3
+		}), ProviderRow{Namespace: "ns", Name: "truework", Vendor: "truework",
+			Limits: &budget.Limits{RequestsPerSecond: 10, Burst: 10, PollShare: 0.5}, PollBudgetPercent: 50, Poll: 5 * time.Minute,
+			PruneGitOpsManaged: true, FinishedOrders: 3}},
 		{"its account held to another provider's stricter limits", provider("truework", func(p *v1.VerificationProvider) {
 			p.Spec.RateLimit = &v1.RateLimit{RequestsPerSecond: 1000, MaxInFlight: 20}
 			p.Status.Conditions = append(readyCondition(metav1.ConditionTrue, v1.ReasonCredentialsValid), metav1.Condition{
@@ -116,6 +128,23 @@ func TestOrderCounts(t *testing.T) {
 	for _, want := range []string{"IllegalTransition  5      ns/i1, ns/i2, ns/i3 and 2 more\n", "OrderNotFound      1      ns/s1\n"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("Render does not show %q:\n%s", want, b.String())
+		}
+	}
+}
+
+func TestRetentionColumn(t *testing.T) {
+	for _, tc := range []struct {
+		row  ProviderRow
+		want string
+	}{
+		{ProviderRow{}, "keep"},
+		{ProviderRow{PruneGitOpsManaged: true}, "keep"},
+		{ProviderRow{TTLSecondsAfterFinished: ptr.To[int32](0)}, "0s"},
+		{ProviderRow{TTLSecondsAfterFinished: ptr.To[int32](90)}, "1m30s"},
+		{ProviderRow{TTLSecondsAfterFinished: ptr.To[int32](86400), PruneGitOpsManaged: true}, "24h0m0s (GitOps too)"},
+	} {
+		if got := retention(tc.row); got != tc.want {
+			t.Errorf("retention of %+v: %q, want %q", tc.row, got, tc.want)
 		}
 	}
 }

@@ -34,10 +34,11 @@ func (ov Overview) Render(w io.Writer) error {
 	if len(ov.Providers) == 0 {
 		fmt.Fprintln(tw, "none")
 	} else {
-		row("NAMESPACE", "NAME", "VENDOR", "READY", "REASON", "RATE", "ACCOUNT LIMITS", "POLL BUDGET", "ORDERS", "POLL", "EFFECTIVE POLL")
+		row("NAMESPACE", "NAME", "VENDOR", "READY", "REASON", "RATE", "ACCOUNT LIMITS", "POLL BUDGET", "ORDERS", "POLL", "EFFECTIVE POLL",
+			"RETENTION", "FINISHED")
 		for _, p := range ov.Providers {
 			row(p.Namespace, p.Name, p.Vendor, orNone(p.Ready), orNone(p.Reason), rate(p.Limits), accountLimits(p), pollBudget(p.PollBudgetPercent),
-				p.Orders, duration(p.Poll), effective(p))
+				p.Orders, duration(p.Poll), effective(p), retention(p), p.FinishedOrders)
 		}
 	}
 	if differ := ov.limitsDiffer(); len(differ) > 0 {
@@ -129,4 +130,20 @@ func effective(p ProviderRow) string {
 		return duration(p.Effective) + " (stretched)"
 	}
 	return duration(p.Effective)
+}
+
+// keep is the retention of a provider that sets no TTL.
+const keep = "keep"
+
+// retention is how long the provider's finished orders are kept after they
+// finished, e.g. "24h0m0s (GitOps too)", or "keep": forever.
+func retention(p ProviderRow) string {
+	ttl, ok := p.TTL()
+	switch {
+	case !ok:
+		return keep
+	case p.PruneGitOpsManaged:
+		return ttl.String() + " (GitOps too)"
+	}
+	return ttl.String()
 }

@@ -21,8 +21,8 @@ type Overview struct {
 	Stalls          []StallGroup     `json:"stalls"`
 }
 
-// ProviderStatus is one provider's account budget and polling. It holds
-// values only, which Overview.DeepCopyObject relies on.
+// ProviderStatus is one provider's account budget, polling and retention.
+// It holds values only, which Overview.DeepCopyObject relies on.
 type ProviderStatus struct {
 	Namespace string `json:"namespace"`
 	Name      string `json:"name"`
@@ -51,6 +51,12 @@ type ProviderStatus struct {
 	PollInterval          metav1.Duration `json:"pollInterval,omitzero"`
 	EffectivePollInterval metav1.Duration `json:"effectivePollInterval,omitzero"`
 	Stretched             bool            `json:"stretched"`
+	// Retention is how long its finished orders are kept
+	// (spec.retention).
+	Retention Retention `json:"retention"`
+	// FinishedOrders is how many of its finished orders are still held
+	// (status.finishedOrders).
+	FinishedOrders int32 `json:"finishedOrders"`
 }
 
 // RateLimit is a request budget.
@@ -61,6 +67,20 @@ type RateLimit struct {
 	RequestsPerDay int `json:"requestsPerDay,omitempty"`
 	// MaxInFlight caps the account's calls in flight at once.
 	MaxInFlight int `json:"maxInFlight"`
+}
+
+// Retention is a provider's spec.retention.
+type Retention struct {
+	// Keep says the provider sets no TTL: its finished orders are kept
+	// (an order's own spec.ttlSecondsAfterFinished aside).
+	Keep bool `json:"keep"`
+	// TTLAfterFinished is spec.retention.ttlSecondsAfterFinished as a
+	// duration (as "24h0m0s"; "0s": at once): how long after it finished
+	// an order is deleted. Absent with Keep.
+	TTLAfterFinished string `json:"ttlAfterFinished,omitempty"`
+	// PruneGitOpsManaged is spec.retention.pruneGitOpsManaged: orders
+	// Argo CD or Flux manage are pruned too.
+	PruneGitOpsManaged bool `json:"pruneGitOpsManaged"`
 }
 
 // LimitsApplied is a provider's LimitsApplied condition.
@@ -109,9 +129,13 @@ func OverviewOf(ov overview.Overview) *Overview {
 
 func providerStatus(p overview.ProviderRow) ProviderStatus {
 	out := ProviderStatus{Namespace: p.Namespace, Name: p.Name, Vendor: p.Vendor, Ready: p.Ready, Reason: p.Reason,
-		PollBudgetPercent: p.PollBudgetPercent, Orders: p.Orders,
+		PollBudgetPercent: p.PollBudgetPercent, Orders: p.Orders, FinishedOrders: p.FinishedOrders,
 		PollInterval:          metav1.Duration{Duration: p.Poll},
 		EffectivePollInterval: metav1.Duration{Duration: p.Effective}, Stretched: p.Stretched}
+	out.Retention = Retention{Keep: true, PruneGitOpsManaged: p.PruneGitOpsManaged}
+	if ttl, ok := p.TTL(); ok {
+		out.Retention.Keep, out.Retention.TTLAfterFinished = false, ttl.String()
+	}
 	if l := p.Limits; l != nil {
 		out.RateLimit = RateLimit{RequestsPerSecond: l.RequestsPerSecond, Burst: l.Burst, RequestsPerDay: l.RequestsPerDay,
 			MaxInFlight: cmp.Or(l.MaxInFlight, providers.DefaultMaxInFlight)} // what the budget reads an unset one as

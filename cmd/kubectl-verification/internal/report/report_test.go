@@ -115,3 +115,24 @@ func TestOverviewOf(t *testing.T) {
 		t.Errorf("OverviewOf (-want +got):\n%s", diff)
 	}
 }
+
+func TestRetentionOfAProvider(t *testing.T) {
+	ttl := int32(0)
+	ov := overview.Overview{Providers: []overview.ProviderRow{
+		{Name: "keeps", PruneGitOpsManaged: true, FinishedOrders: 7},
+		{Name: "at-once", TTLSecondsAfterFinished: &ttl},
+	}}
+	got := OverviewOf(ov).Providers
+	want := []ProviderStatus{
+		{Name: "keeps", Retention: Retention{Keep: true, PruneGitOpsManaged: true}, FinishedOrders: 7},
+		{Name: "at-once", Retention: Retention{TTLAfterFinished: "0s"}},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("providers (-want +got):\n%s", diff)
+	}
+	// A TTL of 0 is said, not left out; the count always is.
+	data, err := json.Marshal(got[1])
+	if err != nil || !strings.Contains(string(data), `"retention":{"keep":false,"ttlAfterFinished":"0s","pruneGitOpsManaged":false},"finishedOrders":0`) {
+		t.Errorf("a provider pruning at once: %s (%v)", data, err)
+	}
+}
