@@ -292,6 +292,14 @@ type VerificationProviderStatus struct {
 	// +optional
 	FinishedOrders int32 `json:"finishedOrders,omitempty"`
 
+	// shard is the shard that serves this provider and spends its vendor
+	// account's budget (the instance whose --watch-label-selector matches
+	// its label verification.ordersync.dev/shard; "default" without one).
+	// Absent when the operator is not sharded. No other shard calls the
+	// account: it is held through a Lease (docs/scaling.md).
+	// +optional
+	Shard string `json:"shard,omitempty"`
+
 	// conditions: Ready is True when the Secret exists and holds
 	// well-formed credentials for the vendor and environment.
 	// +listType=map
