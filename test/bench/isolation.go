@@ -22,7 +22,8 @@ import (
 // orders that want a call there; once 8 of those calls hang (as many as
 // the manager has workers), 3 cancels at an idle AccountChek account. They
 // are timed against the same 3 cancels made earlier in the same run,
-// before the txcloud account turned slow.
+// before the txcloud account turned slow (after a first cancel there, not
+// timed, so that both find the account's client made).
 //
 // sharedaccount: two providers in two namespaces over one Truework
 // account (the same API key; the Secrets differ only in their webhook
@@ -64,7 +65,13 @@ func (b *bench) slowVendorScenario() error {
 	if err != nil {
 		return err
 	}
-	ideal, err := b.timeCancels(idle, 0, probes)
+	// A first cancel warms the account (the manager's client for it, its
+	// connections), as the later ones find it.
+	if _, err := b.timeCancels(idle, 0, 1); err != nil {
+		return fmt.Errorf("the first cancel: %w", err)
+	}
+	time.Sleep(time.Second) // the account's budget refills, as it has by the later cancels
+	ideal, err := b.timeCancels(idle, 1, probes)
 	if err != nil {
 		return fmt.Errorf("the cancels with no slow vendor: %w", err)
 	}
@@ -77,7 +84,7 @@ func (b *bench) slowVendorScenario() error {
 		return fmt.Errorf("txcloud: %w", err)
 	}
 	hung := calls.resetPeak()
-	took, err := b.timeCancels(idle, probes, probes)
+	took, err := b.timeCancels(idle, 1+probes, probes)
 	if err != nil {
 		return fmt.Errorf("the cancels beside the slow vendor: %w", err)
 	}
@@ -85,7 +92,7 @@ func (b *bench) slowVendorScenario() error {
 	b.add(result{Scenario: sSlowVendor, Measure: fmt.Sprintf("%d AccountChek cancels, no slow vendor (ideal)", probes), Value: ideal.Seconds(), Unit: "s",
 		Target: "median"})
 	b.add(result{Scenario: sSlowVendor, Measure: fmt.Sprintf("the same beside %d txcloud orders answered after %s", slowOrders, slowAnswer), Value: took.Seconds(), Unit: "s",
-		Target: fmt.Sprintf("median <= 1.5 x %.2fs", ideal.Seconds()), Ratio: took.Seconds() / ideal.Seconds()})
+		Target: fmt.Sprintf("median <= 1.5 x %.2fs (and < 2s)", ideal.Seconds()), Ratio: took.Seconds() / ideal.Seconds()})
 	b.add(result{Scenario: sSlowVendor, Measure: "txcloud calls in flight at the cancels", Value: float64(hung), Unit: unitCalls,
 		Target: fmt.Sprintf("most while they ran: %d", max(hung, peak))})
 	return nil
@@ -235,12 +242,12 @@ func (b *bench) sharedAccountScenario() error {
 			throttled++
 		}
 	}
-	busiest, _ := simkit.BusiestSecond(timeline)
+	busiest, from := simkit.BusiestSecond(timeline)
 	took := latest(ready).Sub(start)
 	b.add(result{Scenario: sShared, Measure: fmt.Sprintf("%d cancels, 2 providers of one 10/s account", 2*sharedOrders), Value: took.Seconds(), Unit: "s",
 		Target: fmt.Sprintf("from the manager's start; %d vendor calls", len(timeline))})
 	b.add(result{Scenario: sShared, Measure: "429s from the vendor", Value: float64(throttled), Unit: "responses", Target: "0"})
 	b.add(result{Scenario: sShared, Measure: "most vendor calls in any 1 s", Value: float64(busiest), Unit: unitCalls,
-		Target: fmt.Sprintf("<= %d (10/s: burst 5 + 9.7)", trueworkCeiling), Ratio: float64(busiest) / trueworkCeiling})
+		Target: fmt.Sprintf("<= %d (10/s: burst 5 + 9.7); at %.1fs", trueworkCeiling, from.Sub(start).Seconds()), Ratio: float64(busiest) / trueworkCeiling})
 	return nil
 }
