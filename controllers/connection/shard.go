@@ -34,10 +34,14 @@ func (e *AccountHeld) Error() string { return e.Message }
 
 // HeldBy is the refusal of an account that shard holds.
 func HeldBy(shard string, retryAfter time.Duration) *AccountHeld {
+	who := fmt.Sprintf("shard %q", shard)
+	if shard == "" {
+		who = "another shard"
+	}
 	return &AccountHeld{Shard: shard, RetryAfter: retryAfter, Message: fmt.Sprintf(
-		"The provider's vendor account is spent by shard %q, which holds it: one shard spends an account at a time. "+
+		"The provider's vendor account is spent by %s, which holds it: one shard spends an account at a time. "+
 			"It is released once that shard serves no provider on the account (label every provider of one account with the same %s), "+
-			"or when that shard's Lease expires; this order is retried until then.", shard, "verification.ordersync.dev/shard")}
+			"or when that shard's Lease expires; this order is retried until then.", who, "verification.ordersync.dev/shard")}
 }
 
 // Settling is the refusal of an account just taken over from another

@@ -71,8 +71,11 @@ type Accounts struct {
 	// LeaseDuration, Validity and RenewEvery: zero means the defaults.
 	LeaseDuration, Validity, RenewEvery time.Duration
 
-	mu   sync.Mutex
-	held map[string]*heldAccount
+	// acquiring serializes acquisitions: many orders of one account ask at
+	// once, and one reads and writes the Lease for all.
+	acquiring sync.Mutex
+	mu        sync.Mutex
+	held      map[string]*heldAccount
 	// others are the Leases held elsewhere, as last read.
 	others  map[string]*otherLease
 	elected bool
@@ -180,6 +183,19 @@ func (a *Accounts) Claim(ctx context.Context, account string, p v1.Provider, lim
 		return &connection.AccountHeld{RetryAfter: lookEvery, Message: "This shard's manager is stopping: it starts no vendor call, and its standby or next leader takes over."}
 	}
 	if h := a.held[account]; h != nil && now.Sub(h.renewed) < a.validity() {
+		notBefore := h.notBefore
+		a.mu.Unlock()
+		if now.Before(notBefore) {
+			return connection.Settling(notBefore.Sub(now))
+		}
+		return nil
+	}
+	a.mu.Unlock()
+	a.acquiring.Lock()
+	defer a.acquiring.Unlock()
+	a.mu.Lock()
+	if h := a.held[account]; h != nil && now.Sub(h.renewed) < a.validity() {
+		// Another worker took it meanwhile.
 		notBefore := h.notBefore
 		a.mu.Unlock()
 		if now.Before(notBefore) {

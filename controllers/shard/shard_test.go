@@ -218,3 +218,23 @@ func TestAccountsExpiry(t *testing.T) {
 		t.Fatalf("the old holder, back, must be refused: %v", err)
 	}
 }
+
+func TestAccountsManyOrdersAtOnce(t *testing.T) {
+	ctx := context.Background()
+	clk := clocktesting.NewFakeClock(time.Now())
+	leases := fake.NewClientset()
+	inA := provider("p", map[string]string{Label: "a"})
+	a := accounts(t, leases, clk, "a")
+	errs := make(chan error, 20)
+	for range 20 {
+		go func() { errs <- a.Claim(ctx, account, inA, budget.Limits{RequestsPerSecond: 10, Burst: 10}) }()
+	}
+	for range 20 {
+		if err := <-errs; err != nil {
+			t.Errorf("orders of one account claiming it at once: %v", err)
+		}
+	}
+	if n := len(leases.Actions()); n != 2 { // one get, one create
+		t.Errorf("%d Lease requests for 20 claims, want 2 (a get and a create)", n)
+	}
+}
