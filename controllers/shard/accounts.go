@@ -182,26 +182,17 @@ func (a *Accounts) Claim(ctx context.Context, account string, p v1.Provider, lim
 		a.mu.Unlock()
 		return &connection.AccountHeld{RetryAfter: lookEvery, Message: "This shard's manager is stopping: it starts no vendor call, and its standby or next leader takes over."}
 	}
-	if h := a.held[account]; h != nil && now.Sub(h.renewed) < a.validity() {
-		notBefore := h.notBefore
-		a.mu.Unlock()
-		if now.Before(notBefore) {
-			return connection.Settling(notBefore.Sub(now))
-		}
-		return nil
-	}
+	held, err := a.holding(account, now)
 	a.mu.Unlock()
+	if held {
+		return err
+	}
 	a.acquiring.Lock()
 	defer a.acquiring.Unlock()
 	a.mu.Lock()
-	if h := a.held[account]; h != nil && now.Sub(h.renewed) < a.validity() {
-		// Another worker took it meanwhile.
-		notBefore := h.notBefore
+	if held, err := a.holding(account, now); held { // another worker took it meanwhile
 		a.mu.Unlock()
-		if now.Before(notBefore) {
-			return connection.Settling(notBefore.Sub(now))
-		}
-		return nil
+		return err
 	}
 	if o := a.others[account]; o != nil && now.Sub(o.read) < lookEvery && o.holder != "" && o.holder != a.holder() {
 		retry := a.retryAfter(o, now)
@@ -210,6 +201,19 @@ func (a *Accounts) Claim(ctx context.Context, account string, p v1.Provider, lim
 	}
 	a.mu.Unlock()
 	return a.acquire(ctx, account, limits)
+}
+
+// holding says whether this instance holds account now, and if so whether
+// it may call it yet (nil) or settles first. a.mu is held.
+func (a *Accounts) holding(account string, now time.Time) (bool, error) {
+	h := a.held[account]
+	if h == nil || now.Sub(h.renewed) >= a.validity() {
+		return false, nil
+	}
+	if now.Before(h.notBefore) {
+		return true, connection.Settling(h.notBefore.Sub(now))
+	}
+	return true, nil
 }
 
 // retryAfter is when to look at a Lease held elsewhere again: when it
