@@ -31,6 +31,9 @@ var operatorMetrics = []string{
 	"verification_operator_polls_stretched",
 	"verification_operator_webhook_deliveries_total",
 	"verification_operator_build_info",
+	"verification_operator_account_shard",
+	"verification_operator_shard_leader",
+	"verification_operator_shard_providers",
 }
 
 // otherMetrics are the series the rules and the dashboard may query beyond
