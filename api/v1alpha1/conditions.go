@@ -34,6 +34,10 @@ const (
 	ReasonRateLimited       Reason = "RateLimited"
 	ReasonVendorUnavailable Reason = "VendorUnavailable"
 	ReasonReconcileError    Reason = "ReconcileError" // the Kubernetes API failed
+	// ReasonAccountHeldByShard: the provider's vendor account is spent by
+	// another shard (docs/scaling.md); the order is retried until it is
+	// released or its Lease expires.
+	ReasonAccountHeldByShard Reason = "AccountHeldByShard"
 
 	// Stalled=True: nothing changes until a person (or the vendor) does something.
 	ReasonAlreadyTerminal              Reason = "AlreadyTerminal"
