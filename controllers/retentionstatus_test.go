@@ -16,7 +16,7 @@ var _ = Describe("A provider's finished orders", func() {
 	It("are counted in status.finishedOrders while they are held, and leave the count when deleted or pruned", func() {
 		env := startVendor("accountchek", nil)
 		// No retention: finished orders are kept.
-		var finished []*v1.VerificationOrder
+		finished := make([]*v1.VerificationOrder, 0, 3)
 		for _, mutate := range []func(*v1.VerificationOrder){
 			func(*v1.VerificationOrder) {},
 			func(o *v1.VerificationOrder) { o.Spec.DeletionPolicy = v1.DeletionCancel },
