@@ -66,4 +66,10 @@ message. Included by deployment.yaml, so every render runs them.
 {{- if hasKey .Values.podAnnotations "kubectl.kubernetes.io/default-container" }}
 {{- fail "podAnnotations: kubectl.kubernetes.io/default-container is the chart's (manager)" }}
 {{- end }}
+{{- if and .Values.sharding.shards .Values.webhook.enabled }}
+{{- fail "sharding.shards with webhook.enabled: each shard's receiver knows its own shard's orders only, and the webhook Service would send a delivery to any of them. Use polls with shards (docs/scaling.md)" }}
+{{- end }}
+{{- if and .Values.sharding.shards (not .Values.leaderElection.enabled) }}
+{{- fail "sharding.shards needs leaderElection.enabled: each shard elects its own leader, and its account Leases are the leader's" }}
+{{- end }}
 {{- end }}
