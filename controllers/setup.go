@@ -146,9 +146,6 @@ func setupShard(mgr ctrl.Manager, opts Options, kinds []v1.ProviderKind, clients
 	if !sh.Sharded() {
 		return nil // the only instance: no order to route, no one to share an account with
 	}
-	if err := (&shard.Router{Client: mgr.GetClient(), Shard: sh}).SetupWithManager(mgr, kinds); err != nil {
-		return err
-	}
 	if cmp.Or(opts.LeaseNamespace, opts.OperatorNamespace) == "" {
 		return errors.New("a sharded instance needs a namespace for its vendor accounts' Leases (LeaseNamespace or OperatorNamespace)")
 	}
@@ -169,5 +166,8 @@ func setupShard(mgr ctrl.Manager, opts Options, kinds []v1.ProviderKind, clients
 		return err
 	}
 	connector.Claim = accounts.Claim
+	if err := (&shard.Router{Client: mgr.GetClient(), Shard: sh, Moved: accounts.Nudge}).SetupWithManager(mgr, kinds); err != nil {
+		return err
+	}
 	return mgr.Add(accounts)
 }

@@ -81,6 +81,24 @@ type Accounts struct {
 	elected bool
 	// stopping: the manager is shutting down; no account is claimed again.
 	stopping bool
+	// nudges ask Start to renew or release at once (Nudge).
+	nudges chan struct{}
+}
+
+// Nudge asks for the Leases to be looked at now rather than at the next
+// tick: an order just moved to another shard, and the account it leaves
+// may be free.
+func (a *Accounts) Nudge() {
+	a.mu.Lock()
+	if a.nudges == nil {
+		a.nudges = make(chan struct{}, 1)
+	}
+	ch := a.nudges
+	a.mu.Unlock()
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
 }
 
 type heldAccount struct {
@@ -173,7 +191,8 @@ func settle(l budget.Limits) time.Duration {
 func (a *Accounts) Claim(ctx context.Context, account string, p v1.Provider, limits budget.Limits) error {
 	if !a.Shard.Serves(p) {
 		// Relabeled: this shard stops calling at once, before its orders
-		// have moved.
+		// have moved, and may release the account now.
+		a.Nudge()
 		return connection.ServedElsewhere(Of(p), 5*lookEvery)
 	}
 	now := a.clock().Now()
@@ -217,9 +236,11 @@ func (a *Accounts) holding(account string, now time.Time) (bool, error) {
 }
 
 // retryAfter is when to look at a Lease held elsewhere again: when it
-// would expire, and at most lookEvery·5 from now, to notice a release.
+// would expire, and at most 2·lookEvery from now, to notice a release
+// soon (the Lease is read at most once per lookEvery however many orders
+// ask).
 func (a *Accounts) retryAfter(o *otherLease, now time.Time) time.Duration {
-	return max(lookEvery, min(5*lookEvery, o.since.Add(a.leaseDuration()).Sub(now)))
+	return max(lookEvery, min(2*lookEvery, o.since.Add(a.leaseDuration()).Sub(now)))
 }
 
 // acquire reads account's Lease and takes it if it is free, released, this
@@ -325,7 +346,7 @@ func (a *Accounts) keep(ctx context.Context, account string, lease *coordination
 	delete(a.others, account)
 }
 
-// NeedLeaderElection: only the shard's leader spends accounts.
+// NeedLeaderElection is true: only the shard's leader spends accounts.
 func (a *Accounts) NeedLeaderElection() bool { return true }
 
 // Start renews the Leases this instance holds while it serves a provider
@@ -337,6 +358,10 @@ func (a *Accounts) NeedLeaderElection() bool { return true }
 func (a *Accounts) Start(ctx context.Context) error {
 	a.mu.Lock()
 	a.elected = true
+	if a.nudges == nil {
+		a.nudges = make(chan struct{}, 1)
+	}
+	nudges := a.nudges
 	a.mu.Unlock()
 	t := a.clock().NewTicker(a.renewEvery())
 	defer t.Stop()
@@ -349,6 +374,8 @@ func (a *Accounts) Start(ctx context.Context) error {
 			a.releaseWhenIdle(context.WithoutCancel(ctx))
 			return nil
 		case <-t.C():
+			a.Renew(ctx)
+		case <-nudges:
 			a.Renew(ctx)
 		}
 	}

@@ -11,16 +11,19 @@ import (
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 )
 
+// shardKey is the metrics' label naming a shard.
+const shardKey = "shard"
+
 var (
 	accountShardDesc = prometheus.NewDesc("verification_operator_account_shard",
 		"1 for each vendor account the shard spends: it holds the account's Lease. An account is named by a hash (account_hash, the suffix of its Lease's name), never by its credentials.",
-		[]string{"vendor", "account_hash", "shard"}, nil)
+		[]string{"vendor", "account_hash", shardKey}, nil)
 	shardLeaderDesc = prometheus.NewDesc("verification_operator_shard_leader",
 		"1 when this replica leads its shard (holds the shard's leader election Lease), else 0.",
-		[]string{"shard"}, nil)
+		[]string{shardKey}, nil)
 	shardProvidersDesc = prometheus.NewDesc("verification_operator_shard_providers",
 		"How many providers (both kinds) carry each shard's label (shard \"default\": none), as the leader of any shard sees them.",
-		[]string{"shard"}, nil)
+		[]string{shardKey}, nil)
 )
 
 // collector reports every Accounts of the process (the test suites run

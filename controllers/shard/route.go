@@ -24,6 +24,9 @@ type Router struct {
 	// them) and patches orders.
 	Client client.Client
 	Shard  Shard
+	// Moved, when set, is called after an order was sent to another shard
+	// (Accounts.Nudge: the account it leaves may be free now).
+	Moved func()
 }
 
 // Route makes o carry its provider's shard label. moved says o's provider
@@ -62,7 +65,11 @@ func (r *Router) Route(ctx context.Context, o *v1.VerificationOrder) (moved bool
 		}
 		log.FromContext(ctx).Info("routed an order to its provider's shard", "shard", Of(p), "from", ofLabel(have, carries), "served", r.Shard.Serves(p))
 	}
-	return !r.Shard.Serves(p), nil
+	moved = !r.Shard.Serves(p)
+	if moved && r.Moved != nil {
+		r.Moved()
+	}
+	return moved, nil
 }
 
 func ofLabel(v string, ok bool) string {

@@ -121,7 +121,7 @@ func TestRoute(t *testing.T) {
 
 const account = "truework|https://api.truework.com|0123456789abcdef"
 
-func accounts(t *testing.T, leases *fake.Clientset, clk *clocktesting.FakeClock, name string, providers ...client.Object) *Accounts {
+func accounts(t *testing.T, leases *fake.Clientset, clk *clocktesting.FakeClock, name string) *Accounts {
 	s, err := Parse(Label + "=" + name)
 	if name == DefaultName {
 		s, err = Parse("!" + Label)
@@ -129,7 +129,7 @@ func accounts(t *testing.T, leases *fake.Clientset, clk *clocktesting.FakeClock,
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := crfake.NewClientBuilder().WithScheme(scheme(t)).WithObjects(providers...).Build()
+	c := crfake.NewClientBuilder().WithScheme(scheme(t)).Build()
 	return &Accounts{Leases: leases.CoordinationV1(), Namespace: "ops", Shard: s, Identity: name + "-pod",
 		Providers: c, Clients: &connection.ClientCache{Budgets: budget.Registry{Clock: clk}}, Clock: clk}
 }

@@ -143,6 +143,13 @@ var instances atomic.Int64
 // its cache of orders, its own leader election.
 func startShard(t *testing.T, selector string, c *calls, r *reconciles) {
 	t.Helper()
+	startReplica(t, selector, "", c, r)
+}
+
+// startReplica is startShard for one of several replicas of a shard: its
+// calls are tagged "<shard>#<replica>". stop stops it as a rollout does.
+func startReplica(t *testing.T, selector, replica string, c *calls, r *reconciles) (stop func()) {
+	t.Helper()
 	sh, err := shard.Parse(selector)
 	if err != nil {
 		t.Fatal(err)
@@ -165,9 +172,13 @@ func startShard(t *testing.T, selector string, c *calls, r *reconciles) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	if err := controllers.Setup(ctx, mgr, controllers.Options{Registry: registry.Default(), Transport: tap{shard: sh.Name, calls: c},
+	tag := sh.Name
+	if replica != "" {
+		tag += "#" + replica
+	}
+	if err := controllers.Setup(ctx, mgr, controllers.Options{Registry: registry.Default(), Transport: tap{shard: tag, calls: c},
 		OperatorNamespace: leaseNamespace, ClusterProviders: true, Shard: sh, Identity: fmt.Sprintf("%s-%d", sh.Name, instances.Add(1)),
-		TraceReconcile: r.trace(sh.Name)}); err != nil {
+		TraceReconcile: r.trace(tag)}); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan struct{})
@@ -177,7 +188,10 @@ func startShard(t *testing.T, selector string, c *calls, r *reconciles) {
 			t.Error(err)
 		}
 	}()
-	t.Cleanup(func() { cancel(); <-done })
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); <-done }) }
+	t.Cleanup(stop)
+	return stop
 }
 
 func newNamespace(t *testing.T, prefix string) string {
@@ -210,7 +224,7 @@ func vendor(t *testing.T, shardName string) *fixture.Account {
 
 func orders(t *testing.T, a *fixture.Account, n int, state v1.DesiredState, vendorState string) []*v1.VerificationOrder {
 	t.Helper()
-	var out []*v1.VerificationOrder
+	out := make([]*v1.VerificationOrder, 0, n)
 	for i := range n {
 		id, err := a.Sim.CreateOrder(vendorState)
 		if err != nil {
@@ -241,7 +255,7 @@ func eventually(t *testing.T, timeout time.Duration, what string, ok func() (boo
 	}
 }
 
-func ready(t *testing.T, o *v1.VerificationOrder) (bool, string) {
+func ready(o *v1.VerificationOrder) (bool, string) {
 	got := &v1.VerificationOrder{}
 	if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(o), got); err != nil {
 		return false, err.Error()
@@ -282,7 +296,7 @@ func TestEachShardConvergesItsOwnOrders(t *testing.T) {
 	toDefault := orders(t, inDefault, 5, v1.DesiredCanceled, inDefault.Cancelable)
 
 	for _, o := range append(append([]*v1.VerificationOrder(nil), toA...), toDefault...) {
-		eventually(t, 60*time.Second, "every order Ready", func() (bool, string) { return ready(t, o) })
+		eventually(t, 60*time.Second, "every order Ready", func() (bool, string) { return ready(o) })
 	}
 	for _, o := range toA {
 		if got := labelOf(t, o); got != "a" {
@@ -317,7 +331,7 @@ func TestAMovedProviderIsNeverCalledByTwoShards(t *testing.T) {
 	// busy throughout the move.
 	watched := orders(t, a, 6, v1.DesiredActive, a.Cancelable)
 	for _, o := range watched {
-		eventually(t, 60*time.Second, "every order Ready", func() (bool, string) { return ready(t, o) })
+		eventually(t, 60*time.Second, "every order Ready", func() (bool, string) { return ready(o) })
 	}
 	time.Sleep(2 * time.Second)
 
@@ -469,4 +483,59 @@ func sameSet(got, want []string) bool {
 		}
 	}
 	return true
+}
+
+func TestAShardsStandbyTakesOverItsAccounts(t *testing.T) {
+	c, r := &calls{}, &reconciles{}
+	startShard(t, "!"+shard.Label, c, r)
+	stop := map[string]func(){
+		"b#1": startReplica(t, shard.Label+"=b", "1", c, r),
+		"b#2": startReplica(t, shard.Label+"=b", "2", c, r),
+	}
+	a := vendor(t, "b")
+	watched := orders(t, a, 4, v1.DesiredActive, a.Cancelable)
+	for _, o := range watched {
+		eventually(t, 60*time.Second, "every order Ready", func() (bool, string) { return ready(o) })
+	}
+	time.Sleep(2 * time.Second)
+	got := shardsOf(c, a)
+	if len(got) != 1 || got["b#1"]+got["b#2"] == 0 {
+		t.Fatalf("the account was called by %v, want one replica of shard b only: its leader", got)
+	}
+	leader, standby := "b#1", "b#2"
+	if got["b#2"] > 0 {
+		leader, standby = standby, leader
+	}
+
+	stopped := time.Now()
+	stop[leader]() // a rollout: the leader stops, releasing its Leases once its calls have ended
+	eventually(t, 60*time.Second, "the standby polls the orders", func() (bool, string) {
+		n := shardsOf(c, a)[standby]
+		return n >= 2*len(watched), fmt.Sprintf("%d calls by the standby", n)
+	})
+	all := c.of(host(a))
+	sort.Slice(all, func(i, j int) bool { return all[i].start.Before(all[j].start) })
+	var lastOld, firstNew time.Time
+	for _, x := range all {
+		switch x.shard {
+		case leader:
+			lastOld = x.end
+		case standby:
+			if firstNew.IsZero() {
+				firstNew = x.start
+			}
+		default:
+			t.Errorf("%s called shard b's account", x.shard)
+		}
+	}
+	if firstNew.Before(lastOld) {
+		t.Errorf("the standby's first call (%s) began before the old leader's last ended (%s)", firstNew.Format(time.StampMilli), lastOld.Format(time.StampMilli))
+	}
+	// Released at shutdown, the account is taken at once: no wait for the
+	// Lease to expire (50 s).
+	if took := firstNew.Sub(stopped); took > 20*time.Second {
+		t.Errorf("the standby's first call came %s after the leader stopped", took)
+	}
+	t.Logf("failover: the old leader's last call ended %s after it was told to stop, the standby's first began %s after",
+		lastOld.Sub(stopped).Round(time.Millisecond), firstNew.Sub(stopped).Round(time.Millisecond))
 }
