@@ -166,6 +166,7 @@ func setupShard(mgr ctrl.Manager, opts Options, kinds []v1.ProviderKind, clients
 		return err
 	}
 	connector.Claim = accounts.Claim
+	clients.Gate = accounts.Sending
 	if err := (&shard.Router{Client: mgr.GetClient(), Shard: sh, Moved: accounts.Nudge}).SetupWithManager(mgr, kinds); err != nil {
 		return err
 	}

@@ -34,6 +34,10 @@ type ClientCache struct {
 	Instrument func(vendor, provider string, next http.RoundTripper) http.RoundTripper
 	// Budgets holds each vendor account's request budget.
 	Budgets budget.Registry
+	// Gate, when set, is asked before each request leaves for account:
+	// with shards, only while this instance holds the account (shard.go).
+	// A refusal is the request's error; nothing is sent.
+	Gate func(account string) error
 
 	mu      sync.Mutex
 	entries map[types.NamespacedName]*cacheEntry
@@ -76,7 +80,7 @@ type cacheEntry struct {
 
 // transport is what a vendor's client sends through: the base transport,
 // with our User-Agent, instrumented.
-func (c *ClientCache) transport(vendor string, p v1.Provider) http.RoundTripper {
+func (c *ClientCache) transport(vendor string, p v1.Provider, account string) http.RoundTripper {
 	next := c.Transport
 	if next == nil {
 		next = http.DefaultTransport
@@ -84,6 +88,9 @@ func (c *ClientCache) transport(vendor string, p v1.Provider) http.RoundTripper 
 	next = withUserAgent{next: next}
 	if c.Instrument != nil {
 		next = c.Instrument(vendor, p.GetNamespace()+"/"+p.GetName(), next) // a cluster provider reads as "/name"
+	}
+	if c.Gate != nil {
+		next = gated{next: next, account: account, gate: c.Gate}
 	}
 	return next
 }
@@ -135,11 +142,12 @@ func (c *ClientCache) Build(p v1.Provider, vendor providers.Vendor, secret *core
 	if err != nil {
 		return nil, "", err
 	}
+	account := AccountOf(p, vendor, secret.Data)
 	client, err := vendor.Connect(providers.Config{
 		BaseURL:     p.ProviderSpec().Endpoint, // empty: the vendor's URL for the environment
 		Environment: Environment(p),
 		Credentials: secret.Data,
-		HTTPClient:  &http.Client{Timeout: VendorTimeout, Transport: c.transport(vendor.Name, p)},
+		HTTPClient:  &http.Client{Timeout: VendorTimeout, Transport: c.transport(vendor.Name, p, account)},
 		APIVersion:  p.ProviderSpec().VendorAPIVersion,
 		Signatures:  signatures,
 	})
@@ -147,7 +155,7 @@ func (c *ClientCache) Build(p v1.Provider, vendor providers.Vendor, secret *core
 		delete(c.entries, providerKey(p))
 		return nil, "", err
 	}
-	e = &cacheEntry{version: version, client: client, account: AccountOf(p, vendor, secret.Data),
+	e = &cacheEntry{version: version, client: client, account: account,
 		secret: types.NamespacedName{Namespace: secret.Namespace, Name: secret.Name}}
 	c.entries[providerKey(p)] = e
 	return e.client, e.account, nil

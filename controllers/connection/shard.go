@@ -3,6 +3,7 @@ package connection
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"time"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
@@ -58,4 +59,24 @@ func Settling(retryAfter time.Duration) *AccountHeld {
 func ServedElsewhere(shard string, retryAfter time.Duration) *AccountHeld {
 	return &AccountHeld{Shard: shard, RetryAfter: retryAfter, Message: fmt.Sprintf(
 		"The provider is served by shard %q (its label verification.ordersync.dev/shard); the order moves there, and this shard makes no vendor call for it.", shard)}
+}
+
+// gated sends a request only when its gate lets it: the last check, at send
+// time, that this instance still holds the account. A reconcile that
+// connected while the account was held, and calls after it was released
+// (the provider moved meanwhile), is refused here, not at the vendor.
+type gated struct {
+	next    http.RoundTripper
+	account string
+	gate    func(account string) error
+}
+
+func (g gated) RoundTrip(r *http.Request) (*http.Response, error) {
+	if err := g.gate(g.account); err != nil {
+		if r.Body != nil {
+			_ = r.Body.Close() // a RoundTripper closes the body, even on error
+		}
+		return nil, err
+	}
+	return g.next.RoundTrip(r)
 }

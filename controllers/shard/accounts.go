@@ -222,6 +222,26 @@ func (a *Accounts) Claim(ctx context.Context, account string, p v1.Provider, lim
 	return a.acquire(ctx, account, limits)
 }
 
+// Sending is connection.ClientCache's Gate: nil while this instance holds
+// account and may call it. Checked as each request leaves, it closes the
+// gap between a reconcile's Claim and its call: an account released in
+// between (its provider moved) is called no more.
+func (a *Accounts) Sending(account string) error {
+	now := a.clock().Now()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	// Stopping, the accounts stay held (and their calls go) until their
+	// calls in flight have ended: a reconcile's calls and the writes of
+	// their results run past shutdown.
+	held, err := a.holding(account, now)
+	if !held {
+		return errNotHeld
+	}
+	return err
+}
+
+var errNotHeld = errors.New("not sent: this shard does not hold the vendor account (another shard spends it)")
+
 // holding says whether this instance holds account now, and if so whether
 // it may call it yet (nil) or settles first. a.mu is held.
 func (a *Accounts) holding(account string, now time.Time) (bool, error) {

@@ -238,3 +238,32 @@ func TestAccountsManyOrdersAtOnce(t *testing.T) {
 		t.Errorf("%d Lease requests for 20 claims, want 2 (a get and a create)", n)
 	}
 }
+
+func TestAccountsSendOnlyWhileHeld(t *testing.T) {
+	ctx := context.Background()
+	clk := clocktesting.NewFakeClock(time.Now())
+	a := accounts(t, fake.NewClientset(), clk, "a")
+	if err := a.Sending(account); err == nil {
+		t.Fatal("a request for an account never claimed must not leave")
+	}
+	if err := a.Claim(ctx, account, provider("p", map[string]string{Label: "a"}), budget.Limits{RequestsPerSecond: 10, Burst: 10}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Sending(account); err != nil {
+		t.Fatalf("held: %v", err)
+	}
+	// Released (its provider moved, no call in flight): a reconcile that
+	// claimed it before may not call it now.
+	a.Renew(ctx)
+	if err := a.Sending(account); err == nil {
+		t.Fatal("a request for a released account must not leave")
+	}
+	// Held but not renewed within Validity (cut off from the API server).
+	if err := a.Claim(ctx, account, provider("p", map[string]string{Label: "a"}), budget.Limits{RequestsPerSecond: 10, Burst: 10}); err != nil {
+		t.Fatal(err)
+	}
+	clk.Step(a.validity())
+	if err := a.Sending(account); err == nil {
+		t.Fatal("a holder that could not renew must stop sending")
+	}
+}
