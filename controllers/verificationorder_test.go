@@ -319,8 +319,8 @@ var _ = Describe("Metrics", func() {
 			"reason": "^([A-Z][A-Za-z]+|timeout|refused|reset|tls|dns|other)?$", // condition reasons; why a call got no answer
 			"ready":  "^(true|false)$",
 			"result": "^(accepted|unknown|forged|replayed|oversized|invalid|unavailable)$",
-			// Budget gauges and unanswered calls name the provider
-			// (platform config, not an order's); nothing else may.
+			// Budget gauges, unanswered calls and pruned orders name the
+			// provider (platform config, not an order's); nothing else may.
 			"provider": "^" + env.Provider.Namespace + "/" + env.Provider.Name + "$|^[a-z0-9-]+/[a-z0-9.-]+$",
 		}
 		values := map[string]float64{}
@@ -336,7 +336,7 @@ var _ = Describe("Metrics", func() {
 					Expect(l.GetValue()).NotTo(Or(ContainSubstring(id), ContainSubstring(o.Name)), "metric %s", f.GetName())
 					if l.GetName() == "provider" {
 						Expect(f.GetName()).To(Or(HavePrefix("verification_operator_budget_"), Equal("verification_operator_polls_stretched"),
-							Equal("verification_operator_vendor_unanswered_total")))
+							Equal("verification_operator_vendor_unanswered_total"), Equal("verification_operator_orders_pruned_total")))
 					} else {
 						Expect(l.GetValue()).NotTo(ContainSubstring(o.Namespace), "metric %s", f.GetName())
 					}

@@ -111,6 +111,14 @@ func ProvidersUsingSecret(ctx context.Context, reader client.Reader, kind v1.Pro
 	return keys
 }
 
+// Lister lists the providers of a kind in reader, for the connection
+// layer, which cannot import this package.
+func Lister(reader client.Reader) connection.ProviderLister {
+	return func(ctx context.Context, kind v1.ProviderKind) ([]types.NamespacedName, error) {
+		return Providers(ctx, reader, kind)
+	}
+}
+
 // Providers returns the keys of every provider of kind.
 func Providers(ctx context.Context, reader client.Reader, kind v1.ProviderKind) ([]types.NamespacedName, error) {
 	// Only keys are kept: the cache's objects need not be copied.

@@ -1,10 +1,14 @@
 package order
 
 import (
+	"context"
+	"time"
+
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/ordersync/verification-operator/controllers/budget"
 	"github.com/ordersync/verification-operator/controllers/connection"
+	"github.com/ordersync/verification-operator/controllers/index"
 )
 
 // callSlot is an order's claim on one of its account's calls in flight
@@ -53,3 +57,15 @@ func (s *callSlot) release() {
 // is woken when one ends, and looks again after a vendor timeout at the
 // latest, should the wake be lost.
 var waitsForCall = outcome{phase: phaseQueued, retryAfter: connection.VendorTimeout, holdsDeletion: true}
+
+// limitsKnown: every provider has declared its limits since the start, so
+// the account's budget is held to the strictest of them. Until then (the
+// first seconds after a start), an order of a provider that declares looser
+// limits than another of its account would spend at its own; it waits.
+func (r *Reconciler) limitsKnown(ctx context.Context) bool {
+	return r.settled.Now(ctx, r.Connector.Clients, index.Lister(r.Client), r.BudgetReports.Kinds())
+}
+
+// waitsForLimits is the outcome of an order whose first call waits for the
+// providers to declare their limits after a start.
+var waitsForLimits = outcome{phase: phaseQueued, retryAfter: time.Second, holdsDeletion: true}

@@ -60,6 +60,10 @@ func (r *Reconciler) observePlanApply(ctx, work context.Context, o *v1.Verificat
 	in.Reverify = t.reverify
 	next, done := r.decide(o, t, conn, in, &rep)
 	for !done {
+		if !r.limitsKnown(ctx) {
+			rep.outcome = waitsForLimits
+			return rep
+		}
 		if !calls.take() {
 			rep.outcome = waitsForCall
 			return rep

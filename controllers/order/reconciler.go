@@ -86,6 +86,8 @@ type Reconciler struct {
 	firstLooks firstLooks
 	// flights are the reconciles under way, on the workers or off them.
 	flights flights
+	// settled latches once every provider declared its limits (limitsKnown).
+	settled connection.Settled
 }
 
 // report is what one reconcile learned: the outcome, and the vendor facts

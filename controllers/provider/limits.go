@@ -52,13 +52,7 @@ func (r *Reconciler) syncLimits(ctx context.Context, p v1.Provider, account stri
 // limits differ would otherwise be said to be held to its own until the
 // stricter one is reconciled again, and warned about again after.
 func (r *Reconciler) settled(ctx context.Context) (bool, error) {
-	for _, kind := range r.BudgetReports.Kinds() {
-		keys, err := index.Providers(ctx, r.Client, kind)
-		if err != nil || !r.Clients.Declared(keys) {
-			return false, err
-		}
-	}
-	return true, nil
+	return r.Clients.DeclaredSinceStart(ctx, index.Lister(r.Client), r.BudgetReports.Kinds())
 }
 
 // warnLimits emits AccountLimitsDiffer when p's LimitsApplied turns False.
