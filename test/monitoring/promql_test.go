@@ -22,6 +22,7 @@ var operatorMetrics = []string{
 	"verification_operator_vendor_requests_total",
 	"verification_operator_vendor_request_duration_seconds",
 	"verification_operator_vendor_unanswered_total",
+	"verification_operator_orders_pruned_total",
 	"verification_operator_orders",
 	"verification_operator_orders_stalled",
 	"verification_operator_provider_ready",
