@@ -94,7 +94,8 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 	recorder := mgr.GetEventRecorder("verification-operator")
 	for _, kind := range kinds {
 		if err := (&provider.Reconciler{
-			Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Registry: opts.Registry, Clients: clients,
+			// With shards, another shard's providers read as gone.
+			Client: shard.ServedOnly(mgr.GetClient(), opts.Shard), APIReader: mgr.GetAPIReader(), Registry: opts.Registry, Clients: clients,
 			Kind: kind, OperatorNamespace: opts.OperatorNamespace, Recorder: recorder, BudgetReports: reports,
 		}).SetupWithManager(mgr); err != nil {
 			return err
@@ -102,7 +103,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 	}
 	connector := &connection.Connector{Cached: mgr.GetClient(), Live: mgr.GetAPIReader(), Registry: opts.Registry,
 		Clients: clients, OperatorNamespace: opts.OperatorNamespace, ClusterProviders: opts.ClusterProviders}
-	if err := setupShard(mgr, opts, kinds, clients, connector); err != nil {
+	if err := setupShard(mgr, opts, kinds, clients, reports, connector); err != nil {
 		return err
 	}
 	if err := addWebhookReceiver(mgr, opts, connector); err != nil {
@@ -113,7 +114,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 		return err
 	}
 	return (&order.Reconciler{
-		Client: mgr.GetClient(), Connector: connector, Recorder: recorder, BudgetReports: reports,
+		// With shards, another shard's providers read as gone: they are none
+		// of this shard's orders' concern (their limits among them).
+		Client: shard.ServedOnly(mgr.GetClient(), opts.Shard), Connector: connector, Recorder: recorder, BudgetReports: reports,
 		StalledRecheck: opts.StalledRecheck, RepeatBackoff: opts.RepeatBackoff, Trace: opts.TraceReconcile,
 	}).SetupWithManager(mgr, cmp.Or(opts.Workers, 8))
 }
@@ -138,7 +141,8 @@ func addWebhookReceiver(mgr ctrl.Manager, opts Options, connector *connection.Co
 // setupShard routes orders to their provider's shard and, in a sharded
 // instance, has the connector spend only the vendor accounts whose Lease
 // this instance holds.
-func setupShard(mgr ctrl.Manager, opts Options, kinds []v1.ProviderKind, clients *connection.ClientCache, connector *connection.Connector) error {
+func setupShard(mgr ctrl.Manager, opts Options, kinds []v1.ProviderKind, clients *connection.ClientCache, reports *connection.BudgetReports,
+	connector *connection.Connector) error {
 	sh := opts.Shard
 	if sh.Selector == nil {
 		sh = shard.Unsharded()
@@ -167,7 +171,7 @@ func setupShard(mgr ctrl.Manager, opts Options, kinds []v1.ProviderKind, clients
 	}
 	connector.Claim = accounts.Claim
 	clients.Gate = accounts.Sending
-	if err := (&shard.Router{Client: mgr.GetClient(), Shard: sh, Moved: accounts.Nudge}).SetupWithManager(mgr, kinds); err != nil {
+	if err := (&shard.Router{Client: mgr.GetClient(), Shard: sh, Moved: accounts.Nudge, Relabeled: reports.Refresh}).SetupWithManager(mgr, kinds); err != nil {
 		return err
 	}
 	return mgr.Add(accounts)

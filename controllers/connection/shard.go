@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"time"
 
+	"sigs.k8s.io/controller-runtime/pkg/event"
+
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 	"github.com/ordersync/verification-operator/controllers/budget"
 )
@@ -79,4 +81,24 @@ func (g gated) RoundTrip(r *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	return g.next.RoundTrip(r)
+}
+
+// Refresh asks p's reconciler to look at p now: with shards, a provider
+// whose shard label changed is this shard's to declare and report (or no
+// longer is), though its generation did not change.
+func (r *BudgetReports) Refresh(p v1.Provider) {
+	if r == nil {
+		return
+	}
+	ch, ok := r.kinds[KindOf(p)]
+	if !ok {
+		return
+	}
+	key := EmptyProvider(KindOf(p))
+	key.SetNamespace(p.GetNamespace())
+	key.SetName(p.GetName())
+	select {
+	case ch <- event.GenericEvent{Object: key}:
+	default:
+	}
 }

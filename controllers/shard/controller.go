@@ -3,10 +3,12 @@ package shard
 import (
 	"context"
 
+	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -26,6 +28,8 @@ func (r *Router) SetupWithManager(mgr ctrl.Manager, kinds []v1.ProviderKind) err
 		For(&v1.VerificationOrder{}, builder.WithPredicates(predicate.LabelChangedPredicate{}))
 	for _, kind := range kinds {
 		b = b.Watches(connection.EmptyProvider(kind), handler.EnqueueRequestsFromMapFunc(r.ordersOf),
+			builder.WithPredicates(predicate.LabelChangedPredicate{}))
+		b = b.Watches(connection.EmptyProvider(kind), handler.Funcs{UpdateFunc: r.relabeled},
 			builder.WithPredicates(predicate.LabelChangedPredicate{}))
 	}
 	return b.WithOptions(controller.Options{MaxConcurrentReconciles: 2}).Complete(r)
@@ -52,4 +56,11 @@ func (r *Router) ordersOf(ctx context.Context, obj client.Object) []reconcile.Re
 		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&orders[i])})
 	}
 	return reqs
+}
+
+// relabeled tells Relabeled of a provider whose labels changed.
+func (r *Router) relabeled(_ context.Context, e event.TypedUpdateEvent[client.Object], _ workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	if p, ok := e.ObjectNew.(v1.Provider); ok && r.Relabeled != nil && Of(e.ObjectOld) != Of(e.ObjectNew) {
+		r.Relabeled(p)
+	}
 }

@@ -27,6 +27,10 @@ type Router struct {
 	// Moved, when set, is called after an order was sent to another shard
 	// (Accounts.Nudge: the account it leaves may be free now).
 	Moved func()
+	// Relabeled, when set, is told of a provider whose shard label changed
+	// (connection.BudgetReports.Refresh: the provider reconciler looks at
+	// it now, to declare it in its new shard and forget it in its old).
+	Relabeled func(v1.Provider)
 }
 
 // Route makes o carry its provider's shard label. moved says o's provider

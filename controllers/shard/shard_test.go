@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
@@ -265,5 +266,26 @@ func TestAccountsSendOnlyWhileHeld(t *testing.T) {
 	clk.Step(a.validity())
 	if err := a.Sending(account); err == nil {
 		t.Fatal("a holder that could not renew must stop sending")
+	}
+}
+
+func TestServedOnly(t *testing.T) {
+	ctx := context.Background()
+	a, _ := Parse(Label + "=a")
+	mine, theirs := provider("mine", map[string]string{Label: "a"}), provider("theirs", nil)
+	c := crfake.NewClientBuilder().WithScheme(scheme(t)).WithObjects(mine, theirs).Build()
+	served := ServedOnly(c, a)
+	if err := served.Get(ctx, client.ObjectKeyFromObject(mine), &v1.VerificationProvider{}); err != nil {
+		t.Errorf("its own provider: %v", err)
+	}
+	if err := served.Get(ctx, client.ObjectKeyFromObject(theirs), &v1.VerificationProvider{}); !apierrors.IsNotFound(err) {
+		t.Errorf("another shard's provider must read as not found: %v", err)
+	}
+	var list v1.VerificationProviderList
+	if err := served.List(ctx, &list); err != nil || len(list.Items) != 1 || list.Items[0].Name != "mine" {
+		t.Errorf("a list holds this shard's providers only: %v, %v", list.Items, err)
+	}
+	if ServedOnly(c, Unsharded()) != c {
+		t.Error("an unsharded instance reads every provider")
 	}
 }

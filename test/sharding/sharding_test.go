@@ -308,6 +308,34 @@ func TestEachShardConvergesItsOwnOrders(t *testing.T) {
 			t.Errorf("%s carries shard %q, want none", o.Name, got)
 		}
 	}
+	// The provider's status is its shard's alone: the default instance,
+	// which caches none of its orders, never writes it.
+	finished := func(a *fixture.Account) int32 {
+		p := &v1.VerificationProvider{}
+		if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(a.Provider), p); err != nil {
+			t.Fatal(err)
+		}
+		return p.Status.FinishedOrders
+	}
+	eventually(t, 30*time.Second, "shard a's provider counts its 5 finished orders", func() (bool, string) {
+		n := finished(inA)
+		return n == 5, fmt.Sprintf("status.finishedOrders %d", n)
+	})
+	// A change to the provider reaches every instance's provider reconciler.
+	p := &v1.VerificationProvider{}
+	if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(inA.Provider), p); err != nil {
+		t.Fatal(err)
+	}
+	p.Spec.PollInterval = &metav1.Duration{Duration: 3 * time.Second}
+	if err := k8s.Update(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	for range 80 {
+		if n := finished(inA); n != 5 {
+			t.Fatalf("shard a's provider's status.finishedOrders went to %d: written by another shard", n)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	if got := shardsOf(c, inA); len(got) != 1 || got["a"] == 0 {
 		t.Errorf("shard a's account was called by %v, want shard a only", got)
 	}
