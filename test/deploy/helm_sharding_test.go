@@ -53,6 +53,15 @@ var _ = Describe("The Helm chart with sharding.shards", func() {
 		}
 	})
 
+	It("has the ServiceMonitor label each series with its pod's shard", func() {
+		docs := renderChart("default", "sharding.shards={shard1}", "metrics.serviceMonitor.enabled=true")
+		monitors := byKind(docs, "ServiceMonitor")
+		Expect(monitors).To(HaveLen(1))
+		Expect(field(monitors[0], "spec", "podTargetLabels")).To(Equal([]any{shardLabel}))
+		unsharded := byKind(renderChart("default", "metrics.serviceMonitor.enabled=true"), "ServiceMonitor")
+		Expect(field(unsharded[0], "spec", "podTargetLabels")).To(BeNil(), "as config/prometheus's without shards")
+	})
+
 	It("without shards, deploys one unsharded instance", func() {
 		deploys := deployments(renderChart("default"))
 		Expect(deploys).To(HaveLen(1))
