@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 )
@@ -35,6 +36,69 @@ func TestTrimForCache(t *testing.T) {
 	}
 }
 
+func TestTrimForCacheSharesLabelAndAnnotationKeys(t *testing.T) {
+	decoded := func(i int) *v1.VerificationOrder {
+		o := &v1.VerificationOrder{ObjectMeta: metav1.ObjectMeta{
+			Labels:      map[string]string{"app.kubernetes.io/instance": "lending", "loan": strconv.Itoa(i)},
+			Annotations: map[string]string{"argocd.argoproj.io/tracking-id": "lending:v/VerificationOrder:loans/o-" + strconv.Itoa(i)},
+		}}
+		out := decode(t, o)
+		if _, err := TrimForCache(out); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	a, b := decoded(1), decoded(2)
+	keyOf := func(m map[string]string, key string) string {
+		for k := range m {
+			if k == key {
+				return k
+			}
+		}
+		t.Fatalf("%s missing from %v", key, m)
+		return ""
+	}
+	same := func(x, y string) bool { return unsafe.StringData(x) == unsafe.StringData(y) }
+	for _, k := range []string{"app.kubernetes.io/instance", "loan"} {
+		if !same(keyOf(a.Labels, k), keyOf(b.Labels, k)) {
+			t.Errorf("label key %s is not one shared copy", k)
+		}
+	}
+	if k := "argocd.argoproj.io/tracking-id"; !same(keyOf(a.Annotations, k), keyOf(b.Annotations, k)) {
+		t.Errorf("annotation key %s is not one shared copy", k)
+	}
+	if !same(a.Labels["app.kubernetes.io/instance"], b.Labels["app.kubernetes.io/instance"]) {
+		t.Error("a label value both have is not one shared copy")
+	}
+	if a.Labels["loan"] != "1" || b.Labels["loan"] != "2" || a.Annotations["argocd.argoproj.io/tracking-id"] == b.Annotations["argocd.argoproj.io/tracking-id"] {
+		t.Errorf("values mixed up: %v %v %v %v", a.Labels, b.Labels, a.Annotations, b.Annotations)
+	}
+}
+
+func TestCachedOrdersListsAreTheirOwnLength(t *testing.T) {
+	// A stalled order has three conditions; the API machinery's decoder
+	// (the cache's) grows a list 1, 2, 4, ...
+	o := decodedOrder(t, 1)
+	meta.SetStatusCondition(&o.Status.Conditions, metav1.Condition{Type: v1.ConditionStalled, Status: metav1.ConditionTrue, Reason: string(v1.ReasonAlreadyTerminal)})
+	o = decode(t, o)
+	if cap(o.Status.Conditions) == len(o.Status.Conditions) {
+		t.Fatalf("the decoder gave %d conditions an array of %d: nothing to clip", len(o.Status.Conditions), cap(o.Status.Conditions))
+	}
+	want := o.DeepCopy()
+	if _, err := TrimForCache(o); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, o); diff != "" {
+		t.Errorf("the order changed (-want +got):\n%s", diff)
+	}
+	for name, lc := range map[string][2]int{"conditions": {len(o.Status.Conditions), cap(o.Status.Conditions)},
+		"finalizers": {len(o.Finalizers), cap(o.Finalizers)}} {
+		if lc[0] != lc[1] {
+			t.Errorf("%s: %d in an array of %d", name, lc[0], lc[1])
+		}
+	}
+}
+
 // decodedOrder is order i of a namespace as the cache decodes it: its own
 // copy of every string.
 func decodedOrder(t testing.TB, i int) *v1.VerificationOrder {
@@ -53,12 +117,18 @@ func decodedOrder(t testing.TB, i int) *v1.VerificationOrder {
 		meta.SetStatusCondition(&o.Status.Conditions, metav1.Condition{Type: c, Status: metav1.ConditionTrue,
 			Reason: string(v1.ReasonWatching), Message: message, ObservedGeneration: 1})
 	}
+	return decode(t, o)
+}
+
+// decode is o as the cache decodes it (the API machinery's decoder): its
+// own copy of every string.
+func decode(t testing.TB, o *v1.VerificationOrder) *v1.VerificationOrder {
 	raw, err := json.Marshal(o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	decoded := &v1.VerificationOrder{}
-	if err := json.Unmarshal(raw, decoded); err != nil {
+	if err := utiljson.Unmarshal(raw, decoded); err != nil {
 		t.Fatal(err)
 	}
 	return decoded

@@ -72,6 +72,15 @@ func (s *stage) startManager(extra ...string) error {
 	return err
 }
 
+// startManagerWithPprof is startManager with the manager's pprof endpoint
+// served whatever -profile says: the scenarios that read memory after a
+// garbage collection ask for one through it (manager.collect).
+func (s *stage) startManagerWithPprof(extra ...string) error {
+	m, err := s.b.startManagerOpts(true, extra...)
+	s.m = m
+	return err
+}
+
 // account adds vendor account i, polled every poll; opts change what
 // fixture.Start builds.
 func (s *stage) account(vendor string, i int, poll time.Duration, opts ...fixture.Option) (*account, error) {
@@ -193,6 +202,11 @@ type manager struct {
 }
 
 func (b *bench) startManager(extra ...string) (*manager, error) {
+	return b.startManagerOpts(*profileDir != "", extra...)
+}
+
+// startManagerOpts starts a manager, serving pprof if withPprof.
+func (b *bench) startManagerOpts(withPprof bool, extra ...string) (*manager, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -200,7 +214,7 @@ func (b *bench) startManager(extra ...string) (*manager, error) {
 	m := &manager{metrics: fmt.Sprintf("127.0.0.1:%d", port)}
 	args := []string{"--leader-elect=false", "--health-probe-bind-address=0", "--cluster-resource-namespace=default",
 		"--metrics-bind-address=" + m.metrics, "--metrics-secure=false", "--zap-log-level=error"}
-	if *profileDir != "" {
+	if withPprof {
 		if port, err = freePort(); err != nil {
 			return nil, err
 		}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
@@ -15,7 +14,6 @@ var (
 	multiOrders   = flag.Int("multi-orders", 2000, "orders of the multi-provider scenario")
 	multiAccounts = flag.Int("multi-accounts", 50, "Truework accounts of the multi-provider scenario")
 	steadyFor     = flag.Duration("steady", 60*time.Second, "how long the steady-state scenario watches")
-	memoryLevels  = flag.String("memory", "1000,2000,5000,10000", "order counts at which the manager's memory is read")
 	managerFlags  = flag.String("manager-flags", "", "extra flags for the manager, e.g. --workers=16")
 	managerBin    = flag.String("manager", "", "a manager binary to measure instead of building ./cmd/manager, e.g. one built from another commit")
 )
@@ -48,6 +46,8 @@ const (
 	unitCalls = "calls"
 	unitRate  = "orders/s"
 	unitMiB   = "MiB"
+	unitKiB   = "KiB"
+	unitOrder = "orders"
 )
 
 var scenarios = []scenario{
@@ -59,6 +59,7 @@ var scenarios = []scenario{
 	{sShared, "300 cancels through two providers of one 10 rps account, one declaring 1000 rps", (*bench).sharedAccountScenario},
 	{sCalls, "vendor calls per converged cancel, fresh and never observed; then steady state", (*bench).callsScenario},
 	{sMemory, "manager memory with converged orders held", (*bench).memoryScenario},
+	{sRetention, "a steady stream of cancels with a short retention TTL, then without retention", (*bench).retentionScenario},
 	{sWebhooks, "vendor calls per active order per day, polling every 5s, then with webhooks", (*bench).webhooksScenario},
 }
 
@@ -348,67 +349,6 @@ func (b *bench) callsScenario() error {
 	reconciles := orderReconciles(after) - orderReconciles(before)
 	b.add(result{Scenario: sSteady, Measure: fmt.Sprintf("vendor calls in %s, %d terminal orders", *steadyFor, 2*n), Value: float64(c1 - c0 + u1 - u0), Unit: unitCalls, Target: "0"})
 	b.add(result{Scenario: sSteady, Measure: "reconciles in the same time", Value: reconciles, Unit: "reconciles", Target: "0"})
-	return nil
-}
-
-func (b *bench) memoryScenario() error {
-	st, err := b.newStage(sMemory)
-	if err != nil {
-		return err
-	}
-	defer st.close()
-	ns := st.ns
-	levels := splitInts(*memoryLevels)
-	const accounts = 100
-	accs := make([]*account, accounts)
-	for i := range accs {
-		if accs[i], err = st.account("accountchek", i, 5*time.Minute); err != nil {
-			return err
-		}
-	}
-	held := 0
-	for _, level := range levels {
-		per := (level - held) / accounts
-		var wg sync.WaitGroup
-		errs := make(chan error, accounts)
-		for _, a := range accs {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				// Orders named past what this account already holds.
-				_, err := b.ordersFrom(a, held/accounts, per, "canceled", active)
-				errs <- err
-			}()
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			if err != nil {
-				return err
-			}
-		}
-		held += per * accounts
-		if _, err := b.readyTimes(ns, held, v1.ReasonWatching, 10*time.Minute); err != nil {
-			return err
-		}
-		time.Sleep(5 * time.Second)
-		metrics, err := st.m.scrape()
-		if err != nil {
-			return err
-		}
-		if err := st.m.heapProfile(fmt.Sprintf("memory-%d-manager.heap", held)); err != nil {
-			return err
-		}
-		b.add(result{Scenario: sMemory, Measure: fmt.Sprintf("RSS at %d orders, 5 s after they converged", held), Value: st.m.rss(), Unit: unitMiB})
-		b.add(result{Scenario: sMemory, Measure: fmt.Sprintf("heap in use at %d orders", held), Value: metrics["go_memstats_heap_inuse_bytes"] / (1 << 20), Unit: unitMiB,
-			Target: fmt.Sprintf("next GC at %.0f MiB; idle, not returned: %.0f MiB", metrics["go_memstats_next_gc_bytes"]/(1<<20),
-				(metrics["go_memstats_heap_idle_bytes"]-metrics["go_memstats_heap_released_bytes"])/(1<<20))})
-	}
-	rss, err := st.m.rssAfterNextGC(3 * time.Minute)
-	if err != nil {
-		return err
-	}
-	b.add(result{Scenario: sMemory, Measure: fmt.Sprintf("RSS at %d orders held, after the next GC", held), Value: rss, Unit: unitMiB, Target: "<= 100 at 10,000"})
 	return nil
 }
 

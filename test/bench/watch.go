@@ -9,9 +9,11 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 )
@@ -24,6 +26,20 @@ type orderWatch struct {
 	cache   cache.Cache
 	mu      sync.Mutex
 	waiters map[*waiter]struct{}
+	// deletions are the orders seen deleted in the namespaces that
+	// recordDeletions named, by namespace and uid.
+	deletions map[string]map[types.UID]deletion
+	// before are the orders of those namespaces as last seen before their
+	// deletion began: setting deletionTimestamp bumps an order's
+	// generation, so its conditions no longer describe it.
+	before map[types.UID]*v1.VerificationOrder
+}
+
+// deletion is one order seen deleted: as it was when its deletion was
+// first seen (its deletionTimestamp set, or gone), and when.
+type deletion struct {
+	order *v1.VerificationOrder
+	at    time.Time
 }
 
 // waiter is one wait: the orders that matched, and when each first did.
@@ -47,10 +63,19 @@ func watchOrders(cfg *rest.Config) (*orderWatch, error) {
 	seen := func(obj any) {
 		if o, ok := obj.(*v1.VerificationOrder); ok {
 			w.saw(o, time.Now())
+			w.deleted(o, false, time.Now())
+		}
+	}
+	gone := func(obj any) {
+		if d, ok := obj.(toolscache.DeletedFinalStateUnknown); ok {
+			obj = d.Obj
+		}
+		if o, ok := obj.(*v1.VerificationOrder); ok {
+			w.deleted(o, true, time.Now())
 		}
 	}
 	if _, err := inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
-		AddFunc: seen, UpdateFunc: func(_, obj any) { seen(obj) },
+		AddFunc: seen, UpdateFunc: func(_, obj any) { seen(obj) }, DeleteFunc: gone,
 	}); err != nil {
 		return nil, err
 	}
@@ -75,6 +100,62 @@ func (w *orderWatch) saw(o *v1.VerificationOrder, now time.Time) {
 			close(wt.done)
 		}
 	}
+}
+
+// recordDeletions has w keep the orders of ns deleted from now on.
+func (w *orderWatch) recordDeletions(ns string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.deletions == nil {
+		w.deletions = map[string]map[types.UID]deletion{}
+	}
+	w.deletions[ns] = map[types.UID]deletion{}
+}
+
+// deleted records o's deletion the first time it is seen (o deleting, or
+// gone), with o as it was before; o not deleting is kept as that.
+func (w *orderWatch) deleted(o *v1.VerificationOrder, gone bool, now time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	d, ok := w.deletions[o.Namespace]
+	if !ok {
+		return
+	}
+	if w.before == nil {
+		w.before = map[types.UID]*v1.VerificationOrder{}
+	}
+	if o.DeletionTimestamp == nil && !gone {
+		w.before[o.UID] = o
+		return
+	}
+	if _, seen := d[o.UID]; !seen {
+		last := w.before[o.UID]
+		if last == nil {
+			last = o
+		}
+		d[o.UID] = deletion{order: last, at: now}
+	}
+	delete(w.before, o.UID)
+}
+
+// deletedIn is the orders of ns seen deleted so far.
+func (w *orderWatch) deletedIn(ns string) []deletion {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := make([]deletion, 0, len(w.deletions[ns]))
+	for _, d := range w.deletions[ns] {
+		out = append(out, d)
+	}
+	return out
+}
+
+// held is how many orders of ns the watch holds.
+func (w *orderWatch) held(ns string) (int, error) {
+	var list v1.VerificationOrderList
+	if err := w.cache.List(ctx(), &list, client.InNamespace(ns)); err != nil {
+		return 0, err
+	}
+	return len(list.Items), nil
 }
 
 // wait waits until want orders have matched, and returns when each first
