@@ -103,7 +103,8 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 	}
 	connector := &connection.Connector{Cached: mgr.GetClient(), Live: mgr.GetAPIReader(), Registry: opts.Registry,
 		Clients: clients, OperatorNamespace: opts.OperatorNamespace, ClusterProviders: opts.ClusterProviders}
-	if err := setupShard(mgr, opts, kinds, clients, reports, connector); err != nil {
+	router, err := setupShard(mgr, opts, kinds, clients, reports, connector)
+	if err != nil {
 		return err
 	}
 	if err := addWebhookReceiver(mgr, opts, connector); err != nil {
@@ -117,7 +118,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 		// With shards, another shard's providers read as gone: they are none
 		// of this shard's orders' concern (their limits among them).
 		Client: shard.ServedOnly(mgr.GetClient(), opts.Shard), Connector: connector, Recorder: recorder, BudgetReports: reports,
-		StalledRecheck: opts.StalledRecheck, RepeatBackoff: opts.RepeatBackoff, Trace: opts.TraceReconcile,
+		StalledRecheck: opts.StalledRecheck, RepeatBackoff: opts.RepeatBackoff, Trace: opts.TraceReconcile, Router: router,
 	}).SetupWithManager(mgr, cmp.Or(opts.Workers, 8))
 }
 
@@ -142,20 +143,20 @@ func addWebhookReceiver(mgr ctrl.Manager, opts Options, connector *connection.Co
 // instance, has the connector spend only the vendor accounts whose Lease
 // this instance holds.
 func setupShard(mgr ctrl.Manager, opts Options, kinds []v1.ProviderKind, clients *connection.ClientCache, reports *connection.BudgetReports,
-	connector *connection.Connector) error {
+	connector *connection.Connector) (*shard.Router, error) {
 	sh := opts.Shard
 	if sh.Selector == nil {
 		sh = shard.Unsharded()
 	}
 	if !sh.Sharded() {
-		return nil // the only instance: no order to route, no one to share an account with
+		return nil, nil // the only instance: no order to route, no one to share an account with
 	}
 	if cmp.Or(opts.LeaseNamespace, opts.OperatorNamespace) == "" {
-		return errors.New("a sharded instance needs a namespace for its vendor accounts' Leases (LeaseNamespace or OperatorNamespace)")
+		return nil, errors.New("a sharded instance needs a namespace for its vendor accounts' Leases (LeaseNamespace or OperatorNamespace)")
 	}
 	leases, err := coordinationclient.NewForConfig(mgr.GetConfig())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// Unique per process: a container restarted in the same pod is another
 	// holder, whose budget starts afresh.
@@ -167,12 +168,16 @@ func setupShard(mgr ctrl.Manager, opts Options, kinds []v1.ProviderKind, clients
 	accounts := &shard.Accounts{Leases: leases, Namespace: cmp.Or(opts.LeaseNamespace, opts.OperatorNamespace), Shard: sh, Identity: identity,
 		Providers: mgr.GetClient(), Clients: clients, Clock: opts.Clock}
 	if err := shard.RegisterMetrics(crmetrics.Registry, accounts, mgr.GetClient(), kinds); err != nil {
-		return err
+		return nil, err
 	}
 	connector.Claim = accounts.Claim
 	clients.Gate = accounts.Sending
-	if err := (&shard.Router{Client: mgr.GetClient(), Shard: sh, Moved: accounts.Nudge, Relabeled: reports.Refresh}).SetupWithManager(mgr, kinds); err != nil {
-		return err
+	// The router runs on its own for orders as they come and providers as
+	// they move, and first in every order reconcile, so that no shard
+	// reconciles an order another shard serves.
+	router := &shard.Router{Client: mgr.GetClient(), Shard: sh, Moved: accounts.Nudge, Relabeled: reports.Refresh}
+	if err := router.SetupWithManager(mgr, kinds); err != nil {
+		return nil, err
 	}
-	return mgr.Add(accounts)
+	return router, mgr.Add(accounts)
 }

@@ -7,6 +7,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 	"github.com/ordersync/verification-operator/controllers/connection"
@@ -90,6 +91,24 @@ func connectOutcome(err error) outcome {
 	}
 	return retrying(v1.ReasonReconcileError, "Kubernetes API error: "+err.Error(), 0)
 }
+
+// heldOutcome is the outcome of an order whose account another shard
+// spends. While a provider moves between shards, that lasts seconds: the
+// order waits as for its budget, status unchanged and no backoff grown.
+// Past heldPatience it is no move but two providers of one account in
+// two shards, and the order says so.
+func (r *Reconciler) heldOutcome(key types.NamespacedName, held *connection.AccountHeld) outcome {
+	if r.heldSince.since(key, r.now()) < heldPatience {
+		return outcome{phase: phaseQueued, retryAfter: held.RetryAfter, holdsDeletion: true}
+	}
+	out := retrying(v1.ReasonAccountHeldByShard, held.Message, held.RetryAfter)
+	out.waitsForAccount = true
+	return out
+}
+
+// heldPatience is how long an order waits quietly for an account held by
+// another shard: longer than a move takes (a lease expiry, 50 s).
+const heldPatience = 2 * time.Minute
 
 func stalled(reason v1.Reason, message string, recheck plan.Recheck) outcome {
 	return outcome{phase: phaseStalled, reason: reason, message: message, recheck: recheck}

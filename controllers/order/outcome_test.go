@@ -11,9 +11,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
+	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
+	"github.com/ordersync/verification-operator/controllers/budget"
+	"github.com/ordersync/verification-operator/controllers/connection"
 	"github.com/ordersync/verification-operator/controllers/plan"
 	"github.com/ordersync/verification-operator/providers"
 )
@@ -252,5 +255,27 @@ func TestRoutineLooksGoBehindAPersonsChange(t *testing.T) {
 		if got := priority(r.requeue(key, c.out, time.Minute)); got != c.want {
 			t.Errorf("%s: priority %s, want %s", name, got, c.want)
 		}
+	}
+}
+
+// TestAnAccountHeldByAnotherShardIsWaitedForThenReported: while a provider
+// moves between shards its orders wait quietly (status kept, no backoff);
+// held past heldPatience, the order says why.
+func TestAnAccountHeldByAnotherShardIsWaitedForThenReported(t *testing.T) {
+	clk := clocktesting.NewFakeClock(t0)
+	r := &Reconciler{Connector: &connection.Connector{Clients: &connection.ClientCache{Budgets: budget.Registry{Clock: clk}}}}
+	key := types.NamespacedName{Namespace: "ns", Name: "o"}
+	held := connection.HeldBy("a", 5*time.Second)
+	if out := r.heldOutcome(key, held); out.phase != phaseQueued || out.retryAfter != 5*time.Second {
+		t.Fatalf("a first refusal: %+v, want a quiet wait of 5s", out)
+	}
+	clk.Step(heldPatience)
+	out := r.heldOutcome(key, held)
+	if out.phase != phaseRetrying || out.reason != v1.ReasonAccountHeldByShard || !out.waitsForAccount || out.message != held.Message {
+		t.Fatalf("held past heldPatience: %+v, want retrying AccountHeldByShard with the refusal's message, waiting for the account", out)
+	}
+	r.heldSince.forget(key) // connected: the next refusal starts a new wait
+	if out := r.heldOutcome(key, held); out.phase != phaseQueued {
+		t.Fatalf("after a connect: %+v, want a quiet wait again", out)
 	}
 }

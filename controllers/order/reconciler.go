@@ -18,6 +18,7 @@ package order
 import (
 	"cmp"
 	"context"
+	"errors"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -39,6 +40,7 @@ import (
 	"github.com/ordersync/verification-operator/controllers/conflict"
 	"github.com/ordersync/verification-operator/controllers/connection"
 	"github.com/ordersync/verification-operator/controllers/plan"
+	"github.com/ordersync/verification-operator/controllers/shard"
 	"github.com/ordersync/verification-operator/providers"
 )
 
@@ -75,6 +77,9 @@ type Reconciler struct {
 	RepeatBackoff time.Duration
 	// BudgetReports is told when an account's polled orders changed.
 	BudgetReports *connection.BudgetReports
+	// Router, when the manager is one shard of several, sends an order whose
+	// provider another shard serves to that shard (controllers/shard).
+	Router *shard.Router
 	// Trace, when set, is called as each reconcile starts, and what it
 	// returns with the result as it ends: the test suites wait on it
 	// instead of sleeping.
@@ -86,6 +91,9 @@ type Reconciler struct {
 	firstLooks firstLooks
 	// flights are the reconciles under way, on the workers or off them.
 	flights flights
+	// heldSince are when orders first found their account held by another
+	// shard (heldOutcome).
+	heldSince firstLooks
 	// settled latches once every provider declared its limits (limitsKnown).
 	settled connection.Settled
 }
@@ -145,6 +153,15 @@ func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
+	if r.Router != nil {
+		// Another shard's order leaves this one: nothing else is done here.
+		if moved, err := r.Router.Route(ctx, o); err != nil || moved {
+			if moved {
+				r.forget(req.NamespacedName)
+			}
+			return ctrl.Result{}, err
+		}
+	}
 	if !o.DeletionTimestamp.IsZero() {
 		return r.reconcileDelete(ctx, o)
 	}
@@ -191,6 +208,7 @@ func (r *Reconciler) forget(key types.NamespacedName) {
 	}
 	r.readings.forget(key)
 	r.firstLooks.forget(key)
+	r.heldSince.forget(key)
 }
 
 // sync observes, plans and applies, wanting canceled when deleting. It
@@ -202,13 +220,18 @@ func (r *Reconciler) sync(ctx, work context.Context, o *v1.VerificationOrder, de
 		return report{outcome: pausedOutcome}
 	}
 	conn, err := r.Connector.Connect(ctx, o)
-	if err != nil {
+	key := client.ObjectKeyFromObject(o)
+	var held *connection.AccountHeld
+	switch {
+	case errors.As(err, &held):
+		return report{outcome: r.heldOutcome(key, held)}
+	case err != nil:
 		return report{outcome: connectOutcome(err)}
 	}
+	r.heldSince.forget(key)
 	if owner, claimed := r.claimedBy(ctx, o, conn); claimed {
 		return report{outcome: claimedOutcome(owner)}
 	}
-	key := client.ObjectKeyFromObject(o)
 	rep := r.observePlanApply(ctx, work, o, conn, deleting)
 	if rep.accountPause > 0 {
 		conn.Budget.Pause(r.now().Add(rep.accountPause))
