@@ -96,7 +96,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 		if err := (&provider.Reconciler{
 			// With shards, another shard's providers read as gone.
 			Client: shard.ServedOnly(mgr.GetClient(), opts.Shard), APIReader: mgr.GetAPIReader(), Registry: opts.Registry, Clients: clients,
-			Kind: kind, OperatorNamespace: opts.OperatorNamespace, Recorder: recorder, BudgetReports: reports,
+			Kind: kind, OperatorNamespace: opts.OperatorNamespace, Recorder: recorder, BudgetReports: reports, Shard: shardName(opts.Shard),
 		}).SetupWithManager(mgr); err != nil {
 			return err
 		}
@@ -120,6 +120,15 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 		Client: shard.ServedOnly(mgr.GetClient(), opts.Shard), Connector: connector, Recorder: recorder, BudgetReports: reports,
 		StalledRecheck: opts.StalledRecheck, RepeatBackoff: opts.RepeatBackoff, Trace: opts.TraceReconcile, Router: router,
 	}).SetupWithManager(mgr, cmp.Or(opts.Workers, 8))
+}
+
+// shardName is the shard's name in status.shard; empty when the operator
+// is not sharded.
+func shardName(sh shard.Shard) string {
+	if sh.Selector == nil || !sh.Sharded() {
+		return ""
+	}
+	return sh.Name
 }
 
 // addWebhookReceiver serves the vendors' deliveries, when asked to.

@@ -58,6 +58,9 @@ type Reconciler struct {
 	// and is told when this reconciler's figures for an account changed, so
 	// that the other providers on the account show them too.
 	BudgetReports *connection.BudgetReports
+	// Shard is the shard this instance is (status.shard); empty when the
+	// operator is not sharded.
+	Shard string
 
 	// finished spaces the writes of status.finishedOrders.
 	finished finishedWrites
@@ -105,6 +108,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	}
 	refresh := sooner(r.reportBudget(p, account), recheck)
 	st.FinishedOrders = int32(counts.finished)
+	st.Shard = r.Shard
 	syncWebhookStatus(p)
 	if !p.GetDeletionTimestamp().IsZero() {
 		status, reason = metav1.ConditionFalse, v1.ReasonInUse
@@ -314,7 +318,8 @@ func (r *Reconciler) check(ctx context.Context, p v1.Provider) (status metav1.Co
 // SetupWithManager watches providers of r's kind and the Secrets they name.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
-		For(r.object(), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		// A label change may move the provider to another shard.
+		For(r.object(), builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.LabelChangedPredicate{}))).
 		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.providersForSecret),
 			builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).
 		Watches(&v1.VerificationOrder{}, r.orderEvents()).

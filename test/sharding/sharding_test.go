@@ -321,6 +321,15 @@ func TestEachShardConvergesItsOwnOrders(t *testing.T) {
 		n := finished(inA)
 		return n == 5, fmt.Sprintf("status.finishedOrders %d", n)
 	})
+	for a, want := range map[*fixture.Account]string{inA: "a", inDefault: shard.DefaultName} {
+		eventually(t, 30*time.Second, "status.shard names the provider's shard", func() (bool, string) {
+			p := &v1.VerificationProvider{}
+			if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(a.Provider), p); err != nil {
+				t.Fatal(err)
+			}
+			return p.Status.Shard == want, fmt.Sprintf("%s: status.shard %q, want %q", p.Name, p.Status.Shard, want)
+		})
+	}
 	// A change to the provider reaches every instance's provider reconciler.
 	p := &v1.VerificationProvider{}
 	if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(inA.Provider), p); err != nil {
