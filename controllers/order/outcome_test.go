@@ -1,14 +1,18 @@
 package order
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
 	clocktesting "k8s.io/utils/clock/testing"
@@ -277,5 +281,22 @@ func TestAnAccountHeldByAnotherShardIsWaitedForThenReported(t *testing.T) {
 	r.heldSince.forget(key) // connected: the next refusal starts a new wait
 	if out := r.heldOutcome(key, held); out.phase != phaseQueued {
 		t.Fatalf("after a connect: %+v, want a quiet wait again", out)
+	}
+}
+
+// TestAStatusWriteToAnOrderDeletedMeanwhileIsNoError: an order deleted
+// while its slow vendor call ran off the worker leaves nothing to record;
+// a conflict is requeued; any other failure is the reconcile's error.
+func TestAStatusWriteToAnOrderDeletedMeanwhileIsNoError(t *testing.T) {
+	gone := apierrors.NewNotFound(schema.GroupResource{Group: v1.GroupVersion.Group, Resource: "verificationorders"}, "o")
+	if res, err := afterStatusWrite(context.Background(), gone); err != nil || !res.IsZero() {
+		t.Errorf("not found: %+v, %v; want nothing, no error", res, err)
+	}
+	conflict := apierrors.NewConflict(schema.GroupResource{Resource: "verificationorders"}, "o", errors.New("changed"))
+	if res, err := afterStatusWrite(context.Background(), conflict); err != nil || res.RequeueAfter != time.Second {
+		t.Errorf("conflict: %+v, %v; want a requeue after 1s", res, err)
+	}
+	if _, err := afterStatusWrite(context.Background(), errors.New("etcd down")); err == nil {
+		t.Error("another failure was swallowed")
 	}
 }

@@ -393,6 +393,11 @@ func afterStatusWrite(ctx context.Context, err error) (ctrl.Result, error) {
 	if err == nil || ctx.Err() != nil {
 		return ctrl.Result{}, nil // shutting down: the next leader starts afresh
 	}
+	if apierrors.IsNotFound(err) {
+		// Deleted while its vendor call ran (a slow one, off the worker):
+		// nothing is left to record, and the reconcile that comes forgets it.
+		return ctrl.Result{}, nil
+	}
 	if apierrors.IsConflict(err) {
 		// Our cached copy is older than the object; the newer version has
 		// been or will be delivered, and is reconciled from scratch.
