@@ -11,8 +11,9 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
 
-	"github.com/ordersync/verification-operator/providers"
 	clocktesting "k8s.io/utils/clock/testing"
+
+	"github.com/ordersync/verification-operator/providers"
 )
 
 var t0 = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)

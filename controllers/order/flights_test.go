@@ -156,4 +156,7 @@ func TestAnAccountsCallsInFlightAreCapped(t *testing.T) {
 	if got := e.vendor.made(); got != "Observe o-1, Observe o-2" {
 		t.Errorf("calls %q, want the woken order's call after the first", got)
 	}
+	if o := e.get("o2"); o.Status.VendorState != "open" {
+		t.Errorf("the woken order recorded %q, want open", o.Status.VendorState)
+	}
 }

@@ -334,7 +334,7 @@ func TestReconcile(t *testing.T) {
 		given: []func(*env){reverification, func(e *env) {
 			e.order.Annotations = map[string]string{v1.ReverifiedAnnotation: "req-9/req-2"}
 		}},
-		vendor:  fns{ObserveFn: completed(24 * time.Hour), FindFn: found(""), ReverifyFn: creates("req-3", "open")},
+		vendor:  fns{ObserveFn: completed(89 * 24 * time.Hour), FindFn: found(""), ReverifyFn: creates("req-3", "open")},
 		results: []requeue{jittered(poll)},
 		calls:   "Observe req-1, Find req-1, Reverify req-1", writes: "Pending, Converged", events: "Normal Reverify",
 		status: at("open", readyAs(v1.ReasonConverged)).id("req-3").applied(providers.ActionReverify, 0),
