@@ -4,6 +4,8 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,6 +30,9 @@ const (
 	// retentionSampleEvery is how often the orders held and the manager's
 	// memory are read.
 	retentionSampleEvery = 10 * time.Second
+	// retentionCollectEvery is how often the manager is asked for a
+	// garbage collection, and its live heap read.
+	retentionCollectEvery = time.Minute
 )
 
 // sample is what the manager held at one moment of a stream.
@@ -36,6 +41,9 @@ type sample struct {
 	held         int
 	rss, inUse   float64 // MiB
 	createdSoFar int
+	// live is the heap a garbage collection kept (MiB), read every
+	// retentionCollectEvery; zero in the samples between.
+	live float64
 }
 
 // stream is one run of the retention scenario.
@@ -92,6 +100,9 @@ func (b *bench) retentionScenario() error {
 			Target: fmt.Sprintf("at %.0fs; %d at %.0fs, %d at the end", most.at.Seconds(), first.held, first.at.Seconds(), last.held)})
 		b.add(result{Scenario: sRetention, Measure: label(s) + ": RSS at the end of the stream", Value: last.rss, Unit: unitMiB,
 			Target: fmt.Sprintf("%.1f at %.0fs; heap in use %.1f → %.1f", first.rss, first.at.Seconds(), first.inUse, last.inUse)})
+		live, rss, held := s.eachMinute()
+		b.add(result{Scenario: sRetention, Measure: label(s) + ": live heap each minute", Value: live[len(live)-1], Unit: unitMiB,
+			Target: fmt.Sprintf("%s MiB; RSS %s; held %s", joinFloats(live), joinFloats(rss), joinInts(held))})
 		s.cpu.report(b, sRetention+"/"+map[bool]string{true: "on", false: "off"}[s.retained], s.orders)
 	}
 	b.add(result{Scenario: sRetention, Measure: "throughput with retention / without", Value: on.rate / off.rate, Unit: "ratio", Target: ">= 0.9"})
@@ -130,7 +141,7 @@ func (b *bench) retentionStream(retained bool) (stream, error) {
 			return s, err
 		}
 	}
-	if err := st.startManager(); err != nil {
+	if err := st.startManagerWithPprof(); err != nil {
 		return s, err
 	}
 	// Every order's Ready is watched from before the first is created: with
@@ -167,7 +178,13 @@ func (b *bench) retentionStream(retained bool) (stream, error) {
 				countMu.Lock()
 				n := int(createdSoFar)
 				countMu.Unlock()
-				out = append(out, sample{at: time.Since(start), held: held, rss: st.m.rss(), inUse: m["go_memstats_heap_inuse_bytes"] / (1 << 20), createdSoFar: n})
+				x := sample{at: time.Since(start), held: held, rss: st.m.rss(), inUse: m["go_memstats_heap_inuse_bytes"] / (1 << 20), createdSoFar: n}
+				if len(out)%int(retentionCollectEvery/retentionSampleEvery) == int(retentionCollectEvery/retentionSampleEvery)-1 {
+					if st.m.collect(fmt.Sprintf("%s-%ds-manager.heap", name, int(x.at.Seconds()))) == nil {
+						x.live = scrapeOrEmpty(st.m)["go_memstats_heap_alloc_bytes"] / (1 << 20)
+					}
+				}
+				out = append(out, x)
 			}
 		}
 	}()
@@ -330,4 +347,34 @@ func (s stream) checkPruned() (unfinished, early int, soonest time.Duration) {
 		}
 	}
 	return unfinished, early, soonest
+}
+
+// eachMinute are the live heaps read while the stream ran (after a
+// garbage collection each minute), and the RSS and the orders held then.
+func (s stream) eachMinute() (live, rss []float64, held []int) {
+	for _, x := range s.samples {
+		if x.live > 0 && x.at <= s.streamFor+retentionSampleEvery {
+			live, rss, held = append(live, x.live), append(rss, x.rss), append(held, x.held)
+		}
+	}
+	if len(live) == 0 {
+		return []float64{0}, []float64{0}, []int{0}
+	}
+	return live, rss, held
+}
+
+func joinFloats(fs []float64) string {
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = fmt.Sprintf("%.1f", f)
+	}
+	return strings.Join(out, " / ")
+}
+
+func joinInts(ns []int) string {
+	out := make([]string, len(ns))
+	for i, n := range ns {
+		out[i] = strconv.Itoa(n)
+	}
+	return strings.Join(out, " / ")
 }
