@@ -72,6 +72,7 @@ func TestMain(m *testing.M) {
 	code := 1
 	if err == nil {
 		code = m.Run()
+		removeManagerBinary()
 	} else {
 		fmt.Println(err)
 	}
@@ -204,11 +205,11 @@ func newNamespace(t *testing.T, prefix string) string {
 }
 
 // vendor starts a Truework simulator and its provider in a namespace of
-// its own, labeled for shard (none: "").
-func vendor(t *testing.T, shardName string) *fixture.Account {
+// its own, labeled for shard (none: ""), with opts.
+func vendor(t *testing.T, shardName string, opts ...fixture.Option) *fixture.Account {
 	t.Helper()
 	ns := newNamespace(t, "team")
-	a, err := fixture.Start("truework", fixture.Namespace(ns), fixture.PollInterval(time.Second))
+	a, err := fixture.Start("truework", append([]fixture.Option{fixture.Namespace(ns), fixture.PollInterval(time.Second)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -427,6 +428,28 @@ func TestAMovedProviderIsNeverCalledByTwoShards(t *testing.T) {
 	// for each order come from one shard, then the other, never
 	// interleaved. (Reconciles may still overlap for a moment: the old
 	// shard's, of an order already gone from its cache, finds nothing.)
+	oneShardThenTheOther(t, all, watched)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	overlaps := 0
+	for _, o := range watched {
+		runs := r.runs[client.ObjectKeyFromObject(o)]
+		for i, x := range runs {
+			for _, y := range runs[i+1:] {
+				if x.shard != y.shard && x.start.Before(y.end) && y.start.Before(x.end) {
+					overlaps++
+				}
+			}
+		}
+	}
+	t.Logf("reconciles of one order by both shards that overlapped in time: %d (none made a vendor call)", overlaps)
+}
+
+// oneShardThenTheOther checks that each order's vendor calls (all, in the
+// order they were made) come from one shard, then the other, never back
+// and forth.
+func oneShardThenTheOther(t *testing.T, all []call, watched []*v1.VerificationOrder) {
+	t.Helper()
 	for _, o := range watched {
 		var last string
 		switches := 0
@@ -443,20 +466,6 @@ func TestAMovedProviderIsNeverCalledByTwoShards(t *testing.T) {
 			t.Errorf("%s's vendor calls went back and forth between shards (%d switches)", o.Name, switches)
 		}
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	overlaps := 0
-	for _, o := range watched {
-		runs := r.runs[client.ObjectKeyFromObject(o)]
-		for i, x := range runs {
-			for _, y := range runs[i+1:] {
-				if x.shard != y.shard && x.start.Before(y.end) && y.start.Before(x.end) {
-					overlaps++
-				}
-			}
-		}
-	}
-	t.Logf("reconciles of one order by both shards that overlapped in time: %d (none made a vendor call)", overlaps)
 }
 
 // accountShards are the shards verification_operator_account_shard says
