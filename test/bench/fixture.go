@@ -14,6 +14,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -168,7 +169,7 @@ func (b *bench) ordersFrom(a *account, first, n int, word string, state v1.Desir
 					ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-%d", a.name, first+i), Namespace: a.ns},
 					Spec:       v1.VerificationOrderSpec{ProviderRef: v1.ProviderReference{Name: a.name}, OrderID: id, State: state},
 				}
-				if err := b.k8s.Create(ctx(), o); err != nil {
+				if err := b.create(o); err != nil {
 					errs <- err
 					return
 				}
@@ -179,6 +180,27 @@ func (b *bench) ordersFrom(a *account, first, n int, word string, state v1.Desir
 	wg.Wait()
 	close(errs)
 	return out, <-errs
+}
+
+// create creates o, trying again a few times when the API server, loaded
+// by tens of thousands of creates on two cores, drops the connection; an
+// order that exists already was created by an attempt whose answer was lost.
+func (b *bench) create(o *v1.VerificationOrder) error {
+	var err error
+	for attempt := range 5 {
+		if attempt > 0 {
+			time.Sleep(time.Duration(attempt) * time.Second)
+			if apierrors.IsAlreadyExists(err) {
+				return b.k8s.Get(ctx(), client.ObjectKeyFromObject(o), o)
+			}
+		}
+		c := o.DeepCopy()
+		if err = b.k8s.Create(ctx(), c); err == nil {
+			*o = *c
+			return nil
+		}
+	}
+	return err
 }
 
 // readyTimes waits until want orders in ns are Ready with reason, and

@@ -268,7 +268,7 @@ func (b *bench) streamOrders(accs []*account, n int, created *sync.Map, counted 
 					DeletionPolicy: v1.DeletionCancel},
 			}
 			at := time.Now()
-			if err := b.k8s.Create(ctx(), o); err != nil {
+			if err := b.create(o); err != nil {
 				errs <- err
 				return
 			}
