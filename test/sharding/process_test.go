@@ -20,18 +20,20 @@ import (
 )
 
 // The leader election of a manager process: cmd/manager sets none of its
-// timings, so they are controller-runtime's defaults (as test/chaos
-// states them too).
+// timings, so they are controller-runtime's defaults.
 const (
 	leaderLeaseDuration = 15 * time.Second
 	leaderRetryPeriod   = 2 * time.Second
+	// leaderRetryJitter is client-go's leaderelection.JitterFactor: a
+	// candidate tries every retry period plus up to 1.2 of it.
+	leaderRetryJitter = 1.2
 	// leaderTakeoverBound is the longest a standby may take to lead after
-	// its leader died without releasing the Lease: the leader's last
-	// renewal is at most a retry period before its death; the standby
-	// notices the record stopped changing at most a retry period after
-	// that, waits the lease duration, and acts on its next try, at most a
-	// retry period later. Plus 2 s for a loaded machine.
-	leaderTakeoverBound = leaderLeaseDuration + 2*leaderRetryPeriod + 2*time.Second
+	// its leader died without releasing the Lease. The leader renewed last
+	// before it died; the standby saw that renewal on its next try, at
+	// most a jittered retry period (4.4 s) later, waits the lease duration
+	// from then, and acts on its next try, at most 4.4 s later. Plus 2 s
+	// for a loaded machine: 25.8 s.
+	leaderTakeoverBound = leaderLeaseDuration + 2*time.Duration((1+leaderRetryJitter)*float64(leaderRetryPeriod)) + 2*time.Second
 )
 
 // The manager binary, built once per test binary.

@@ -22,10 +22,12 @@ import (
 // bucket is half the burst at 97% of the rate (controllers/budget), so it
 // releases at most 5 + 9.7 calls in any one second.
 const (
-	trueworkRate    = 10
-	trueworkBurst   = 10
-	clientBurst     = (trueworkBurst + 1) / 2
-	clientCeiling   = clientBurst + trueworkRate*97/100 // 5 + 9 (9.7 rounded down) = 14
+	trueworkRate  = 10
+	trueworkBurst = 10
+	clientBurst   = (trueworkBurst + 1) / 2
+	clientCeiling = clientBurst + trueworkRate*97/100 // 5 + 9 (9.7 rounded down) = 14
+	// vendorCeiling is what the vendor's own bucket admits in a second.
+	vendorCeiling   = trueworkBurst + trueworkRate
 	saturatedOrders = 100
 )
 
@@ -43,12 +45,13 @@ func canceledAtVendor(a *fixture.Account, os []*v1.VerificationOrder) int {
 // TestAProviderMovedUnderLoadKeepsItsVendorLimit moves a provider from the
 // default instance to shard a while its account is saturated (100 cancels
 // of never-observed orders, about two calls each, on a 10/s Truework key):
-// the vendor answers no 429, sees no more calls in any one second than
-// the client's bucket releases (burst 5 + 9.7/s: 14), never sees the two
-// shards' calls interleaved nor an order canceled twice, and goes without
-// calls at the move for less than the account Lease's duration (50 s:
-// what a takeover of a Lease not released costs; a released one is taken
-// at once).
+// the vendor answers no 429 and sees no more calls in any one second than
+// its limit admits (burst 10 + 10/s), the two shards together send no more
+// in any one second than one client's bucket releases (burst 5 + 9.7/s:
+// 14), the vendor never sees the two shards' calls interleaved nor an
+// order canceled twice, and goes without calls at the move for less than
+// the account Lease's duration (50 s: what a takeover of a Lease not
+// released costs; a released one is taken at once).
 func TestAProviderMovedUnderLoadKeepsItsVendorLimit(t *testing.T) {
 	c, r := &calls{}, &reconciles{}
 	startShard(t, "!"+shard.Label, c, r)
@@ -134,16 +137,23 @@ func TestAProviderMovedUnderLoadKeepsItsVendorLimit(t *testing.T) {
 	if throttled != 0 {
 		t.Errorf("the vendor answered 429 %d times", throttled)
 	}
-	// As the shards sent them (the tap, past the budget), each shard's own.
-	sent := map[string][]simkit.Event{}
+	// As the shards sent them (the tap, past the budget): both shards
+	// together keep to one client's bucket, the move adding no second
+	// burst. At the vendor, arrivals bunch a little (a burst's
+	// connections, the scheduler), so what it saw is held to its own
+	// limit: the 429s above, and the calls its bucket admits in a second.
+	sent := make([]simkit.Event, 0, len(all))
 	for _, x := range all {
-		sent[x.shard] = append(sent[x.shard], simkit.Event{At: x.start})
+		sent = append(sent, simkit.Event{At: x.start})
 	}
-	sentOld, _ := simkit.BusiestSecond(sent[shard.DefaultName])
-	sentNew, _ := simkit.BusiestSecond(sent["a"])
-	if busiest > clientCeiling {
-		t.Errorf("the vendor saw %d calls in the second from %s (%s after the move), more than the client releases (%d): %s",
-			busiest, from.Format(time.StampMilli), from.Sub(moved).Round(time.Millisecond), clientCeiling, describe(all, from, moved))
+	busiestSent, sentFrom := simkit.BusiestSecond(sent)
+	if busiestSent > clientCeiling {
+		t.Errorf("the shards sent %d calls in the second from %s (%s after the move), more than one client's bucket releases (%d): %s",
+			busiestSent, sentFrom.Format(time.StampMilli), sentFrom.Sub(moved).Round(time.Millisecond), clientCeiling, describe(all, sentFrom, moved))
+	}
+	if busiest > vendorCeiling {
+		t.Errorf("the vendor saw %d calls in the second from %s (%s after the move), more than its limit admits (%d): %s",
+			busiest, from.Format(time.StampMilli), from.Sub(moved).Round(time.Millisecond), vendorCeiling, describe(all, from, moved))
 	}
 	if gap > shard.DefaultLeaseDuration {
 		t.Errorf("the account went %s without a call (from %s), longer than its Lease's duration %s", gap.Round(time.Millisecond), gapFrom.Format(time.StampMilli), shard.DefaultLeaseDuration)
@@ -154,10 +164,11 @@ func TestAProviderMovedUnderLoadKeepsItsVendorLimit(t *testing.T) {
 	}
 	rate := float64(newCalls-1) / lastNew.Sub(firstNew).Seconds()
 	t.Logf("moved under load with %d of %d cancels left (%d calls made): the default instance's last call ended %s after the move, shard a's first began %s after it; "+
-		"handover gap %s, longest gap without a call %s; busiest second %d calls at the vendor (%d around the handover; as sent: %d by the default instance, %d by shard a; ceiling %d, vendor limit %d/s burst %d); %d × 429; "+
+		"handover gap %s, longest gap without a call %s; busiest second as sent %d calls (ceiling %d), at the vendor %d from %s after the move (%d around the handover; the vendor admits %d: %d/s, burst %d); %d × 429; "+
 		"shard a then ran %.2f calls/s; %d calls, %d cancels for %d orders",
 		left, saturatedOrders, callsBefore, lastOld.Sub(moved).Round(time.Millisecond), firstNew.Sub(moved).Round(time.Millisecond),
-		handover.Round(time.Millisecond), gap.Round(time.Millisecond), busiest, busiestAround, sentOld, sentNew, clientCeiling, trueworkRate, trueworkBurst, throttled,
+		handover.Round(time.Millisecond), gap.Round(time.Millisecond), busiestSent, clientCeiling, busiest, from.Sub(moved).Round(time.Millisecond), busiestAround,
+		vendorCeiling, trueworkRate, trueworkBurst, throttled,
 		rate, len(timeline), cancels, saturatedOrders)
 }
 
