@@ -25,8 +25,10 @@ const (
 // retryPeriod before its death; the standby notices the record stopped
 // changing at most retryPeriod after that renewal (it reads every
 // retryPeriod), waits leaseDuration from then, and acts on its next try,
-// at most retryPeriod later. Plus 2s for a loaded machine.
-const takeoverBound = leaseDuration + 2*retryPeriod + 2*time.Second
+// at most retryPeriod later. client-go stretches each retryPeriod by up to
+// 1.2 times more (wait.JitterUntil with JitterFactor 1.2). Plus 2s for a
+// loaded machine.
+const takeoverBound = leaseDuration + 2*retryPeriod*22/10 + 2*time.Second
 
 // takeover is one process taking the Lease.
 type takeover struct {
