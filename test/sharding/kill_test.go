@@ -120,22 +120,7 @@ func TestAKilledShardLeaderIsReplacedWithinItsLeases(t *testing.T) {
 	if standby.exited() {
 		t.Fatalf("a-2 exited:\n%s", standby.tail(20))
 	}
-	sh, err := shard.Parse(selector)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leases, err := coordinationclient.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lease, err := leases.Leases(leaseNamespace).Get(context.Background(), sh.LeaderElectionID("verification-operator.ordersync.dev"), metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if lease.Spec.AcquireTime == nil {
-		t.Fatal("the shard's leader Lease has no acquireTime")
-	}
-	led := lease.Spec.AcquireTime.Sub(killedAt)
+	led := leaderAcquired(t, selector).Sub(killedAt)
 	if led > leaderTakeoverBound {
 		t.Errorf("a-2 led %s after a-1 was killed, want within %s (the leader Lease's %s, two jittered retry periods of %s, 2 s margin)",
 			led.Round(time.Millisecond), leaderTakeoverBound, leaderLeaseDuration, leaderRetryPeriod)
@@ -150,24 +135,7 @@ func TestAKilledShardLeaderIsReplacedWithinItsLeases(t *testing.T) {
 	// shard.DefaultLeaseDuration, and within that of leading (plus the
 	// next look at the Lease, at most 2 s, the settle of half a burst,
 	// 0.5 s, and a 5 s margin).
-	var lastOld, firstNew time.Time
-	for _, x := range w.all() {
-		switch x.process {
-		case leader.name:
-			if !firstNew.IsZero() {
-				t.Errorf("a-1 called %s %s at %s, after a-2's first call at %s", x.method, x.path, x.start.Format(time.StampMilli), firstNew.Format(time.StampMilli))
-			}
-			if x.end.After(lastOld) {
-				lastOld = x.end
-			}
-		case standby.name:
-			if firstNew.IsZero() {
-				firstNew = x.start
-			}
-		default:
-			t.Errorf("%q called shard a's account (%s %s)", x.process, x.method, x.path)
-		}
-	}
+	lastOld, firstNew := handover(t, w, leader.name, standby.name)
 	if firstNew.IsZero() {
 		t.Fatal("a-2 made no vendor call")
 	}
@@ -187,12 +155,7 @@ func TestAKilledShardLeaderIsReplacedWithinItsLeases(t *testing.T) {
 	if cancels != n {
 		t.Errorf("%d cancels at the vendor for %d orders", cancels, n)
 	}
-	throttled := 0
-	for _, ev := range a.Sim.Timeline() {
-		if ev.Status == http.StatusTooManyRequests {
-			throttled++
-		}
-	}
+	throttled := throttledBy(a)
 	if throttled > 0 {
 		t.Errorf("the vendor answered 429 %d times", throttled)
 	}
@@ -203,4 +166,62 @@ func TestAKilledShardLeaderIsReplacedWithinItsLeases(t *testing.T) {
 		"made its first vendor call %s after the kill (%s after leading; a-1's last call ended %s after the kill); %d cancels for %d orders, %d × 429, %d calls by a-1, %d by a-2",
 		unsettled, n, killAt, led.Round(time.Millisecond), leaderTakeoverBound, took.Round(time.Millisecond), (took - led).Round(time.Millisecond),
 		lastOld.Sub(killedAt).Round(time.Microsecond), cancels, n, throttled, w.count(leader.name), w.count(standby.name))
+}
+
+// leaderAcquired is when the leader Lease of the shard of selector was
+// last acquired.
+func leaderAcquired(t *testing.T, selector string) time.Time {
+	t.Helper()
+	sh, err := shard.Parse(selector)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leases, err := coordinationclient.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lease, err := leases.Leases(leaseNamespace).Get(context.Background(), sh.LeaderElectionID("verification-operator.ordersync.dev"), metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lease.Spec.AcquireTime == nil {
+		t.Fatal("the shard's leader Lease has no acquireTime")
+	}
+	return lease.Spec.AcquireTime.Time
+}
+
+// handover reads the vendor's view of the calls of old, then of next: when
+// old's last call ended and next's first began. A call of old after next's
+// first, or of any other process, is an error.
+func handover(t *testing.T, w *wire, old, next string) (lastOld, firstNew time.Time) {
+	t.Helper()
+	for _, x := range w.all() {
+		switch x.process {
+		case old:
+			if !firstNew.IsZero() {
+				t.Errorf("%s called %s %s at %s, after %s's first call at %s", old, x.method, x.path, x.start.Format(time.StampMilli), next, firstNew.Format(time.StampMilli))
+			}
+			if x.end.After(lastOld) {
+				lastOld = x.end
+			}
+		case next:
+			if firstNew.IsZero() {
+				firstNew = x.start
+			}
+		default:
+			t.Errorf("%q called shard a's account (%s %s)", x.process, x.method, x.path)
+		}
+	}
+	return lastOld, firstNew
+}
+
+// throttledBy counts the 429s a's vendor answered.
+func throttledBy(a *fixture.Account) int {
+	n := 0
+	for _, ev := range a.Sim.Timeline() {
+		if ev.Status == http.StatusTooManyRequests {
+			n++
+		}
+	}
+	return n
 }
