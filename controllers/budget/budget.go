@@ -371,13 +371,6 @@ func (b *Budget) Polled(order types.NamespacedName, polled bool) (report bool) {
 // account's polled orders change.
 const ReportEvery = 5 * time.Second
 
-// Limits are the limits the budget holds the account to.
-func (b *Budget) Limits() Limits {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.limits
-}
-
 // PollInterval is how often each polled order may be observed: the
 // configured interval, stretched so that all polls together use at most
 // PollShare of the account's rate.
