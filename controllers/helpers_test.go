@@ -59,6 +59,17 @@ func (e *vendorEnv) updateProvider(change func(*v1.VerificationProvider)) {
 	Eventually(func() int64 { return fetchProvider(e.Provider).Status.ObservedGeneration }).Should(BeNumerically(">=", generation))
 }
 
+// waitProviderReady waits until the manager has made e's provider Ready, so
+// that an order created next finds it in the manager's cache (an order
+// reconciled before that stalls ProviderNotReady until the provider's
+// event heals it).
+func (e *vendorEnv) waitProviderReady() {
+	GinkgoHelper()
+	Eventually(func() bool {
+		return meta.IsStatusConditionTrue(fetchProvider(e.Provider).Status.Conditions, v1.ConditionReady)
+	}).Should(BeTrue(), "the provider never became Ready")
+}
+
 // vendorOrder creates an order at the vendor in the given state word.
 func (e *vendorEnv) vendorOrder(state string) string {
 	GinkgoHelper()
