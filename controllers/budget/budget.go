@@ -154,7 +154,7 @@ func (b *Budget) Take(order types.NamespacedName) time.Duration {
 		}
 		// The account was paused after the reservation was made: reserve
 		// again, after the pause.
-		delete(b.held, order)
+		b.unhold(order)
 	}
 	due := b.reserve(now).due
 	if !due.After(now) {
@@ -176,8 +176,19 @@ func (b *Budget) send(order types.NamespacedName, now time.Time) time.Duration {
 		r.CancelAt(now)
 		return wait
 	}
-	delete(b.held, order)
+	b.unhold(order)
 	return 0
+}
+
+// unhold drops order's reservation. b.mu is held. An emptied map is made
+// anew: a map never shrinks, and the burst of a few thousand new orders
+// would hold its peak size for good (1.5 MB over 100 accounts after
+// 10,000 orders, the memory bench's heap profile).
+func (b *Budget) unhold(order types.NamespacedName) {
+	delete(b.held, order)
+	if len(b.held) == 0 {
+		b.held = map[types.NamespacedName]time.Time{}
+	}
 }
 
 // booking is one call reserved from the account's buckets: when it is due,
@@ -337,7 +348,7 @@ func (b *Budget) Pause(until time.Time) {
 // in flight kept for it goes to the next in line, named as Leave names it.
 func (b *Budget) Forget(order types.NamespacedName) (next types.NamespacedName, ok bool) {
 	b.mu.Lock()
-	delete(b.held, order)
+	b.unhold(order)
 	delete(b.polled, order)
 	b.mu.Unlock()
 	return b.Leave(order)
