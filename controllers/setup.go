@@ -85,6 +85,10 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 	if err := index.Setup(ctx, mgr.GetFieldIndexer(), kinds, opts.OperatorNamespace); err != nil {
 		return err
 	}
+	claims, err := index.SetupClaims(ctx, mgr.GetCache())
+	if err != nil {
+		return err
+	}
 	clients := &connection.ClientCache{Transport: opts.Transport, Instrument: metrics.Instrument,
 		Budgets: budget.Registry{Clock: opts.Clock}}
 	if err := metrics.Register(crmetrics.Registry, mgr, clients, opts.ClusterProviders); err != nil {
@@ -119,6 +123,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 		// of this shard's orders' concern (their limits among them).
 		Client: shard.ServedOnly(mgr.GetClient(), opts.Shard), Connector: connector, Recorder: recorder, BudgetReports: reports,
 		StalledRecheck: opts.StalledRecheck, RepeatBackoff: opts.RepeatBackoff, Trace: opts.TraceReconcile, Router: router,
+		Claims: claims,
 	}).SetupWithManager(mgr, cmp.Or(opts.Workers, 8))
 }
 

@@ -39,6 +39,7 @@ import (
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 	"github.com/ordersync/verification-operator/controllers/conflict"
 	"github.com/ordersync/verification-operator/controllers/connection"
+	"github.com/ordersync/verification-operator/controllers/index"
 	"github.com/ordersync/verification-operator/controllers/plan"
 	"github.com/ordersync/verification-operator/controllers/shard"
 	"github.com/ordersync/verification-operator/providers"
@@ -77,6 +78,9 @@ type Reconciler struct {
 	RepeatBackoff time.Duration
 	// BudgetReports is told when an account's polled orders changed.
 	BudgetReports *connection.BudgetReports
+	// Claims finds the orders that claim a vendor object (claims.go); nil
+	// asks Client's OrderClaim field index.
+	Claims index.Claims
 	// Router, when the manager is one shard of several, sends an order whose
 	// provider another shard serves to that shard (controllers/shard).
 	Router *shard.Router
