@@ -121,6 +121,7 @@ func main() {
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	log := ctrl.Log.WithName("setup")
 	log.Info("starting", "version", version.Get())
+	setMemoryLimit(log)
 	if err := run(f); err != nil {
 		log.Error(err, "manager exited")
 		os.Exit(1)
