@@ -3,6 +3,7 @@ package index
 import (
 	"context"
 	"slices"
+	"strconv"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -42,7 +43,7 @@ func TestSetupClaimsFindsClaimantsInEveryNamespace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var names []string
+	names := make([]string, 0, len(got))
 	for _, o := range got {
 		names = append(names, o.Namespace+"/"+o.Name)
 	}
@@ -57,5 +58,39 @@ func TestSetupClaimsFindsClaimantsInEveryNamespace(t *testing.T) {
 	}
 	if none, _ := claims(t.Context(), "order/Z"); len(none) != 0 {
 		t.Fatalf("orders claiming order/Z: %d, want none", len(none))
+	}
+}
+
+// Orders whose claims share a bucket are told apart by their claims.
+func TestSetupClaimsTellsApartOrdersInOneBucket(t *testing.T) {
+	inf := toolscache.NewSharedIndexInformer(&toolscache.ListWatch{}, &v1.VerificationOrder{}, 0, toolscache.Indexers{})
+	claimsOf, err := SetupClaims(t.Context(), oneInformer{inf: inf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := "B0"
+	for i := 1; claimBucket("order/"+other) != claimBucket("order/A"); i++ {
+		other = "B" + strconv.Itoa(i)
+	}
+	reverifying := &v1.VerificationOrder{ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: "reverifying"},
+		Spec:   v1.VerificationOrderSpec{OrderID: "R", Reverification: &v1.Reverification{VerificationRequestID: "A"}},
+		Status: v1.VerificationOrderStatus{OrderID: "R2"}}
+	for _, o := range []*v1.VerificationOrder{
+		{ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: "a"}, Spec: v1.VerificationOrderSpec{OrderID: "A"}},
+		{ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: "b"}, Spec: v1.VerificationOrderSpec{OrderID: other}},
+		reverifying,
+	} {
+		if err := inf.GetIndexer().Add(o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for key, want := range map[string]string{"order/A": "a", "order/" + other: "b", "reverify/A": "reverifying", "order/R2": "reverifying"} {
+		got, err := claimsOf(t.Context(), key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0].Name != want {
+			t.Errorf("orders claiming %s: %d (%v), want only %s", key, len(got), got, want)
+		}
 	}
 }

@@ -4,14 +4,10 @@ package index
 
 import (
 	"context"
-	"fmt"
-	"slices"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	toolscache "k8s.io/client-go/tools/cache"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
@@ -28,78 +24,6 @@ const (
 	// (SetupClaims).
 	OrderClaim = ".claims"
 )
-
-// ClaimKeys are the vendor objects o claims to manage: the vendor order of
-// spec.orderID and status.orderID (a reverification's new request), and
-// the request a spec.reverification is to reverify, which two orders must
-// not both buy a reverification of. Ids are the vendor's, so the account
-// (compared by the order reconciler) tells two vendors' orders apart.
-func ClaimKeys(o *v1.VerificationOrder) []string {
-	var keys []string
-	for _, id := range []string{o.Spec.OrderID, o.Status.OrderID} {
-		if id != "" && !slices.Contains(keys, "order/"+id) {
-			keys = append(keys, "order/"+id)
-		}
-	}
-	if r := o.Spec.Reverification; r != nil && r.VerificationRequestID != "" {
-		keys = append(keys, "reverify/"+r.VerificationRequestID)
-	}
-	return keys
-}
-
-// Claims lists the orders, in every namespace, that claim key.
-type Claims func(ctx context.Context, key string) ([]v1.VerificationOrder, error)
-
-// ListClaims answers through reader's OrderClaim field index, as a fake
-// client registers it (client.WithIndex).
-func ListClaims(reader client.Reader) Claims {
-	return func(ctx context.Context, key string) ([]v1.VerificationOrder, error) {
-		var list v1.VerificationOrderList
-		err := reader.List(ctx, &list, client.MatchingFields{OrderClaim: key})
-		return list.Items, err
-	}
-}
-
-// SetupClaims indexes the orders in informers by ClaimKeys, and answers
-// from that index. It is the informer's own index, not a field index: a
-// field index keeps each value twice (per namespace, and cluster-wide),
-// and every order's claims are values of its own, so that was two sets
-// and two keys per order held, about 600 bytes (the memory bench's heap
-// profile). Claims are only ever looked up cluster-wide.
-func SetupClaims(ctx context.Context, informers cache.Informers) (Claims, error) {
-	inf, err := informers.GetInformer(ctx, &v1.VerificationOrder{})
-	if err != nil {
-		return nil, err
-	}
-	shared, ok := inf.(toolscache.SharedIndexInformer)
-	if !ok {
-		return nil, fmt.Errorf("the cache's informer of orders is a %T, not a client-go SharedIndexInformer", inf)
-	}
-	if err := inf.AddIndexers(toolscache.Indexers{OrderClaim: claimKeysOf}); err != nil {
-		return nil, err
-	}
-	indexer := shared.GetIndexer()
-	return func(_ context.Context, key string) ([]v1.VerificationOrder, error) {
-		held, err := indexer.ByIndex(OrderClaim, key)
-		if err != nil {
-			return nil, err
-		}
-		orders := make([]v1.VerificationOrder, 0, len(held))
-		for _, obj := range held {
-			if o, ok := obj.(*v1.VerificationOrder); ok {
-				orders = append(orders, *o.DeepCopy()) // the cache's own: never handed out
-			}
-		}
-		return orders, nil
-	}, nil
-}
-
-func claimKeysOf(obj any) ([]string, error) {
-	if o, ok := obj.(*v1.VerificationOrder); ok {
-		return ClaimKeys(o), nil
-	}
-	return nil, nil
-}
 
 // Setup registers the indexes the reconcilers and the webhook receiver
 // rely on, for the provider kinds served.
