@@ -40,6 +40,7 @@ const (
 	sSteady     = "steady"
 	sMemory     = "memory"
 	sWebhooks   = "webhooks"
+	sShards     = "shards"
 )
 
 const (
@@ -61,6 +62,7 @@ var scenarios = []scenario{
 	{sMemory, "manager memory with converged orders held", (*bench).memoryScenario},
 	{sRetention, "a steady stream of cancels with a short retention TTL, then without retention", (*bench).retentionScenario},
 	{sWebhooks, "vendor calls per active order per day, polling every 5s, then with webhooks", (*bench).webhooksScenario},
+	{sShards, "2N orders converged by one replica, then N by each of 2 shards (-shards-orders=N)", (*bench).shardsScenario},
 }
 
 func names() []string {
