@@ -85,7 +85,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 	if err := index.Setup(ctx, mgr.GetFieldIndexer(), kinds, opts.OperatorNamespace); err != nil {
 		return err
 	}
-	claims, err := index.SetupClaims(ctx, mgr.GetCache())
+	claims, err := index.SetupClaims(ctx, mgr.GetCache(), mgr.GetFieldIndexer(), mgr.GetClient())
 	if err != nil {
 		return err
 	}

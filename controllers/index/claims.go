@@ -2,7 +2,6 @@ package index
 
 import (
 	"context"
-	"fmt"
 	"hash/fnv"
 	"slices"
 	"strconv"
@@ -77,20 +76,29 @@ func claimBucket(key string) string {
 }
 
 // SetupClaims indexes the orders in informers by the buckets of their
-// ClaimKeys, on the informer itself, and answers from that index.
-func SetupClaims(ctx context.Context, informers cache.Informers) (Claims, error) {
+// ClaimKeys, on the informer itself, and answers from that index. A cache
+// confined to several namespaces (--watch-namespaces) has an informer per
+// namespace behind one that is no client-go informer: there the claims are
+// a field index of idx, answered through reader.
+func SetupClaims(ctx context.Context, informers cache.Informers, idx client.FieldIndexer, reader client.Reader) (Claims, error) {
 	inf, err := informers.GetInformer(ctx, &v1.VerificationOrder{})
 	if err != nil {
 		return nil, err
 	}
 	shared, ok := inf.(toolscache.SharedIndexInformer)
 	if !ok {
-		return nil, fmt.Errorf("the cache's informer of orders is a %T, not a client-go SharedIndexInformer", inf)
+		return ListClaims(reader), idx.IndexField(ctx, &v1.VerificationOrder{}, OrderClaim, func(obj client.Object) []string {
+			return ClaimKeys(obj.(*v1.VerificationOrder))
+		})
 	}
 	if err := inf.AddIndexers(toolscache.Indexers{OrderClaim: claimBucketsOf}); err != nil {
 		return nil, err
 	}
-	indexer := shared.GetIndexer()
+	return bucketClaims(shared.GetIndexer()), nil
+}
+
+// bucketClaims answers from indexer's claim buckets.
+func bucketClaims(indexer toolscache.Indexer) Claims {
 	return func(_ context.Context, key string) ([]v1.VerificationOrder, error) {
 		held, err := indexer.ByIndex(OrderClaim, claimBucket(key))
 		if err != nil {
@@ -103,7 +111,7 @@ func SetupClaims(ctx context.Context, informers cache.Informers) (Claims, error)
 			}
 		}
 		return orders, nil
-	}, nil
+	}
 }
 
 func claimBucketsOf(obj any) ([]string, error) {

@@ -7,9 +7,11 @@ import (
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 )
@@ -27,7 +29,7 @@ func (o oneInformer) GetInformer(context.Context, client.Object, ...cache.Inform
 
 func TestSetupClaimsFindsClaimantsInEveryNamespace(t *testing.T) {
 	inf := toolscache.NewSharedIndexInformer(&toolscache.ListWatch{}, &v1.VerificationOrder{}, 0, toolscache.Indexers{})
-	claims, err := SetupClaims(t.Context(), oneInformer{inf: inf})
+	claims, err := SetupClaims(t.Context(), oneInformer{inf: inf}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +66,7 @@ func TestSetupClaimsFindsClaimantsInEveryNamespace(t *testing.T) {
 // Orders whose claims share a bucket are told apart by their claims.
 func TestSetupClaimsTellsApartOrdersInOneBucket(t *testing.T) {
 	inf := toolscache.NewSharedIndexInformer(&toolscache.ListWatch{}, &v1.VerificationOrder{}, 0, toolscache.Indexers{})
-	claimsOf, err := SetupClaims(t.Context(), oneInformer{inf: inf})
+	claimsOf, err := SetupClaims(t.Context(), oneInformer{inf: inf}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,4 +95,52 @@ func TestSetupClaimsTellsApartOrdersInOneBucket(t *testing.T) {
 			t.Errorf("orders claiming %s: %d (%v), want only %s", key, len(got), got, want)
 		}
 	}
+}
+
+// namespacesInformer is the informer a cache confined to several
+// namespaces has: no client-go informer.
+type namespacesInformer struct{ cache.Informers }
+
+func (namespacesInformer) GetInformer(context.Context, client.Object, ...cache.InformerGetOption) (cache.Informer, error) {
+	return plainInformer{}, nil
+}
+
+// plainInformer is a cache.Informer and nothing more.
+type plainInformer struct{ cache.Informer }
+
+func TestSetupClaimsOverSeveralNamespacesIsAFieldIndex(t *testing.T) {
+	scheme := runtime.NewScheme()
+	if err := v1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	builder := fake.NewClientBuilder().WithScheme(scheme)
+	var kube client.Client
+	claimsOf, err := SetupClaims(t.Context(), namespacesInformer{}, fakeIndexer{builder}, readerFunc(func() client.Reader { return kube }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kube = builder.WithObjects(
+		&v1.VerificationOrder{ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: "first"}, Spec: v1.VerificationOrderSpec{OrderID: "X"}},
+		&v1.VerificationOrder{ObjectMeta: metav1.ObjectMeta{Namespace: "b", Name: "second"}, Spec: v1.VerificationOrderSpec{OrderID: "X"}},
+		&v1.VerificationOrder{ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: "other"}, Spec: v1.VerificationOrderSpec{OrderID: "Y"}},
+	).Build()
+	got, err := claimsOf(t.Context(), "order/X")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("orders claiming order/X: %d, want 2", len(got))
+	}
+}
+
+// readerFunc reads through the client get returns when asked: the fake
+// client is built after its indexes are registered.
+type readerFunc func() client.Reader
+
+func (f readerFunc) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	return f().Get(ctx, key, obj, opts...)
+}
+
+func (f readerFunc) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
+	return f().List(ctx, list, opts...)
 }

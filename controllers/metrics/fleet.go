@@ -2,13 +2,13 @@ package metrics
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/api/meta"
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 	"github.com/ordersync/verification-operator/controllers/connection"
@@ -127,7 +127,9 @@ func (c fleetCollector) orders(ctx context.Context) ([]*v1.VerificationOrder, er
 	}
 	shared, ok := inf.(toolscache.SharedIndexInformer)
 	if !ok {
-		return nil, fmt.Errorf("the cache's informer of orders is a %T, not a client-go SharedIndexInformer", inf)
+		// A cache confined to several namespaces has an informer per
+		// namespace behind this one: list them, still without copies.
+		return c.listOrders(ctx)
 	}
 	held := shared.GetStore().List()
 	orders := make([]*v1.VerificationOrder, 0, len(held))
@@ -193,4 +195,18 @@ func boolWord(b bool) string {
 		return "true"
 	}
 	return "false"
+}
+
+// listOrders lists the cache's orders without deep copies; each item is
+// still a copy of the cache's struct.
+func (c fleetCollector) listOrders(ctx context.Context) ([]*v1.VerificationOrder, error) {
+	var list v1.VerificationOrderList
+	if err := c.cache.List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil {
+		return nil, err
+	}
+	orders := make([]*v1.VerificationOrder, len(list.Items))
+	for i := range list.Items {
+		orders[i] = &list.Items[i]
+	}
+	return orders, nil
 }
