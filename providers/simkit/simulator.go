@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -211,7 +212,7 @@ func (s *Server) Handle(pattern string, h http.HandlerFunc) {
 			return
 		}
 		s.note(ev)
-		if s.roll(f.SlowRate) && !wait(r, time.Duration(f.SlowMs)*time.Millisecond) {
+		if s.roll(f.SlowRate) && !waitUnread(r, time.Duration(f.SlowMs)*time.Millisecond) {
 			return // the client gave up first: the call was applied, its answer lost
 		}
 		rec.flushTo(w)
@@ -226,6 +227,16 @@ func wait(r *http.Request, d time.Duration) bool {
 	case <-r.Context().Done():
 		return false
 	}
+}
+
+// waitUnread is wait for a call whose body may be unread (an injected
+// fault is answered without the handler): net/http notices a client that
+// goes away only once the body is read, and a client that gave up on a
+// held answer must read as gone, not as one that had the answer (and its
+// Retry-After) when the hold ended.
+func waitUnread(r *http.Request, d time.Duration) bool {
+	_, _ = io.Copy(io.Discard, r.Body)
+	return wait(r, d)
 }
 
 func retryAfter(h http.Header) time.Duration {

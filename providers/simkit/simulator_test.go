@@ -591,3 +591,36 @@ func TestBusiestSecond(t *testing.T) {
 		t.Errorf("three calls at once: the busiest second of the simulator's timeline holds %d", n)
 	}
 }
+
+// A client that gives up on a held answer to a call with a body, answered
+// by an injected fault (its body never read by a handler), reads as gone:
+// the hold ends when it goes, not when it would have been answered.
+func TestAHeldFaultNoticesTheClientGoing(t *testing.T) {
+	s := simkit.New(&fakeVendor{orders: map[string]string{}}, 0, 0)
+	s.Handle("PUT /api/orders/{id}/cancel", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
+	s.SetFaults(simkit.Faults{Rate: 1, RetryAfterSeconds: 2, SlowRate: 1, SlowMs: int((90 * time.Second).Milliseconds())})
+	gone := make(chan error, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.ServeHTTP(w, r)
+		gone <- r.Context().Err()
+	}))
+	t.Cleanup(srv.Close)
+	client := srv.Client()
+	client.Timeout = 100 * time.Millisecond
+	req, err := http.NewRequest(http.MethodPut, srv.URL+"/api/orders/X/cancel", strings.NewReader(`{"reason":"other"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := client.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("got %d, want the client's timeout", resp.StatusCode)
+	}
+	select {
+	case err := <-gone:
+		if err == nil {
+			t.Fatal("the call's context was not canceled: the client reads as having had the answer")
+		}
+	case <-time.After(30 * time.Second): // the hold is 90 s: only the client's going ends it sooner
+		t.Fatal("the simulator still holds the answer of a client that is gone")
+	}
+}
