@@ -19,6 +19,7 @@ import (
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 	"github.com/ordersync/verification-operator/controllers/connection"
+	"github.com/ordersync/verification-operator/controllers/index"
 	"github.com/ordersync/verification-operator/controllers/order"
 	"github.com/ordersync/verification-operator/providers"
 	"github.com/ordersync/verification-operator/providers/registry"
@@ -451,6 +452,7 @@ func isolated(o *v1.VerificationOrder) {
 func newIsolatedReconciler(c client.Client) *order.Reconciler {
 	r := &order.Reconciler{
 		Client:    c,
+		Claims:    index.ListClaims(c),
 		Connector: &connection.Connector{Cached: c, Live: k8s, Registry: registry.Default(), Clients: &connection.ClientCache{}},
 		Recorder:  events.NewFakeRecorder(100),
 	}

@@ -49,14 +49,21 @@ func claims(o *v1.VerificationOrder, key string) bool {
 // Claims lists the orders, in every namespace, that claim key.
 type Claims func(ctx context.Context, key string) ([]v1.VerificationOrder, error)
 
-// ListClaims answers through reader's OrderClaim field index, as a fake
-// client registers it (client.WithIndex).
+// ListClaims answers through reader's OrderClaim field index (FieldIndexClaims).
 func ListClaims(reader client.Reader) Claims {
 	return func(ctx context.Context, key string) ([]v1.VerificationOrder, error) {
 		var list v1.VerificationOrderList
 		err := reader.List(ctx, &list, client.MatchingFields{OrderClaim: key})
 		return list.Items, err
 	}
+}
+
+// FieldIndexClaims registers OrderClaim as a field index of idx, the index
+// ListClaims asks.
+func FieldIndexClaims(ctx context.Context, idx client.FieldIndexer) error {
+	return idx.IndexField(ctx, &v1.VerificationOrder{}, OrderClaim, func(obj client.Object) []string {
+		return ClaimKeys(obj.(*v1.VerificationOrder))
+	})
 }
 
 // claimBuckets is how many buckets SetupClaims spreads claims over.
@@ -76,22 +83,21 @@ func claimBucket(key string) string {
 }
 
 // SetupClaims indexes the orders in informers by the buckets of their
-// ClaimKeys, on the informer itself, and answers from that index. A cache
-// confined to several namespaces (--watch-namespaces) has an informer per
-// namespace behind one that is no client-go informer: there the claims are
-// a field index of idx, answered through reader.
+// ClaimKeys, on the informer itself, and answers from that index. Where
+// there is no such informer (OrdersInformer), the claims are a field
+// index of idx, answered through reader.
 func SetupClaims(ctx context.Context, informers cache.Informers, idx client.FieldIndexer, reader client.Reader) (Claims, error) {
-	inf, err := informers.GetInformer(ctx, &v1.VerificationOrder{})
-	if err != nil {
+	shared, ok, err := OrdersInformer(ctx, informers)
+	switch {
+	case err != nil:
 		return nil, err
+	case !ok:
+		if err := FieldIndexClaims(ctx, idx); err != nil {
+			return nil, err
+		}
+		return ListClaims(reader), nil
 	}
-	shared, ok := inf.(toolscache.SharedIndexInformer)
-	if !ok {
-		return ListClaims(reader), idx.IndexField(ctx, &v1.VerificationOrder{}, OrderClaim, func(obj client.Object) []string {
-			return ClaimKeys(obj.(*v1.VerificationOrder))
-		})
-	}
-	if err := inf.AddIndexers(toolscache.Indexers{OrderClaim: claimBucketsOf}); err != nil {
+	if err := shared.AddIndexers(toolscache.Indexers{OrderClaim: claimBucketsOf}); err != nil {
 		return nil, err
 	}
 	return bucketClaims(shared.GetIndexer()), nil
@@ -112,6 +118,19 @@ func bucketClaims(indexer toolscache.Indexer) Claims {
 		}
 		return orders, nil
 	}
+}
+
+// OrdersInformer is the client-go informer of the orders in informers, to
+// read and index without copies. ok is false for a cache confined to
+// several namespaces (--watch-namespaces): an informer per namespace is
+// behind the one it has, and only its lists see them all.
+func OrdersInformer(ctx context.Context, informers cache.Informers) (_ toolscache.SharedIndexInformer, ok bool, _ error) {
+	inf, err := informers.GetInformer(ctx, &v1.VerificationOrder{})
+	if err != nil {
+		return nil, false, err
+	}
+	shared, ok := inf.(toolscache.SharedIndexInformer)
+	return shared, ok, nil
 }
 
 func claimBucketsOf(obj any) ([]string, error) {

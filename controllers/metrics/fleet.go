@@ -6,7 +6,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/api/meta"
-	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -121,15 +120,12 @@ func (c fleetCollector) Collect(ch chan<- prometheus.Metric) {
 // about 6 MiB: the heap's growth between scrapes 5 s apart in make bench's
 // memory scenario).
 func (c fleetCollector) orders(ctx context.Context) ([]*v1.VerificationOrder, error) {
-	inf, err := c.cache.GetInformer(ctx, &v1.VerificationOrder{})
-	if err != nil {
+	shared, ok, err := index.OrdersInformer(ctx, c.cache)
+	switch {
+	case err != nil:
 		return nil, err
-	}
-	shared, ok := inf.(toolscache.SharedIndexInformer)
-	if !ok {
-		// A cache confined to several namespaces has an informer per
-		// namespace behind this one: list them, still without copies.
-		return c.listOrders(ctx)
+	case !ok:
+		return c.listOrders(ctx) // still without deep copies
 	}
 	held := shared.GetStore().List()
 	orders := make([]*v1.VerificationOrder, 0, len(held))

@@ -33,7 +33,7 @@ func (r *Reconciler) claimedBy(ctx context.Context, o *v1.VerificationOrder, con
 	}
 	oldest := o
 	for _, key := range index.ClaimKeys(o) {
-		others, err := r.claims()(ctx, key)
+		others, err := r.Claims(ctx, key)
 		if err != nil {
 			continue // the cache answers from memory; the next reconcile asks again
 		}
@@ -48,15 +48,6 @@ func (r *Reconciler) claimedBy(ctx context.Context, o *v1.VerificationOrder, con
 		}
 	}
 	return client.ObjectKeyFromObject(oldest), oldest.UID != o.UID
-}
-
-// claims is how orders claiming a key are found: Claims, or the field
-// index of a fake client.
-func (r *Reconciler) claims() index.Claims {
-	if r.Claims != nil {
-		return r.Claims
-	}
-	return index.ListClaims(r.Client)
 }
 
 // older: a was created before b (their names break a tie).
@@ -79,7 +70,7 @@ func (r *Reconciler) claimants(ctx context.Context, obj client.Object) []reconci
 	o := obj.(*v1.VerificationOrder)
 	var reqs []reconcile.Request
 	for _, key := range index.ClaimKeys(o) {
-		others, err := r.claims()(ctx, key)
+		others, err := r.Claims(ctx, key)
 		if err != nil {
 			continue
 		}

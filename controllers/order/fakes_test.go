@@ -280,6 +280,7 @@ func (e *env) start() {
 	clients := &connection.ClientCache{Budgets: budget.Registry{Clock: e.clock}}
 	e.r = &Reconciler{
 		Client:         e.kube,
+		Claims:         index.ListClaims(e.kube),
 		Connector:      &connection.Connector{Cached: e.kube, Live: e.kube, Registry: providers.NewRegistry(e.declared), Clients: clients},
 		Recorder:       e.events,
 		Backoff:        DefaultBackoff(),

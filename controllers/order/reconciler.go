@@ -78,8 +78,9 @@ type Reconciler struct {
 	RepeatBackoff time.Duration
 	// BudgetReports is told when an account's polled orders changed.
 	BudgetReports *connection.BudgetReports
-	// Claims finds the orders that claim a vendor object (claims.go); nil
-	// asks Client's OrderClaim field index.
+	// Claims finds the orders that claim a vendor object (claims.go):
+	// index.SetupClaims's, or index.ListClaims over a client that has
+	// the field index (index.FieldIndexClaims). Required.
 	Claims index.Claims
 	// Router, when the manager is one shard of several, sends an order whose
 	// provider another shard serves to that shard (controllers/shard).

@@ -239,10 +239,14 @@ func newWorld(t *testing.T) *world {
 	if err := index.Setup(t.Context(), fakeIndexer{builder}, kinds, sampleNamespace); err != nil {
 		t.Fatal(err)
 	}
+	if err := index.FieldIndexClaims(t.Context(), fakeIndexer{builder}); err != nil {
+		t.Fatal(err)
+	}
 	w := &world{t: t, kube: builder.Build(), account: a}
 	w.clients = &connection.ClientCache{Budgets: budget.Registry{Clock: clocktesting.NewFakeClock(sampleTime.Time)}}
 	w.orders = &order.Reconciler{
 		Client:    w.kube,
+		Claims:    index.ListClaims(w.kube),
 		Connector: &connection.Connector{Cached: w.kube, Live: w.kube, Registry: registry.Default(), Clients: w.clients},
 		Recorder:  events.NewFakeRecorder(100),
 		Backoff:   order.DefaultBackoff(),
