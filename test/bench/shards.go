@@ -129,8 +129,8 @@ func (r *shardsRun) count(accs []*account, ms []*manager) {
 }
 
 // closeShards stops the run's managers, then deletes its orders and waits
-// until they are gone: the next run, or scenario, must not share the API
-// server with their deletion.
+// until they are gone (stage.close): the next run, or scenario, must not
+// share the API server with their deletion.
 func (b *bench) closeShards(st *stage, ms []*manager) {
 	for _, m := range ms {
 		if m != nil {
@@ -138,11 +138,6 @@ func (b *bench) closeShards(st *stage, ms []*manager) {
 		}
 	}
 	st.close()
-	for end := time.Now().Add(3 * time.Minute); time.Now().Before(end); time.Sleep(time.Second) {
-		if held, err := b.watch.held(st.ns); err == nil && held == 0 {
-			return
-		}
-	}
 }
 
 // shardsAccounts adds the accounts, the first half for shard1 and the
