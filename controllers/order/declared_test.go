@@ -25,14 +25,6 @@ func TestAStartWaitsForEveryProvidersLimits(t *testing.T) {
 	if got := e.vendor.made(); got != "" {
 		t.Fatalf("calls %q before every provider declared its limits", got)
 	}
-	if got := e.writes.of("o"); got != "" {
-		t.Fatalf("status writes %q at the first look, back before its Pending is due", got)
-	}
-	e.clock.Step(time.Second)
-	exactly(time.Second).check(t, "a pending delay later, still waiting", e.reconcile("o"))
-	if got := e.writes.of("o"); got != "Pending" {
-		t.Fatalf("status writes %q, want the Pending conditions once the wait outlasts the pending delay", got)
-	}
 	e.r.Connector.Clients.Declare(e.provider, "acct", budget.Limits{RequestsPerSecond: 1000, Burst: 1000})
 	jittered(connection.DefaultPollInterval).check(t, "once it has", e.reconcile("o"))
 	if got := e.vendor.made(); got != "Observe o-1" {

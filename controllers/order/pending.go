@@ -93,13 +93,10 @@ func (r *Reconciler) vendorCall(ctx context.Context, o *v1.VerificationOrder, ca
 	}
 }
 
-// pendWhileQueued writes o's Pending conditions if it has none and it
-// comes back only after pendingDelay since the first look. One due back by
-// then writes nothing now: it is looked at again in time. A start's wait
-// for the providers' limits (waitsForLimits, due after exactly the delay)
-// so costs no write when the limits are known by the next look.
+// pendWhileQueued writes o's Pending conditions if it has none and its
+// reserved call comes due only after pendingDelay since the first look.
 func (r *Reconciler) pendWhileQueued(ctx context.Context, o *v1.VerificationOrder, due time.Duration) {
-	if needsPending(o) && due > r.pendingLeft(o) {
+	if needsPending(o) && due >= r.pendingLeft(o) {
 		r.writePending(ctx, o)
 	}
 }
