@@ -406,7 +406,7 @@ func (b *bench) flip(orders []*v1.VerificationOrder, state v1.DesiredState) erro
 func (b *bench) cleanup(namespaces ...string) {
 	for _, ns := range namespaces {
 		if left := b.deleteOrders(ns); left > 0 {
-			fmt.Printf("   %d orders of %s still there after a minute without one deleted\n", left, ns)
+			fmt.Printf("   %d orders of %s still there after three deletions in a row removed none\n", left, ns)
 		}
 	}
 }
@@ -414,22 +414,26 @@ func (b *bench) cleanup(namespaces ...string) {
 // deleteOrders deletes ns's orders and returns how many are left. A
 // deletion of tens of thousands can outlast its request (the API server's
 // 60 s) and leave the rest, so it is asked again whenever 15 s pass with
-// orders left and none deleted; it gives up after a minute of that.
+// orders left and none deleted; it gives up after three asks in a row
+// with none deleted between them.
 func (b *bench) deleteOrders(ns string) int {
-	left, progressed, asked := -1, time.Now(), time.Time{}
-	for time.Since(progressed) < time.Minute {
+	left, fruitless := -1, 0
+	var progressed, asked time.Time
+	for fruitless < 3 {
 		if held, err := b.watch.held(ns); err == nil {
 			if held == 0 {
 				return 0
 			}
 			if held != left {
-				left, progressed = held, time.Now()
+				left, progressed, fruitless = held, time.Now(), 0
 			}
 		}
 		if asked.IsZero() || time.Since(asked) >= 15*time.Second && time.Since(progressed) >= 15*time.Second {
-			asked = time.Now()
 			_ = b.k8s.DeleteAllOf(ctx(), &v1.VerificationOrder{}, client.InNamespace(ns), client.PropagationPolicy(metav1.DeletePropagationBackground),
 				&client.DeleteAllOfOptions{DeleteOptions: client.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)}})
+			asked = time.Now() // the request may take the API server's whole timeout
+			fruitless++
+			continue
 		}
 		time.Sleep(time.Second)
 	}
