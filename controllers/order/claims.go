@@ -26,16 +26,18 @@ import (
 // (managementPolicy ObserveOnly) never act, so they neither claim nor wait.
 
 // claimedBy returns the owner of the vendor order o names at conn's
-// account, when it is another order.
-func (r *Reconciler) claimedBy(ctx context.Context, o *v1.VerificationOrder, conn *connection.Connection) (owner types.NamespacedName, claimed bool) {
+// account, when it is another order. A claim that cannot be looked up is
+// an error, never "unclaimed": the order would act on a vendor order that
+// another may own.
+func (r *Reconciler) claimedBy(ctx context.Context, o *v1.VerificationOrder, conn *connection.Connection) (owner types.NamespacedName, claimed bool, _ error) {
 	if o.Spec.ManagementPolicy == v1.ManagementObserveOnly {
-		return types.NamespacedName{}, false
+		return types.NamespacedName{}, false, nil
 	}
 	oldest := o
 	for _, key := range index.ClaimKeys(o) {
 		others, err := r.Claims(ctx, key)
 		if err != nil {
-			continue // the cache answers from memory; the next reconcile asks again
+			return types.NamespacedName{}, false, err
 		}
 		for i := range others {
 			other := &others[i]
@@ -47,7 +49,7 @@ func (r *Reconciler) claimedBy(ctx context.Context, o *v1.VerificationOrder, con
 			}
 		}
 	}
-	return client.ObjectKeyFromObject(oldest), oldest.UID != o.UID
+	return client.ObjectKeyFromObject(oldest), oldest.UID != o.UID, nil
 }
 
 // older: a was created before b (their names break a tie).
@@ -56,6 +58,12 @@ func older(a, b *v1.VerificationOrder) bool {
 		return a.CreationTimestamp.Before(&b.CreationTimestamp)
 	}
 	return a.Namespace+"/"+a.Name < b.Namespace+"/"+b.Name
+}
+
+// claimsUnknownOutcome: who owns the vendor order could not be told, so
+// no call is made; retried with backoff.
+func claimsUnknownOutcome(err error) outcome {
+	return retrying(v1.ReasonReconcileError, "Looking up which VerificationOrder manages this vendor order failed, so no vendor call is made until it is known: "+err.Error(), 0)
 }
 
 func claimedOutcome(owner types.NamespacedName) outcome {

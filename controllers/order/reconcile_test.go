@@ -197,6 +197,19 @@ func TestReconcile(t *testing.T) {
 			exactly(maxRetryAfter).check(t, "another order of the account", e.reconcile("o2"))
 		},
 	}, {
+		name: "who owns the vendor order cannot be looked up: no call, ReconcileError, backing off",
+		given: []func(*env){wants(v1.DesiredCanceled), func(e *env) {
+			e.onStart = append(e.onStart, func() {
+				e.r.Claims = func(context.Context, string) ([]v1.VerificationOrder, error) {
+					return nil, fmt.Errorf("index %s not found", "claims")
+				}
+			})
+		}},
+		vendor:  fns{ObserveFn: answers("open"), CancelFn: answers("canceled")},
+		results: []requeue{routineAfter(time.Second), routineAfter(2 * time.Second)},
+		writes:  "ReconcileError",
+		status:  nowhere(retryingAs(v1.ReasonReconcileError)),
+	}, {
 		name:    "503: VendorUnavailable, backing off",
 		vendor:  fns{ObserveFn: fails(providers.Errorf(providers.KindTransient, 503, "down"))},
 		results: []requeue{routineAfter(time.Second), routineAfter(2 * time.Second)},

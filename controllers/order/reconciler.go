@@ -234,7 +234,10 @@ func (r *Reconciler) sync(ctx, work context.Context, o *v1.VerificationOrder, de
 		return report{outcome: connectOutcome(err)}
 	}
 	r.heldSince.forget(key)
-	if owner, claimed := r.claimedBy(ctx, o, conn); claimed {
+	switch owner, claimed, err := r.claimedBy(ctx, o, conn); {
+	case err != nil:
+		return report{outcome: claimsUnknownOutcome(err)}
+	case claimed:
 		return report{outcome: claimedOutcome(owner)}
 	}
 	rep := r.observePlanApply(ctx, work, o, conn, deleting)
