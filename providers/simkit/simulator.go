@@ -183,8 +183,8 @@ func DecodeAdmin(w http.ResponseWriter, r *http.Request, v any) bool { return de
 func (s *Server) Handle(pattern string, h http.HandlerFunc) {
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		f := s.Faults()
-		if f.LatencyMs > 0 && !wait(r, time.Duration(f.LatencyMs)*time.Millisecond) {
-			return
+		if f.LatencyMs > 0 && !wait(readBody(r), time.Duration(f.LatencyMs)*time.Millisecond) {
+			return // the client went during the latency: never applied, never answered
 		}
 		ev := Event{At: time.Now(), Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, UserAgent: r.UserAgent()}
 		if s.roll(f.ResetRate) {
@@ -237,6 +237,17 @@ func wait(r *http.Request, d time.Duration) bool {
 func waitUnread(r *http.Request, d time.Duration) bool {
 	_, _ = io.Copy(io.Discard, r.Body)
 	return wait(r, d)
+}
+
+// readBody reads r's body into memory before a wait, for the handler to
+// read after it: until the body is read, net/http does not notice a
+// client that goes away (waitUnread).
+func readBody(r *http.Request) *http.Request {
+	body, err := io.ReadAll(r.Body)
+	if err == nil {
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	return r
 }
 
 func retryAfter(h http.Header) time.Duration {

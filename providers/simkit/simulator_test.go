@@ -611,7 +611,16 @@ func TestAHeldFaultNoticesTheClientGoing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if resp, err := client.Do(req); err == nil {
+	resp, err := client.Do(req)
+	expectGone(t, resp, err, gone)
+}
+
+// expectGone: the call (resp, err) ended at the client's timeout, and the
+// simulator's call (its context's error on gone) noticed it, well before
+// the 90 s it was held for.
+func expectGone(t *testing.T, resp *http.Response, err error, gone <-chan error) {
+	t.Helper()
+	if err == nil {
 		resp.Body.Close()
 		t.Fatalf("got %d, want the client's timeout", resp.StatusCode)
 	}
@@ -620,7 +629,52 @@ func TestAHeldFaultNoticesTheClientGoing(t *testing.T) {
 		if err == nil {
 			t.Fatal("the call's context was not canceled: the client reads as having had the answer")
 		}
-	case <-time.After(30 * time.Second): // the hold is 90 s: only the client's going ends it sooner
-		t.Fatal("the simulator still holds the answer of a client that is gone")
+	case <-time.After(30 * time.Second):
+		t.Fatal("the simulator still holds the call of a client that is gone")
+	}
+}
+
+// TestALatencyNoticesTheClientGoing: a client that gives up during the
+// latency of a call with a body reads as gone, and the call is neither
+// applied nor answered; one that waits gets its body to the handler.
+func TestALatencyNoticesTheClientGoing(t *testing.T) {
+	s := simkit.New(&fakeVendor{orders: map[string]string{}}, 0, 0)
+	bodies := make(chan string, 2)
+	s.Handle("PUT /api/orders/{id}/cancel", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		bodies <- string(b)
+		w.WriteHeader(http.StatusOK)
+	})
+	gone := make(chan error, 2)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.ServeHTTP(w, r)
+		gone <- r.Context().Err()
+	}))
+	t.Cleanup(srv.Close)
+	put := func(timeout time.Duration) (*http.Response, error) {
+		req, err := http.NewRequest(http.MethodPut, srv.URL+"/api/orders/X/cancel", strings.NewReader(`{"reason":"other"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		client := srv.Client()
+		client.Timeout = timeout
+		return client.Do(req)
+	}
+
+	s.SetFaults(simkit.Faults{LatencyMs: int((90 * time.Second).Milliseconds())})
+	resp, err := put(100 * time.Millisecond)
+	expectGone(t, resp, err, gone)
+	if n := len(s.Timeline()); n != 0 {
+		t.Fatalf("%d calls in the timeline, want none: the client went before the call was made", n)
+	}
+
+	s.SetFaults(simkit.Faults{LatencyMs: 1})
+	resp, err = put(30 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := <-bodies; got != `{"reason":"other"}` {
+		t.Fatalf("the handler read %q, want the body sent", got)
 	}
 }
