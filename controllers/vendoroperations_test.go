@@ -3,6 +3,7 @@ package controllers_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -452,12 +453,31 @@ func isolated(o *v1.VerificationOrder) {
 func newIsolatedReconciler(c client.Client) *order.Reconciler {
 	r := &order.Reconciler{
 		Client:    c,
-		Claims:    index.ListClaims(c),
+		Claims:    scanClaims(c),
 		Connector: &connection.Connector{Cached: c, Live: k8s, Registry: registry.Default(), Clients: &connection.ClientCache{}},
 		Recorder:  events.NewFakeRecorder(100),
 	}
 	r.Backoff = workqueueBackoff()
 	return r
+}
+
+// scanClaims answers the claims through c, which reads the API server
+// and so has no claims index: it lists every order and keeps those that
+// claim key.
+func scanClaims(c client.Reader) index.Claims {
+	return func(ctx context.Context, key string) ([]v1.VerificationOrder, error) {
+		var list v1.VerificationOrderList
+		if err := c.List(ctx, &list); err != nil {
+			return nil, err
+		}
+		var claimants []v1.VerificationOrder
+		for _, o := range list.Items {
+			if slices.Contains(index.ClaimKeys(&o), key) {
+				claimants = append(claimants, o)
+			}
+		}
+		return claimants, nil
+	}
 }
 
 // failWritesOnceVendorMoved fails every status write once moved says the
