@@ -2,6 +2,7 @@ package order
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -201,7 +202,7 @@ func TestReconcile(t *testing.T) {
 		given: []func(*env){wants(v1.DesiredCanceled), func(e *env) {
 			e.onStart = append(e.onStart, func() {
 				e.r.Claims = func(context.Context, string) ([]v1.VerificationOrder, error) {
-					return nil, fmt.Errorf("index %s not found", "claims")
+					return nil, errors.New("index claims not found")
 				}
 			})
 		}},

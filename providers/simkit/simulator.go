@@ -183,7 +183,7 @@ func DecodeAdmin(w http.ResponseWriter, r *http.Request, v any) bool { return de
 func (s *Server) Handle(pattern string, h http.HandlerFunc) {
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		f := s.Faults()
-		if f.LatencyMs > 0 && !wait(readBody(r), time.Duration(f.LatencyMs)*time.Millisecond) {
+		if f.LatencyMs > 0 && !wait(r, time.Duration(f.LatencyMs)*time.Millisecond) {
 			return // the client went during the latency: never applied, never answered
 		}
 		ev := Event{At: time.Now(), Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, UserAgent: r.UserAgent()}
@@ -212,7 +212,7 @@ func (s *Server) Handle(pattern string, h http.HandlerFunc) {
 			return
 		}
 		s.note(ev)
-		if s.roll(f.SlowRate) && !waitUnread(r, time.Duration(f.SlowMs)*time.Millisecond) {
+		if s.roll(f.SlowRate) && !wait(r, time.Duration(f.SlowMs)*time.Millisecond) {
 			return // the client gave up first: the call was applied, its answer lost
 		}
 		rec.flushTo(w)
@@ -220,34 +220,21 @@ func (s *Server) Handle(pattern string, h http.HandlerFunc) {
 }
 
 // wait holds the call for d, or until the client goes; false if it went.
+// net/http notices a client that goes away only once the request body is
+// read, so the body is read first, kept in memory for a handler still to
+// come (a latency) or for none (an injected fault): a client that gave up
+// must read as gone, never as one that had the answer (and its
+// Retry-After) when the hold ended.
 func wait(r *http.Request, d time.Duration) bool {
+	if body, err := io.ReadAll(r.Body); err == nil {
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
 	select {
 	case <-time.After(d):
 		return true
 	case <-r.Context().Done():
 		return false
 	}
-}
-
-// waitUnread is wait for a call whose body may be unread (an injected
-// fault is answered without the handler): net/http notices a client that
-// goes away only once the body is read, and a client that gave up on a
-// held answer must read as gone, not as one that had the answer (and its
-// Retry-After) when the hold ended.
-func waitUnread(r *http.Request, d time.Duration) bool {
-	_, _ = io.Copy(io.Discard, r.Body)
-	return wait(r, d)
-}
-
-// readBody reads r's body into memory before a wait, for the handler to
-// read after it: until the body is read, net/http does not notice a
-// client that goes away (waitUnread).
-func readBody(r *http.Request) *http.Request {
-	body, err := io.ReadAll(r.Body)
-	if err == nil {
-		r.Body = io.NopCloser(bytes.NewReader(body))
-	}
-	return r
 }
 
 func retryAfter(h http.Header) time.Duration {
