@@ -2,7 +2,7 @@ package index
 
 import (
 	"context"
-	"hash/fnv"
+	"hash/maphash"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,11 +20,12 @@ import (
 // not both buy a reverification of. Ids are the vendor's, so the account
 // (compared by the order reconciler) tells two vendors' orders apart.
 func ClaimKeys(o *v1.VerificationOrder) []string {
-	var keys []string
-	for _, id := range []string{o.Spec.OrderID, o.Status.OrderID} {
-		if id != "" && !slices.Contains(keys, "order/"+id) {
-			keys = append(keys, "order/"+id)
-		}
+	keys := make([]string, 0, 3)
+	if id := o.Spec.OrderID; id != "" {
+		keys = append(keys, "order/"+id)
+	}
+	if id := o.Status.OrderID; id != "" && id != o.Spec.OrderID {
+		keys = append(keys, "order/"+id)
 	}
 	if r := o.Spec.Reverification; r != nil && r.VerificationRequestID != "" {
 		keys = append(keys, "reverify/"+r.VerificationRequestID)
@@ -76,11 +77,23 @@ func FieldIndexClaims(ctx context.Context, idx client.FieldIndexer) error {
 // few orders in one bucket: 100 at 100,000 orders held.
 const claimBuckets = 1024
 
+// claimBucket is the bucket of a claim key. It runs for every claim of
+// every informer event, so it allocates nothing: the index lives in this
+// process only, so a seed of its own (maphash) serves, and the bucket
+// names are made once.
 func claimBucket(key string) string {
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(key))
-	return strconv.FormatUint(uint64(h.Sum32()%claimBuckets), 10)
+	return bucketNames[maphash.String(bucketSeed, key)%claimBuckets]
 }
+
+var (
+	bucketSeed  = maphash.MakeSeed()
+	bucketNames = func() (names [claimBuckets]string) {
+		for i := range names {
+			names[i] = strconv.Itoa(i)
+		}
+		return names
+	}()
+)
 
 // SetupClaims indexes the orders in informers by the buckets of their
 // ClaimKeys, on the informer itself, and answers from that index. Where
@@ -138,8 +151,9 @@ func claimBucketsOf(obj any) ([]string, error) {
 	if !ok {
 		return nil, nil
 	}
-	var buckets []string
-	for _, key := range ClaimKeys(o) {
+	keys := ClaimKeys(o)
+	buckets := make([]string, 0, len(keys))
+	for _, key := range keys {
 		if b := claimBucket(key); !slices.Contains(buckets, b) {
 			buckets = append(buckets, b)
 		}

@@ -144,3 +144,17 @@ func (f readerFunc) Get(ctx context.Context, key client.ObjectKey, obj client.Ob
 func (f readerFunc) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
 	return f().List(ctx, list, opts...)
 }
+
+// BenchmarkClaimBucketsOf is what the claims index costs an order on each
+// informer event: go test ./controllers/index -run '^$' -bench ClaimBucketsOf -benchmem
+func BenchmarkClaimBucketsOf(b *testing.B) {
+	o := &v1.VerificationOrder{
+		Spec:   v1.VerificationOrderSpec{OrderID: "AAAAAAAAh93nUsHx8VZ6EM6yjkzemNR4ewJot1TjDI6iHVhiAZBBIajb"},
+		Status: v1.VerificationOrderStatus{OrderID: "AAAAAAAACftS5ZUHWLtMpA7Xy1bdyeUVvMH9Ohe1ye808d_IZj4Ug-Hd"},
+	}
+	for b.Loop() {
+		if _, err := claimBucketsOf(o); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
