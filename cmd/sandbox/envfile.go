@@ -14,14 +14,18 @@ type envFile struct {
 	Kubeconfig string                   `json:"kubeconfig"`
 	Namespace  string                   `json:"namespace"`
 	Vendors    map[string]envFileVendor `json:"vendors"`
+	// Receiver is the operator's webhook receiver (https, a self-signed
+	// certificate); a provider takes deliveries at Receiver plus its
+	// status.webhook.path.
+	Receiver string `json:"receiver"`
 }
 
 type envFileVendor struct {
 	URL string `json:"url"`
 }
 
-func newEnvFile(kubeconfig string, vendors []*fixture.Account) envFile {
-	env := envFile{Kubeconfig: kubeconfig, Namespace: namespace, Vendors: map[string]envFileVendor{}}
+func newEnvFile(kubeconfig, receiver string, vendors []*fixture.Account) envFile {
+	env := envFile{Kubeconfig: kubeconfig, Namespace: namespace, Vendors: map[string]envFileVendor{}, Receiver: receiver}
 	for _, v := range vendors {
 		env.Vendors[v.Name] = envFileVendor{URL: v.URL}
 	}

@@ -108,10 +108,10 @@ func run(ctx context.Context, opts options) error {
 		}
 		return err
 	}
-	s.APIServer, s.Kubeconfig, s.EnvFile = cp.URL(), kubeconfigPath, envPath
+	s.APIServer, s.Kubeconfig, s.EnvFile, s.Receiver = cp.URL(), kubeconfigPath, envPath, "https://"+receiver
 
 	defer func() { _ = removeIfExists(envPath) }()
-	if err := writeJSON(envPath, newEnvFile(kubeconfigPath, vendors)); err != nil {
+	if err := writeJSON(envPath, newEnvFile(kubeconfigPath, s.Receiver, vendors)); err != nil {
 		return fmt.Errorf("write %s: %w", envPath, err)
 	}
 	log.Info("ready", "after", time.Since(started).Round(100*time.Millisecond).String())

@@ -13,6 +13,7 @@ type summary struct {
 	APIServer    string
 	Kubeconfig   string
 	EnvFile      string
+	Receiver     string // the operator's webhook receiver, https://host:port
 	Vendors      []*fixture.Account
 	Samples      []string
 	Extra        map[string]string // extra VerificationOrder name → vendor order id
@@ -32,6 +33,7 @@ func (s summary) print(w io.Writer) {
 	for _, v := range s.Vendors {
 		p("%-15s %s  (admin API: %s/_sandbox/)", v.Name, v.Endpoint(), v.URL)
 	}
+	p("Webhooks        %s/hooks/%s/<provider>  (the operator's receiver, a self-signed certificate; the simulators push to it)", s.Receiver, namespace)
 	p("Kubeconfig      %s", s.Kubeconfig)
 	p("Env file        %s", s.EnvFile)
 	p("Namespace       %s: a VerificationProvider and Secret per vendor, %d samples from config/samples/, %d more orders", namespace, len(s.Samples), len(s.Extra))
