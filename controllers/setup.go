@@ -111,7 +111,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 	if err != nil {
 		return err
 	}
-	if err := addWebhookReceiver(mgr, opts, connector); err != nil {
+	if err := addWebhookReceiver(ctx, mgr, opts, connector); err != nil {
 		return err
 	}
 	if err := (&retention.Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: recorder,
@@ -137,7 +137,7 @@ func shardName(sh shard.Shard) string {
 }
 
 // addWebhookReceiver serves the vendors' deliveries, when asked to.
-func addWebhookReceiver(mgr ctrl.Manager, opts Options, connector *connection.Connector) error {
+func addWebhookReceiver(ctx context.Context, mgr ctrl.Manager, opts Options, connector *connection.Connector) error {
 	if opts.WebhookAddr == "" || opts.WebhookAddr == "0" {
 		return nil
 	}
@@ -147,8 +147,12 @@ func addWebhookReceiver(mgr ctrl.Manager, opts Options, connector *connection.Co
 	if err != nil {
 		return err
 	}
+	orders, err := index.SetupVendorIDs(ctx, mgr.GetCache(), mgr.GetFieldIndexer(), mgr.GetClient())
+	if err != nil {
+		return err
+	}
 	mux := http.NewServeMux()
-	(&webhook.Receiver{Client: mgr.GetClient(), Writer: writer, Registry: opts.Registry, Credentials: connector.Credentials,
+	(&webhook.Receiver{Client: mgr.GetClient(), Orders: orders, Writer: writer, Registry: opts.Registry, Credentials: connector.Credentials,
 		Replays: webhook.NewReplays(), ClusterProviders: opts.ClusterProviders}).Register(mux)
 	return mgr.Add(&webhook.Server{Addr: opts.WebhookAddr, CertDir: opts.WebhookCertDir, Handler: mux})
 }

@@ -71,7 +71,7 @@ func TestSetupClaimsTellsApartOrdersInOneBucket(t *testing.T) {
 		t.Fatal(err)
 	}
 	other := "B0"
-	for i := 1; claimBucket("order/"+other) != claimBucket("order/A"); i++ {
+	for i := 1; bucketOf("order/"+other) != bucketOf("order/A"); i++ {
 		other = "B" + strconv.Itoa(i)
 	}
 	reverifying := &v1.VerificationOrder{ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: "reverifying"},
@@ -109,21 +109,16 @@ func (namespacesInformer) GetInformer(context.Context, client.Object, ...cache.I
 type plainInformer struct{ cache.Informer }
 
 func TestSetupClaimsOverSeveralNamespacesIsAFieldIndex(t *testing.T) {
-	scheme := runtime.NewScheme()
-	if err := v1.AddToScheme(scheme); err != nil {
-		t.Fatal(err)
-	}
-	builder := fake.NewClientBuilder().WithScheme(scheme)
-	var kube client.Client
-	claimsOf, err := SetupClaims(t.Context(), namespacesInformer{}, fakeIndexer{builder}, readerFunc(func() client.Reader { return kube }))
+	indexer, reader, fill := fieldIndexed(t)
+	claimsOf, err := SetupClaims(t.Context(), namespacesInformer{}, indexer, reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	kube = builder.WithObjects(
+	fill(
 		&v1.VerificationOrder{ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: "first"}, Spec: v1.VerificationOrderSpec{OrderID: "X"}},
 		&v1.VerificationOrder{ObjectMeta: metav1.ObjectMeta{Namespace: "b", Name: "second"}, Spec: v1.VerificationOrderSpec{OrderID: "X"}},
 		&v1.VerificationOrder{ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: "other"}, Spec: v1.VerificationOrderSpec{OrderID: "Y"}},
-	).Build()
+	)
 	got, err := claimsOf(t.Context(), "order/X")
 	if err != nil {
 		t.Fatal(err)
@@ -131,6 +126,21 @@ func TestSetupClaimsOverSeveralNamespacesIsAFieldIndex(t *testing.T) {
 	if len(got) != 2 {
 		t.Fatalf("orders claiming order/X: %d, want 2", len(got))
 	}
+}
+
+// fieldIndexed is what a Setup of a cache of several namespaces is given:
+// a field indexer, and a reader that lists through those field indexes
+// the objects fill is given, after the Setup.
+func fieldIndexed(t *testing.T) (fakeIndexer, client.Reader, func(objs ...client.Object)) {
+	t.Helper()
+	scheme := runtime.NewScheme()
+	if err := v1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	builder := fake.NewClientBuilder().WithScheme(scheme)
+	var kube client.Client
+	return fakeIndexer{builder}, readerFunc(func() client.Reader { return kube }),
+		func(objs ...client.Object) { kube = builder.WithObjects(objs...).Build() }
 }
 
 // readerFunc reads through the client get returns when asked: the fake
@@ -153,7 +163,7 @@ func BenchmarkClaimBucketsOf(b *testing.B) {
 		Status: v1.VerificationOrderStatus{OrderID: "AAAAAAAACftS5ZUHWLtMpA7Xy1bdyeUVvMH9Ohe1ye808d_IZj4Ug-Hd"},
 	}
 	for b.Loop() {
-		if _, err := claimBucketsOf(o); err != nil {
+		if _, err := claimIndex.bucketsOf(o); err != nil {
 			b.Fatal(err)
 		}
 	}

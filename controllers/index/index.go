@@ -12,7 +12,6 @@ import (
 
 	v1 "github.com/ordersync/verification-operator/api/v1alpha1"
 	"github.com/ordersync/verification-operator/controllers/connection"
-	"github.com/ordersync/verification-operator/internal/webhook"
 )
 
 const (
@@ -25,17 +24,13 @@ const (
 	OrderClaim = ".claims"
 )
 
-// Setup registers the indexes the reconcilers and the webhook receiver
-// rely on, for the provider kinds served.
+// Setup registers the field indexes the reconcilers rely on, for the
+// provider kinds served (SetupClaims and SetupVendorIDs index on the
+// orders informer itself).
 func Setup(ctx context.Context, idx client.FieldIndexer, kinds []v1.ProviderKind, operatorNamespace string) error {
 	if err := idx.IndexField(ctx, &v1.VerificationOrder{}, OrderProvider, func(obj client.Object) []string {
 		ref := obj.(*v1.VerificationOrder).Spec.ProviderRef
 		return []string{ProviderRef(ref.Kind, ref.Name)}
-	}); err != nil {
-		return err
-	}
-	if err := idx.IndexField(ctx, &v1.VerificationOrder{}, webhook.OrderVendorIDIndex, func(obj client.Object) []string {
-		return webhook.VendorIDs(obj.(*v1.VerificationOrder))
 	}); err != nil {
 		return err
 	}

@@ -38,19 +38,20 @@ import (
 
 // OrderVendorIDIndex indexes orders by the vendor ids they manage
 // (spec.orderID, status.orderID, status.requests[].id), for the receiver to
-// map a delivery to its orders. The controllers register it.
+// map a delivery to its orders. The controllers register it (on the
+// orders informer, in buckets: index.SetupVendorIDs), and answer the
+// receiver's Orders from it.
 //
 // An order that ended at the vendor with nothing left to do there is left
 // out: the vendor never moves a terminal order, so a delivery about it has
 // nothing to tell (it is answered 202 as unknown, with no write and no
-// vendor call), and the index, a set per id twice over (per namespace and
-// cluster-wide), does not grow with every order a cluster has finished
-// with (7.7 MB of a 10,000-order manager's heap, docs/performance.md).
+// vendor call), and the index does not grow with every order a cluster
+// has finished with.
 const OrderVendorIDIndex = ".status.vendorIDs"
 
 // VendorIDs are the values of OrderVendorIDIndex for o.
 func VendorIDs(o *v1.VerificationOrder) []string {
-	if providers.State(o.Status.State).Terminal() && o.Status.PlannedAction == "" {
+	if !indexed(o) {
 		return nil
 	}
 	ids := []string{}
@@ -65,6 +66,33 @@ func VendorIDs(o *v1.VerificationOrder) []string {
 		add(r.ID)
 	}
 	return ids
+}
+
+// ManagesVendorID reports whether id is one of VendorIDs(o), without
+// building them.
+func ManagesVendorID(o *v1.VerificationOrder, id string) bool {
+	if id == "" || !indexed(o) {
+		return false
+	}
+	if o.Spec.OrderID == id || o.Status.OrderID == id {
+		return true
+	}
+	return slices.ContainsFunc(o.Status.Requests, func(r v1.RequestStatus) bool { return r.ID == id })
+}
+
+// indexed: o may still hear from its vendor.
+func indexed(o *v1.VerificationOrder) bool {
+	return !providers.State(o.Status.State).Terminal() || o.Status.PlannedAction != ""
+}
+
+// ListByVendorID answers Receiver.Orders through reader's
+// OrderVendorIDIndex field index.
+func ListByVendorID(reader client.Reader) func(ctx context.Context, id string) ([]v1.VerificationOrder, error) {
+	return func(ctx context.Context, id string) ([]v1.VerificationOrder, error) {
+		var list v1.VerificationOrderList
+		err := reader.List(ctx, &list, client.MatchingFields{OrderVendorIDIndex: id})
+		return list.Items, err
+	}
 }
 
 // MaxBody caps a delivery: the vendors' payloads are a few KiB.
@@ -99,8 +127,11 @@ const deliveryTimeout = 10 * time.Second
 // Receiver is the HTTP handler of every provider's deliveries, at
 // /hooks/{namespace}/{provider}.
 type Receiver struct {
-	// Client reads providers and orders, from the informer cache.
+	// Client reads providers, from the informer cache.
 	Client client.Reader
+	// Orders lists the orders, in every namespace, that manage a vendor id
+	// (OrderVendorIDIndex).
+	Orders func(ctx context.Context, vendorID string) ([]v1.VerificationOrder, error)
 	// Writer writes the refresh annotations and status.webhook: a client
 	// with a rate limit of its own (NewWriter), so that a flood of
 	// deliveries never slows the reconcilers' writes.
@@ -309,14 +340,16 @@ func (r *Receiver) ordersOf(ctx context.Context, p v1.Provider, ids []string) ([
 	var out []*v1.VerificationOrder
 	seen := map[types.NamespacedName]bool{} // an order named by two of ids is refreshed once
 	for _, id := range ids {
-		var list v1.VerificationOrderList
-		if err := r.Client.List(ctx, &list, client.InNamespace(p.GetNamespace()), client.MatchingFields{OrderVendorIDIndex: id}); err != nil {
+		managing, err := r.Orders(ctx, id)
+		if err != nil {
 			return nil, err
 		}
-		for i := range list.Items {
-			o := &list.Items[i]
+		for i := range managing {
+			o := &managing[i]
 			ref, name := o.Spec.ProviderRef, types.NamespacedName{Namespace: o.Namespace, Name: o.Name}
-			if ref.Name == p.GetName() && (ref.Kind == kind || ref.Kind == "" && kind == v1.KindVerificationProvider) && !seen[name] {
+			ofProvider := ref.Name == p.GetName() && (ref.Kind == kind || ref.Kind == "" && kind == v1.KindVerificationProvider) &&
+				(kind == v1.KindClusterVerificationProvider || o.Namespace == p.GetNamespace())
+			if ofProvider && !seen[name] {
 				seen[name] = true
 				out = append(out, o)
 			}

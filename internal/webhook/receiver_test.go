@@ -124,6 +124,8 @@ func newFixture(t *testing.T) *fixture {
 		WithObjects(provider("team", "truv", true), provider("team", "quiet", false), provider("team", "other", true), tw, cluster,
 			order("team", "mine", v1.ProviderReference{Name: "truv"}, "o-1"),
 			order("team", "another-provider", v1.ProviderReference{Name: "quiet"}, "o-1"),
+			// Another namespace's provider of the same name: never team/truv's.
+			order("elsewhere", "same-provider-name", v1.ProviderReference{Name: "truv"}, "o-1"),
 			order("other", "via-cluster", v1.ProviderReference{Kind: v1.KindClusterVerificationProvider, Name: "shared"}, "o-2")).
 		WithIndex(&v1.VerificationOrder{}, OrderVendorIDIndex, func(o client.Object) []string { return VendorIDs(o.(*v1.VerificationOrder)) }).
 		WithStatusSubresource(&v1.VerificationProvider{}, &v1.ClusterVerificationProvider{}).
@@ -147,7 +149,7 @@ func newFixture(t *testing.T) *fixture {
 		Build()
 	f.c = c
 	f.r = &Receiver{
-		Client: c, Writer: c, Registry: providers.NewRegistry(pushy, truework.Vendor()), Replays: NewReplays(), ClusterProviders: true,
+		Client: c, Orders: ListByVendorID(c), Writer: c, Registry: providers.NewRegistry(pushy, truework.Vendor()), Replays: NewReplays(), ClusterProviders: true,
 		Credentials: func(context.Context, v1.Provider) (map[string][]byte, error) {
 			return map[string][]byte{"webhookSecret": []byte("hook-secret")}, nil
 		},
