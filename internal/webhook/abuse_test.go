@@ -43,7 +43,7 @@ func TestADeliveryIsRememberedForTheReplayWindow(t *testing.T) {
 }
 
 func TestOneProvidersFloodEvictsNoneOfAnothersDeliveries(t *testing.T) {
-	d := newReplays(2, 4)
+	d := newReplays(2, 4, 8)
 	d.firstTime(providerB, key("b"), t0)
 	for i := range 5 {
 		d.firstTime(providerA, key(fmt.Sprint(i)), t0)
@@ -63,13 +63,72 @@ func TestOneProvidersFloodEvictsNoneOfAnothersDeliveries(t *testing.T) {
 	}
 }
 
+// A flood at many providers at once, which fills the memory, makes room
+// from the flooded memories: a provider holding less than its share
+// forgets nothing, and the memory never holds more than its bound.
+func TestAFloodAtManyProvidersEvictsNoneOfAQuietProvidersDeliveries(t *testing.T) {
+	const flooded, perProvider, entries = 10, 8, 40 // a share of 40/11: 3 deliveries
+	d := newReplays(64, perProvider, entries)
+	d.firstTime(providerB, key("b1"), t0)
+	d.firstTime(providerB, key("b2"), t0)
+	for i := range 50 {
+		for p := range flooded {
+			d.firstTime(types.NamespacedName{Namespace: fmt.Sprint("flood-", p), Name: "truework"}, key(fmt.Sprint(i)), t0)
+		}
+		if held := d.heldNow(); held > entries {
+			t.Fatalf("the memory holds %d deliveries, over its bound of %d", held, entries)
+		}
+	}
+	if d.firstTime(providerB, key("b1"), t0) || d.firstTime(providerB, key("b2"), t0) {
+		t.Error("the quiet provider's deliveries were forgotten in a flood at other providers")
+	}
+	if d.heldNow() != entries {
+		t.Errorf("the memory holds %d deliveries, want it full (%d)", d.heldNow(), entries)
+	}
+}
+
+// Hundreds of providers receiving at once each keep their recent
+// deliveries: none is forgotten for another's sake while there is room.
+func TestManyProvidersReceivingKeepTheirDeliveries(t *testing.T) {
+	d := NewReplays()
+	provider := func(i int) types.NamespacedName {
+		return types.NamespacedName{Namespace: fmt.Sprint("team-", i), Name: "truework"}
+	}
+	for round := range 3 {
+		for i := range 500 {
+			d.firstTime(provider(i), key(fmt.Sprint(round)), t0)
+		}
+	}
+	for i := range 500 {
+		if d.firstTime(provider(i), key("0"), t0) {
+			t.Fatalf("provider %d forgot its first delivery among 500 providers receiving", i)
+		}
+	}
+}
+
+// heldNow counts the deliveries the memories hold, as they say.
+func (d *Replays) heldNow() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n := 0
+	for _, k := range d.providers.Keys() {
+		seen, _ := d.providers.Peek(k)
+		n += seen.Len()
+	}
+	if n != d.held {
+		panic(fmt.Sprintf("held says %d, the memories hold %d", d.held, n))
+	}
+	return n
+}
+
 // TestTheReplayMemorysBytesAreBounded measures what an entry costs, and
-// that a long delivery id costs what a short one does: the memory keeps its
-// hash. The comment on ReplaysPerProvider quotes the figure.
+// that a long delivery id costs what a short one does (the memory keeps its
+// hash), and what a provider's memory costs besides its entries. The
+// comment on ReplaysPerProvider quotes the figures.
 func TestTheReplayMemorysBytesAreBounded(t *testing.T) {
-	const providerCount, perProvider, entryBudget = 8, 1024, 200
+	const providerCount, perProvider, entryBudget, providerBudget = 8, 1024, 200, 800
 	long := strings.Repeat("x", 200<<10)
-	d := newReplays(providerCount, perProvider)
+	d := newReplays(providerCount, perProvider, providerCount*perProvider)
 	before := heapAfterGC()
 	for p := range providerCount {
 		provider := types.NamespacedName{Namespace: fmt.Sprint("team-", p), Name: "truework"}
@@ -83,10 +142,22 @@ func TestTheReplayMemorysBytesAreBounded(t *testing.T) {
 	}
 	perEntry := float64(heapAfterGC()-before) / (providerCount * perProvider)
 	runtime.KeepAlive(d)
-	t.Logf("%.0f bytes per remembered delivery; worst case %d providers × %d = %.1f MiB",
-		perEntry, ReplayProviders, ReplaysPerProvider, perEntry*ReplayProviders*ReplaysPerProvider/(1<<20))
-	if perEntry > entryBudget {
-		t.Errorf("%.0f bytes per remembered delivery, want at most %d", perEntry, entryBudget)
+
+	const memories = 2000 // one delivery each: the memories' own cost, the entries' taken off
+	many := newReplays(memories, perProvider, memories)
+	before = heapAfterGC()
+	for p := range memories {
+		many.firstTime(types.NamespacedName{Namespace: fmt.Sprint("team-", p), Name: "truework"}, key("d"), t0)
+	}
+	perMemory := float64(heapAfterGC()-before)/memories - perEntry
+	runtime.KeepAlive(many)
+
+	worst := (perEntry*ReplayEntries + perMemory*ReplayProviders) / (1 << 20)
+	t.Logf("%.0f bytes per remembered delivery, %.0f per provider's memory besides; worst case %d deliveries and %d providers: %.1f MiB",
+		perEntry, perMemory, ReplayEntries, ReplayProviders, worst)
+	if perEntry > entryBudget || perMemory > providerBudget {
+		t.Errorf("%.0f bytes per remembered delivery (want at most %d), %.0f per provider's memory (want at most %d)",
+			perEntry, entryBudget, perMemory, providerBudget)
 	}
 }
 

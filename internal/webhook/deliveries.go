@@ -17,16 +17,25 @@ import (
 // refused too, so a restart, which forgets, does not reopen the window.
 const ReplayWindow = 72 * time.Hour
 
-// The replay memory's bounds. Each provider has a memory of its own, so
-// that one provider's deliveries (a tenant holds its own provider's token)
-// never push another's out; past ReplaysPerProvider a provider's least
-// recently seen deliveries are forgotten first, and past ReplayProviders
-// the memory of the provider least recently delivered to. A delivery is
-// remembered by the SHA-256 of its id (or body), never the id itself,
-// so an entry has the same size whatever the vendor, or a stranger with
-// a token, sends: 183 bytes measured, at most 200
-// (TestTheReplayMemorysBytesAreBounded), which makes the worst case
-// 128 × 1,024 × 200 B = 25 MiB.
+// The replay memory's bounds. Each provider has a memory of its own, of
+// at most ReplaysPerProvider deliveries (its least recently seen are
+// forgotten first), so that one provider's deliveries (a tenant holds its
+// own provider's token) never push another's out. All of them together
+// keep at most ReplayEntries; when they are full, room is made fairly: a
+// provider holding its share (ReplayEntries over the providers with a
+// memory) or more makes room from its own memory, and one below its share
+// from the memory that holds the most. So no flood, whether at one
+// provider or at many at once, makes a provider forget while it holds
+// less than its share, and a platform with hundreds of providers
+// receiving keeps each one's recent deliveries. Past ReplayProviders
+// providers, the memory of the one least recently delivered to goes.
+//
+// A delivery is remembered by the SHA-256 of its id (or body), never the
+// id itself, so an entry has the same size whatever the vendor, or a
+// stranger with a token, sends: 180 bytes measured, at most 200, and a
+// provider's memory about 700 bytes besides, at most 800
+// (TestTheReplayMemorysBytesAreBounded): at most 128 Ki × 200 B + 4,096 ×
+// 800 B, 28 MiB, whatever is sent.
 //
 // Forgetting costs little: a push is only a hint, so a replay of a
 // forgotten delivery costs one more observation of the orders it names,
@@ -34,7 +43,8 @@ const ReplayWindow = 72 * time.Hour
 // retries vendors send within minutes of each other.
 const (
 	ReplaysPerProvider = 1024
-	ReplayProviders    = 128
+	ReplayEntries      = 128 * ReplaysPerProvider
+	ReplayProviders    = 4096
 )
 
 // deliveryKey is what the replay memory keeps of a delivery.
@@ -59,20 +69,31 @@ type seenAt = simplelru.LRU[deliveryKey, time.Time]
 //
 // It is an LRU of providers, each with an LRU of deliveries
 // (hashicorp/golang-lru's, without its expirable variant: that one keeps a
-// goroutine per cache for good, and reads the wall clock, not Now). An
-// entry older than ReplayWindow counts as forgotten when it is looked up,
-// and goes when its provider's LRU needs the room.
+// goroutine per cache for good, and reads the wall clock, not Now), with
+// the bounds above. An entry older than ReplayWindow counts as forgotten
+// when it is looked up, and goes when room is made.
 type Replays struct {
-	mu          sync.Mutex
-	providers   *simplelru.LRU[types.NamespacedName, *seenAt]
-	perProvider int
+	mu        sync.Mutex
+	providers *simplelru.LRU[types.NamespacedName, *seenAt]
+	// held is how many deliveries all the providers' memories hold.
+	held int
+	// The bounds: ReplaysPerProvider and ReplayEntries, or a test's.
+	perProvider, entries int
 }
 
 // NewReplays returns an empty replay memory with the bounds above.
-func NewReplays() *Replays { return newReplays(ReplayProviders, ReplaysPerProvider) }
+func NewReplays() *Replays {
+	return newReplays(ReplayProviders, ReplaysPerProvider, ReplayEntries)
+}
 
-func newReplays(providerCount, perProvider int) *Replays {
-	return &Replays{providers: mustLRU[types.NamespacedName, *seenAt](providerCount), perProvider: perProvider}
+func newReplays(providerCount, perProvider, entries int) *Replays {
+	d := &Replays{perProvider: perProvider, entries: entries}
+	memories, err := simplelru.NewLRU(providerCount, func(_ types.NamespacedName, seen *seenAt) { d.held -= seen.Len() })
+	if err != nil {
+		panic(err) // only a size below 1, and it is a positive constant
+	}
+	d.providers = memories
+	return d
 }
 
 // firstTime records provider's delivery key at now and reports whether it
@@ -85,11 +106,43 @@ func (d *Replays) firstTime(provider types.NamespacedName, key deliveryKey, now 
 		seen = mustLRU[deliveryKey, time.Time](d.perProvider)
 		d.providers.Add(provider, seen)
 	}
-	if at, ok := seen.Get(key); ok && now.Sub(at) <= ReplayWindow {
+	at, known := seen.Get(key)
+	switch {
+	case known && now.Sub(at) <= ReplayWindow:
 		return false
+	case known: // expired: remembered anew in its place
+	case seen.Len() >= d.perProvider:
+		seen.RemoveOldest()
+		d.held--
+		fallthrough
+	default:
+		d.makeRoom(seen)
+		d.held++
 	}
 	seen.Add(key, now)
 	return true
+}
+
+// makeRoom forgets one delivery when the memories are full, to make room
+// for one more in seen: from seen itself when it holds its share or more,
+// else from the memory that holds the most.
+func (d *Replays) makeRoom(seen *seenAt) {
+	if d.held < d.entries {
+		return
+	}
+	from, fromKey := seen, types.NamespacedName{}
+	if share := max(1, d.entries/d.providers.Len()); seen.Len() < share {
+		for _, k := range d.providers.Keys() {
+			if other, _ := d.providers.Peek(k); other.Len() > from.Len() {
+				from, fromKey = other, k
+			}
+		}
+	}
+	from.RemoveOldest()
+	d.held--
+	if from.Len() == 0 && from != seen {
+		d.providers.Remove(fromKey) // held is unchanged: it held nothing
+	}
 }
 
 // forget drops provider's delivery key, for a delivery that could not be
@@ -97,8 +150,8 @@ func (d *Replays) firstTime(provider types.NamespacedName, key deliveryKey, now 
 func (d *Replays) forget(provider types.NamespacedName, key deliveryKey) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if seen, ok := d.providers.Peek(provider); ok {
-		seen.Remove(key)
+	if seen, ok := d.providers.Peek(provider); ok && seen.Remove(key) {
+		d.held--
 	}
 }
 

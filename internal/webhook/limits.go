@@ -73,9 +73,10 @@ type recordKey struct {
 	refusal  bool
 }
 
-// spacedRecords is how many providers' last records are remembered;
-// forgetting one costs at most one more status write.
-const spacedRecords = 4 * ReplayProviders
+// spacedRecords is how many last records are remembered: a delivery's and
+// a refusal's for as many providers as the replay memory keeps; forgetting
+// one costs at most one more status write.
+const spacedRecords = 2 * ReplayProviders
 
 // recordSpacer spaces the receiver's writes of status.webhook: at most one
 // delivery record and one refusal record per provider every StatusEvery,
