@@ -1,5 +1,7 @@
-// Package index holds the field indexes that map a changed provider or
-// Secret to what uses it, and the lookups through them.
+// Package index holds the cache's indexes and the lookups through them:
+// the field indexes that map a changed provider or Secret to what uses it,
+// and the orders' claims and vendor ids, bucketed on the orders informer
+// (buckets.go).
 package index
 
 import (
