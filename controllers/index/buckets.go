@@ -57,6 +57,19 @@ func (b bucketed) setup(ctx context.Context, informers cache.Informers, idx clie
 	return b.lookup(shared.GetIndexer()), nil
 }
 
+// OrdersInformer is the client-go informer of the orders in informers, to
+// read and index without copies. ok is false for a cache confined to
+// several namespaces (--watch-namespaces): an informer per namespace is
+// behind the one it has, and only its lists see them all.
+func OrdersInformer(ctx context.Context, informers cache.Informers) (_ toolscache.SharedIndexInformer, ok bool, _ error) {
+	inf, err := informers.GetInformer(ctx, &v1.VerificationOrder{})
+	if err != nil {
+		return nil, false, err
+	}
+	shared, ok := inf.(toolscache.SharedIndexInformer)
+	return shared, ok, nil
+}
+
 // fieldIndex registers b's keys as a field index of idx, the index listed
 // asks.
 func (b bucketed) fieldIndex(ctx context.Context, idx client.FieldIndexer) error {

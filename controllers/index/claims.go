@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 
-	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -65,17 +64,4 @@ func FieldIndexClaims(ctx context.Context, idx client.FieldIndexer) error {
 // index of idx, answered through reader.
 func SetupClaims(ctx context.Context, informers cache.Informers, idx client.FieldIndexer, reader client.Reader) (Claims, error) {
 	return claimIndex.setup(ctx, informers, idx, reader)
-}
-
-// OrdersInformer is the client-go informer of the orders in informers, to
-// read and index without copies. ok is false for a cache confined to
-// several namespaces (--watch-namespaces): an informer per namespace is
-// behind the one it has, and only its lists see them all.
-func OrdersInformer(ctx context.Context, informers cache.Informers) (_ toolscache.SharedIndexInformer, ok bool, _ error) {
-	inf, err := informers.GetInformer(ctx, &v1.VerificationOrder{})
-	if err != nil {
-		return nil, false, err
-	}
-	shared, ok := inf.(toolscache.SharedIndexInformer)
-	return shared, ok, nil
 }

@@ -75,15 +75,15 @@ func TestAFloodAtManyProvidersEvictsNoneOfAQuietProvidersDeliveries(t *testing.T
 		for p := range flooded {
 			d.firstTime(types.NamespacedName{Namespace: fmt.Sprint("flood-", p), Name: "truework"}, key(fmt.Sprint(i)), t0)
 		}
-		if held := d.heldNow(); held > entries {
+		if held := d.heldNow(t); held > entries {
 			t.Fatalf("the memory holds %d deliveries, over its bound of %d", held, entries)
 		}
 	}
 	if d.firstTime(providerB, key("b1"), t0) || d.firstTime(providerB, key("b2"), t0) {
 		t.Error("the quiet provider's deliveries were forgotten in a flood at other providers")
 	}
-	if d.heldNow() != entries {
-		t.Errorf("the memory holds %d deliveries, want it full (%d)", d.heldNow(), entries)
+	if d.heldNow(t) != entries {
+		t.Errorf("the memory holds %d deliveries, want it full (%d)", d.heldNow(t), entries)
 	}
 }
 
@@ -106,8 +106,10 @@ func TestManyProvidersReceivingKeepTheirDeliveries(t *testing.T) {
 	}
 }
 
-// heldNow counts the deliveries the memories hold, as they say.
-func (d *Replays) heldNow() int {
+// heldNow counts the deliveries the memories hold, and fails t when the
+// count the memory keeps (held, which makeRoom relies on) says otherwise.
+func (d *Replays) heldNow(t *testing.T) int {
+	t.Helper()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	n := 0
@@ -116,7 +118,7 @@ func (d *Replays) heldNow() int {
 		n += seen.Len()
 	}
 	if n != d.held {
-		panic(fmt.Sprintf("held says %d, the memories hold %d", d.held, n))
+		t.Fatalf("held says %d, the memories hold %d", d.held, n)
 	}
 	return n
 }

@@ -107,19 +107,14 @@ func (d *Replays) firstTime(provider types.NamespacedName, key deliveryKey, now 
 		d.providers.Add(provider, seen)
 	}
 	at, known := seen.Get(key)
-	switch {
-	case known && now.Sub(at) <= ReplayWindow:
+	if known && now.Sub(at) <= ReplayWindow {
 		return false
-	case known: // expired: remembered anew in its place
-	case seen.Len() >= d.perProvider:
-		seen.RemoveOldest()
-		d.held--
-		fallthrough
-	default:
+	}
+	if !known && seen.Len() < d.perProvider { // one more entry in all
 		d.makeRoom(seen)
 		d.held++
 	}
-	seen.Add(key, now)
+	seen.Add(key, now) // an expired entry is renewed in place; a full memory forgets its own oldest
 	return true
 }
 

@@ -85,16 +85,6 @@ func indexed(o *v1.VerificationOrder) bool {
 	return !providers.State(o.Status.State).Terminal() || o.Status.PlannedAction != ""
 }
 
-// ListByVendorID answers Receiver.Orders through reader's
-// OrderVendorIDIndex field index.
-func ListByVendorID(reader client.Reader) func(ctx context.Context, id string) ([]v1.VerificationOrder, error) {
-	return func(ctx context.Context, id string) ([]v1.VerificationOrder, error) {
-		var list v1.VerificationOrderList
-		err := reader.List(ctx, &list, client.MatchingFields{OrderVendorIDIndex: id})
-		return list.Items, err
-	}
-}
-
 // MaxBody caps a delivery: the vendors' payloads are a few KiB.
 const MaxBody = 256 << 10
 

@@ -149,7 +149,7 @@ func newFixture(t *testing.T) *fixture {
 		Build()
 	f.c = c
 	f.r = &Receiver{
-		Client: c, Orders: ListByVendorID(c), Writer: c, Registry: providers.NewRegistry(pushy, truework.Vendor()), Replays: NewReplays(), ClusterProviders: true,
+		Client: c, Orders: listByVendorID(c), Writer: c, Registry: providers.NewRegistry(pushy, truework.Vendor()), Replays: NewReplays(), ClusterProviders: true,
 		Credentials: func(context.Context, v1.Provider) (map[string][]byte, error) {
 			return map[string][]byte{"webhookSecret": []byte("hook-secret")}, nil
 		},
@@ -353,5 +353,16 @@ func TestVendorIDsLeaveFinishedOrdersOut(t *testing.T) {
 		if got := VendorIDs(c.order); !slices.Equal(got, c.want) {
 			t.Errorf("state %q, planned %q: %v, want %v", c.order.Status.State, c.order.Status.PlannedAction, got, c.want)
 		}
+	}
+}
+
+// listByVendorID answers Receiver.Orders through the fake client's
+// OrderVendorIDIndex field index, as the controllers' index does with
+// --watch-namespaces.
+func listByVendorID(reader client.Reader) func(ctx context.Context, id string) ([]v1.VerificationOrder, error) {
+	return func(ctx context.Context, id string) ([]v1.VerificationOrder, error) {
+		var list v1.VerificationOrderList
+		err := reader.List(ctx, &list, client.MatchingFields{OrderVendorIDIndex: id})
+		return list.Items, err
 	}
 }
